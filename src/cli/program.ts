@@ -1,0 +1,199 @@
+// The command-line wiring (commander). It does no work itself: each action lazily imports the
+// one file that implements its command group, so `heph status` never loads the installer.
+import { Command, CommanderError, Option } from 'commander';
+import { describeError, EXIT, HephError, exitCodeFor } from '../errors.js';
+import { createDeps } from '../platform/deps.js';
+import { redactText } from '../platform/logger.js';
+import { VERSION } from '../version.js';
+import type { CliContext } from './context.js';
+
+type Action = (ctx: CliContext, ...args: never[]) => Promise<number | undefined> | number | undefined;
+
+function makeContext(json: boolean): CliContext {
+  return {
+    deps: createDeps(),
+    json,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+  };
+}
+
+/** Prints an error the way every command does, and returns its exit code. */
+export function reportError(ctx: Pick<CliContext, 'json' | 'stdout' | 'stderr'>, e: unknown): number {
+  const code = exitCodeFor(e);
+  const message = redactText(describeError(e));
+  const hint = e instanceof HephError && e.hint ? redactText(e.hint) : undefined;
+  if (ctx.json) {
+    const body = {
+      error: {
+        code: e instanceof HephError ? e.code : 'E_INTERNAL',
+        message,
+        hint: hint ?? null,
+        exitCode: code,
+      },
+    };
+    ctx.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+  }
+  ctx.stderr.write(`heph: ${message}\n${hint ? `  ${hint}\n` : ''}`);
+  if (!(e instanceof HephError) && process.env.HEPH_DEBUG) ctx.stderr.write(`${(e as Error).stack ?? ''}\n`);
+  return code;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  let exit: number = EXIT.ok;
+  let json = argv.includes('--json');
+
+  /** Wraps a lazily loaded command so it gets a context and its errors are mapped once. */
+  const lazy =
+    <A extends unknown[]>(load: () => Promise<(ctx: CliContext, ...args: A) => ReturnType<Action>>) =>
+    async (...args: A) => {
+      const cmd = args[args.length - 2] as { json?: boolean } | undefined;
+      json = json || Boolean(cmd && typeof cmd === 'object' && cmd.json);
+      const ctx = makeContext(json);
+      try {
+        const fn = await load();
+        exit = (await fn(ctx, ...args)) ?? EXIT.ok;
+      } catch (e) {
+        exit = reportError(ctx, e);
+      }
+    };
+
+  const program = new Command('heph')
+    .description('keep a long-running service on the newest release of its forge, safely')
+    .version(VERSION, '-V, --version', 'print the version')
+    .showHelpAfterError('(run with --help for usage)')
+    .enablePositionalOptions()
+    .exitOverride();
+
+  program
+    .command('status')
+    .description("the daemon's status over the control socket")
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(async () => (await import('./status.js')).status));
+
+  const update = program.command('update').description('check, install, roll back and steer self-updates');
+  update
+    .command('check')
+    .description('ask the forge now (no daemon needed)')
+    .option('--json', 'one JSON document on stdout')
+    .option('--exit-code', 'exit 10 when a candidate exists')
+    .action(lazy(async () => (await import('./update-check.js')).updateCheck));
+  update
+    .command('apply')
+    .description('install a release now, then restart the daemon if one runs')
+    .option('--version <version>', 'install this version instead of the candidate')
+    .option('-y, --yes', 'do not ask')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(async () => (await import('./update-apply.js')).updateApply));
+  update
+    .command('rollback')
+    .description('make the previous version current and restart the daemon')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(async () => (await import('./update-apply.js')).updateRollback));
+  update
+    .command('pause')
+    .description('stop auto mode from installing (manual override)')
+    .option('--for <duration>', 'resume by itself after this long (e.g. 2h, 7d)')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(async () => (await import('./update-pause.js')).updatePause));
+  update
+    .command('resume')
+    .description('let auto mode install again (also closes an open circuit)')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(async () => (await import('./update-pause.js')).updateResume));
+  update
+    .command('history')
+    .description('the audit log, newest first')
+    .option('-n, --limit <n>', 'at most this many events', '50')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(async () => (await import('./update-history.js')).updateHistory));
+
+  const daemon = program.command('daemon').description('run, install and control the hephd service');
+  daemon
+    .command('run')
+    .description('the daemon in the foreground (what the service runs)')
+    .action(lazy(async () => (await import('./daemon-run.js')).daemonRun));
+  daemon
+    .command('install')
+    .description('install heph into the store, write the launcher and the unit, enable and start it')
+    .option('--system', 'a system service (root) instead of a user service')
+    .addOption(new Option('--manager <manager>', 'service manager').choices(['systemd', 'launchd']))
+    .option('--dry-run', 'print every file and command, change nothing')
+    .option('--no-start', 'write and enable, but do not start')
+    .option('--socket', 'systemd socket activation: clients queue during restarts')
+    .option('--user <name>', 'with --system: the user the service runs as')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(async () => (await import('./daemon-service.js')).daemonInstall));
+  for (const verb of ['uninstall', 'start', 'stop', 'restart', 'status'] as const) {
+    const c = daemon
+      .command(verb)
+      .description(`${verb} the hephd service`)
+      .option('--system', 'the system service')
+      .option('--json', 'one JSON document on stdout');
+    if (verb === 'uninstall') c.option('--purge', 'also remove config, store and state');
+    c.action(
+      lazy(async () => {
+        const { daemonVerb } = await import('./daemon-service.js');
+        return (ctx: CliContext, opts: Record<string, unknown>) => daemonVerb(ctx, verb, opts);
+      }),
+    );
+  }
+  daemon
+    .command('logs')
+    .description("the service's log")
+    .option('-f, --follow', 'keep printing new lines')
+    .option('-n, --lines <n>', 'lines to show', '100')
+    .option('--system', 'the system service')
+    .action(lazy(async () => (await import('./daemon-service.js')).daemonLogs));
+
+  program
+    .command('doctor')
+    .description('check the install end to end; each check ok, warn or fail with the fix')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(async () => (await import('./doctor.js')).doctor));
+
+  const config = program.command('config').description('read and edit the configuration');
+  config
+    .command('path')
+    .description('print the config file path')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(async () => (await import('./config.js')).configPath));
+  config
+    .command('get')
+    .argument('[key]', 'section.key, e.g. update.mode (all keys when omitted)')
+    .description('print a value (bare: auto, not "auto")')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(async () => (await import('./config.js')).configGet));
+  config
+    .command('set')
+    .argument('<key>', 'section.key')
+    .argument('<value>', 'the new value')
+    .description('validate the whole result, then write it atomically')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(async () => (await import('./config.js')).configSet));
+  config
+    .command('validate')
+    .description('check the config file; exit 78 when invalid')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(async () => (await import('./config.js')).configValidate));
+
+  const release = program.command('release').description('tools for publishing releases');
+  release
+    .command('index')
+    .argument('<dir>', 'a folder of release folders named by tag')
+    .description('write DIR/index.json for a static release source')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(async () => (await import('./release.js')).releaseIndex));
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version are "errors" to commander with exit code 0
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    return reportError({ json, stdout: process.stdout, stderr: process.stderr }, e);
+  }
+  return exit;
+}

@@ -1,0 +1,109 @@
+// `heph config set`: change one key without losing anything else. The new text is produced by
+// editing the one line in place (comments and layout survive), re-parsed, checked to mean
+// exactly "the old table with this key changed", validated as a whole, and only then written
+// atomically. Anything that fails leaves the file byte-identical.
+import { isDeepStrictEqual } from 'node:util';
+import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
+import { HephError } from '../errors.js';
+import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
+import { parseTomlText, suggestKey, type TomlTable, validateTable } from './load.js';
+import { DURATION_KEYS, KNOWN_KEYS } from './schema.js';
+
+/** Interprets a command-line value for `key`: booleans, numbers, lists, else a string. */
+export function parseCliValue(key: string, text: string): unknown {
+  if (DURATION_KEYS.has(key)) return text;
+  if (key === 'install.public_keys') {
+    if (text.trim().startsWith('[')) return (parseToml(`v = ${text}`) as { v: unknown }).v;
+    return text === '' ? [] : text.split(',').map((s) => s.trim());
+  }
+  if (text === 'true' || text === 'false') return text === 'true';
+  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+  return text;
+}
+
+function tomlValue(value: unknown): string {
+  // smol-toml renders one key; take the right-hand side.
+  return stringifyToml({ v: value }).replace(/^v = /, '').trim();
+}
+
+function setInTable(table: TomlTable, section: string, key: string, value: unknown): TomlTable {
+  const prev = table[section];
+  return {
+    ...table,
+    [section]: { ...(typeof prev === 'object' && prev !== null ? prev : {}), [key]: value },
+  };
+}
+
+/** Edits `text` so that section.key = value, keeping every other line. */
+export function editTomlText(text: string, section: string, key: string, value: unknown): string {
+  const lines = text.split('\n');
+  const rendered = `${key} = ${tomlValue(value)}`;
+  const header = new RegExp(`^\\s*\\[\\s*${section}\\s*\\]\\s*(#.*)?$`);
+  const anyHeader = /^\s*\[/;
+  const keyLine = new RegExp(`^(\\s*)${key}\\s*=`);
+  const start = lines.findIndex((l) => header.test(l));
+  if (start === -1) {
+    const sep = text === '' || text.endsWith('\n\n') ? '' : text.endsWith('\n') ? '\n' : '\n\n';
+    return `${text}${sep}[${section}]\n${rendered}\n`;
+  }
+  let end = lines.length;
+  for (let i = start + 1; i < lines.length; i++) {
+    if (anyHeader.test(lines[i]!)) {
+      end = i;
+      break;
+    }
+  }
+  for (let i = start + 1; i < end; i++) {
+    const m = keyLine.exec(lines[i]!);
+    if (m) {
+      const comment = /\s+#[^"']*$/.exec(lines[i]!)?.[0] ?? '';
+      lines[i] = `${m[1]}${rendered}${comment}`;
+      return lines.join('\n');
+    }
+  }
+  let insertAt = end;
+  while (insertAt > start + 1 && lines[insertAt - 1]!.trim() === '') insertAt--;
+  lines.splice(insertAt, 0, rendered);
+  return lines.join('\n');
+}
+
+export function checkKnownKey(key: string): [string, string] {
+  if (!KNOWN_KEYS.includes(key)) {
+    const s = suggestKey(key);
+    throw new HephError('E_CONFIG', `unknown key "${key}"`, {
+      hint: s ? `did you mean "${s}"?` : `keys look like update.mode; see docs/configuration.md`,
+      details: { key },
+    });
+  }
+  const [section, name] = key.split('.') as [string, string];
+  return [section, name];
+}
+
+/** Sets key = value in the config file, validating the whole result before writing. */
+export function setConfigValue(file: string, key: string, valueText: string): { changed: boolean } {
+  const [section, name] = checkKnownKey(key);
+  const text = readTextIfExists(file) ?? '';
+  const table = text === '' ? {} : parseTomlText(text, file);
+  const value = parseCliValue(key, valueText);
+  const wanted = setInTable(table, section, name, value);
+  validateTable(wanted, file); // throws E_CONFIG naming the key; nothing written yet
+
+  let next = editTomlText(text, section, name, value);
+  let reparsed: TomlTable | undefined;
+  try {
+    reparsed = parseToml(next) as TomlTable;
+  } catch {
+    reparsed = undefined;
+  }
+  if (
+    !reparsed ||
+    !isDeepStrictEqual(JSON.parse(JSON.stringify(reparsed)), JSON.parse(JSON.stringify(wanted)))
+  ) {
+    // An unusual layout (inline tables, dotted keys): fall back to a clean rewrite, which keeps
+    // every key and value but not the comments.
+    next = stringifyToml(wanted);
+  }
+  if (next === text) return { changed: false };
+  writeFileAtomic(file, next.endsWith('\n') ? next : `${next}\n`, 0o600);
+  return { changed: true };
+}

@@ -1,0 +1,148 @@
+// Reading the configuration: the TOML file (absent = all defaults), HEPH_<SECTION>_<KEY>
+// environment overrides, then validation. Every failure names the file, the key and what was
+// expected, as a HephError E_CONFIG (exit 78).
+import { parse as parseToml, TomlError } from 'smol-toml';
+import type { z } from 'zod';
+import { HephError } from '../errors.js';
+import { readTextIfExists } from '../platform/fs.js';
+import type { Env } from '../platform/paths.js';
+import { type Config, configSchema, KNOWN_KEYS } from './schema.js';
+
+export type TomlTable = Record<string, unknown>;
+
+export interface LoadedConfig {
+  config: Config;
+  /** The config file's path, whether or not it exists. */
+  file: string;
+  exists: boolean;
+  /** The file's own table (before defaults and env), for `config get/set`. */
+  raw: TomlTable;
+  /** Environment variables that overrode file values, by key (`update.mode` → `HEPH_UPDATE_MODE`). */
+  envOverrides: Record<string, string>;
+}
+
+export function parseTomlText(text: string, file: string): TomlTable {
+  try {
+    return parseToml(text) as TomlTable;
+  } catch (e) {
+    const where = e instanceof TomlError ? ` (line ${e.line}, column ${e.column})` : '';
+    const first = (e as Error).message.split('\n')[0];
+    throw new HephError('E_CONFIG', `${file}${where}: not valid TOML: ${first}`, {
+      hint: 'fix the syntax, then run `heph config validate`',
+      details: { file },
+    });
+  }
+}
+
+/** Levenshtein distance, for "did you mean" hints on misspelt keys. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+export function suggestKey(key: string, candidates: readonly string[] = KNOWN_KEYS): string | undefined {
+  let best: string | undefined;
+  let bestD = Number.POSITIVE_INFINITY;
+  const leaf = key.split('.').pop() ?? key;
+  for (const c of candidates) {
+    const d = Math.min(
+      distance(key, c),
+      distance(leaf, c.split('.').pop() ?? c) + (key.includes('.') ? 1 : 0),
+    );
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+/** Turns the first zod issue into a message naming the file and the key. */
+export function configErrorFromZod(
+  error: z.ZodError,
+  file: string,
+  envOverrides: Record<string, string> = {},
+): HephError {
+  const issue = error.issues[0]!;
+  const key = issue.path.join('.');
+  const source = envOverrides[key] ? `${envOverrides[key]} (environment)` : file;
+  let message: string;
+  let hint = 'fix the value, then run `heph config validate`';
+  if (issue.code === 'unrecognized_keys') {
+    const unknown = issue.keys[0] ?? '';
+    const full = key ? `${key}.${unknown}` : unknown;
+    const suggestion = suggestKey(full);
+    message = `${source}: unknown key "${full}"`;
+    hint = suggestion ? `did you mean "${suggestion}"?` : 'remove it; `heph config get` lists no such key';
+  } else if (issue.code === 'invalid_type') {
+    const got = 'input' in issue && issue.input !== undefined ? typeof issue.input : 'nothing';
+    message = `${source}: ${key || 'config'}: expected ${issue.expected}, got ${got}`;
+  } else if (issue.code === 'invalid_value' && 'values' in issue) {
+    message = `${source}: ${key}: expected one of ${(issue.values as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+  } else {
+    message = `${source}: ${key || 'config'}: ${issue.message}`;
+  }
+  return new HephError('E_CONFIG', message, { hint, details: { file, key } });
+}
+
+const SECTIONS = ['update', 'forge', 'install', 'restart', 'notify'] as const;
+
+/** HEPH_UPDATE_MODE=auto → update.mode = "auto"; values typed by the TOML rules. */
+function envOverrides(env: Env): {
+  table: Record<string, Record<string, unknown>>;
+  used: Record<string, string>;
+} {
+  const table: Record<string, Record<string, unknown>> = {};
+  const used: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || !name.startsWith('HEPH_')) continue;
+    const rest = name.slice(5).toLowerCase();
+    const section = SECTIONS.find((s) => rest.startsWith(`${s}_`));
+    if (!section) continue;
+    const key = rest.slice(section.length + 1);
+    if (!KNOWN_KEYS.includes(`${section}.${key}`)) continue; // HEPH_FORGE_TOKEN and friends
+    let parsed: unknown = value;
+    try {
+      parsed = (parseToml(`v = ${value}`) as { v: unknown }).v;
+    } catch {
+      parsed = value; // a bare word such as auto: a string
+    }
+    table[section] ??= {};
+    table[section][key] = parsed;
+    used[`${section}.${key}`] = name;
+  }
+  return { table, used };
+}
+
+export function mergeTables(base: TomlTable, over: Record<string, Record<string, unknown>>): TomlTable {
+  const out: TomlTable = { ...base };
+  for (const [section, values] of Object.entries(over)) {
+    const prev = out[section];
+    out[section] = { ...(typeof prev === 'object' && prev !== null ? prev : {}), ...values };
+  }
+  return out;
+}
+
+/** Validates a TOML table (file contents merged with overrides) into a Config. */
+export function validateTable(table: TomlTable, file: string, used: Record<string, string> = {}): Config {
+  const result = configSchema.safeParse(table);
+  if (!result.success) throw configErrorFromZod(result.error, file, used);
+  return result.data;
+}
+
+export function loadConfig(file: string, env: Env): LoadedConfig {
+  const text = readTextIfExists(file);
+  const raw = text === undefined ? {} : parseTomlText(text, file);
+  const { table, used } = envOverrides(env);
+  const config = validateTable(mergeTables(raw, table), file, used);
+  return { config, file, exists: text !== undefined, raw, envOverrides: used };
+}

@@ -1,0 +1,162 @@
+// The configuration's shape, defaults and rules (zod). Durations are parsed to milliseconds here
+// so the rest of heph never sees a duration string.
+import semver from 'semver';
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/** Polling more often than this only adds load on the forge (and GitHub's 60 req/h anonymous limit). */
+export const MIN_INTERVAL_MS = 5 * 60_000;
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+const duration = (opts: { min?: number; minText?: string } = {}) =>
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a duration like "90s", "15m", "6h" or "1d", got "${text}"`,
+      });
+      return z.NEVER;
+    }
+    if (opts.min !== undefined && ms < opts.min) {
+      ctx.addIssue({ code: 'custom', message: `must be at least ${opts.minText}, got "${text}"` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const forgeUrl = z.string().refine(
+  (text) => {
+    if (text === '') return true;
+    let u: URL;
+    try {
+      u = new URL(text);
+    } catch {
+      return false;
+    }
+    if (u.protocol === 'https:') return true;
+    if (u.protocol === 'file:') return true; // checked per kind below (static only)
+    return u.protocol === 'http:' && isLoopbackHost(u.hostname);
+  },
+  { message: 'expected an https:// URL (http:// only for 127.0.0.1, localhost or [::1])' },
+);
+
+const semverRange = z.string().refine((r) => semver.validRange(r) !== null, {
+  message: 'expected a semver range such as "^1" or ">=1.2 <2"',
+});
+
+const updateSchema = z.strictObject({
+  mode: z.enum(['off', 'notify', 'auto']).default('off'),
+  interval: duration({ min: MIN_INTERVAL_MS, minText: '5m' }).default(6 * 3_600_000),
+  jitter: z.number().min(0).max(0.5).default(0.1),
+  channel: z.enum(['stable', 'prerelease']).default('stable'),
+  allow_major: z.boolean().default(false),
+  min_release_age: duration().default(0),
+  rollout_window: duration().default(0),
+  pin: semverRange.optional(),
+});
+
+const forgeSchema = z.strictObject({
+  kind: z.enum(['github', 'gitea', 'forgejo', 'gitlab', 'static']).default('github'),
+  url: forgeUrl.default(''),
+  repo: z.string().default(''),
+  tag_prefix: z.string().default('v'),
+  token_file: z.string().default(''),
+});
+
+const installSchema = z.strictObject({
+  method: z.enum(['bundle', 'npm', 'command']).default('bundle'),
+  command: z.string().default(''),
+  asset: z.string().min(1).default('heph-{version}.tgz'),
+  verify: z.enum(['sha256', 'minisign', 'none']).default('sha256'),
+  public_keys: z.array(z.string().min(1)).default([]),
+  keep: z.number().int().min(2).max(100).default(3),
+  allow_in_container: z.boolean().default(false),
+  npm_package: z.string().default('heph'),
+});
+
+const restartSchema = z.strictObject({
+  drain_timeout: duration().default(30_000),
+  cooldown: duration().default(15 * 60_000),
+  max_per_window: z.number().int().min(1).max(1000).default(3),
+  window: duration({ min: 60_000, minText: '1m' }).default(24 * 3_600_000),
+  health_grace: duration().default(30_000),
+});
+
+const notifySchema = z.strictObject({
+  command: z.string().default(''),
+  webhook: z
+    .string()
+    .refine((t) => t === '' || /^https?:\/\//.test(t), { message: 'expected an http(s):// URL' })
+    .default(''),
+});
+
+export const DEFAULT_FORGE_URL: Record<string, string> = {
+  github: 'https://api.github.com',
+};
+
+export const configSchema = z
+  .strictObject({
+    update: updateSchema.prefault({}),
+    forge: forgeSchema.prefault({}),
+    install: installSchema.prefault({}),
+    restart: restartSchema.prefault({}),
+    notify: notifySchema.prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    if (c.forge.url.startsWith('file:') && c.forge.kind !== 'static') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['forge', 'url'],
+        message: 'file:// URLs are only for kind = "static"',
+      });
+    }
+    if (c.install.verify === 'minisign' && c.install.public_keys.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['install', 'public_keys'],
+        message: 'verify = "minisign" needs at least one public key',
+      });
+    }
+    if (c.install.method === 'command' && c.install.command.trim() === '') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['install', 'command'],
+        message: 'method = "command" needs a command (placeholders {version} {tag})',
+      });
+    }
+    if (c.restart.max_per_window < 1) return;
+  })
+  .transform((c) => ({
+    ...c,
+    forge: { ...c.forge, url: c.forge.url || DEFAULT_FORGE_URL[c.forge.kind] || '' },
+  }));
+
+/** The validated configuration; durations in milliseconds. */
+export type Config = z.output<typeof configSchema>;
+export type UpdateMode = Config['update']['mode'];
+export type ForgeKind = Config['forge']['kind'];
+
+/** Every settable key, as `section.key`, for "did you mean" hints and `config get`. */
+export const KNOWN_KEYS: readonly string[] = Object.entries({
+  update: updateSchema,
+  forge: forgeSchema,
+  install: installSchema,
+  restart: restartSchema,
+  notify: notifySchema,
+}).flatMap(([section, schema]) => Object.keys(schema.shape).map((k) => `${section}.${k}`));
+
+/** Keys whose values are durations (for `config get` and env overrides). */
+export const DURATION_KEYS = new Set([
+  'update.interval',
+  'update.min_release_age',
+  'update.rollout_window',
+  'restart.drain_timeout',
+  'restart.cooldown',
+  'restart.window',
+  'restart.health_grace',
+]);

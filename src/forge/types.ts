@@ -1,0 +1,59 @@
+// What every forge client turns its payloads into, and the interface the rest of heph uses.
+import type { ForgeKind } from '../config/schema.js';
+
+export interface ReleaseAsset {
+  name: string;
+  /** Where to download it (browser URL, or the API URL for private GitHub assets). */
+  url: string;
+  /** Bytes, when the forge says (GitLab links do not). */
+  size: number | null;
+  /** Lower-case hex SHA-256 the forge itself reports (GitHub `digest`), else null. */
+  sha256: string | null;
+}
+
+export interface Release {
+  tag: string;
+  name: string;
+  notes: string;
+  draft: boolean;
+  prerelease: boolean;
+  /** ISO-8601, or null for an unpublished release. */
+  publishedAt: string | null;
+  /** The release's web page. */
+  url: string;
+  assets: ReleaseAsset[];
+}
+
+export interface ListOptions {
+  /** Stop paging once every release on a page is at or below this version (after tag_prefix). */
+  stopAtOrBelow?: string;
+}
+
+export interface ReleaseList {
+  releases: Release[];
+  /** True when every page came back 304 and the cached answer was used. */
+  fromCache: boolean;
+  /** HTTP requests made and response body bytes read, for the poll-cost benchmark. */
+  requests: number;
+  bodyBytes: number;
+}
+
+export interface DownloadOptions {
+  maxBytes: number;
+  onProgress?: (received: number, total: number | null) => void;
+  signal?: AbortSignal;
+}
+
+export interface ForgeClient {
+  readonly kind: ForgeKind;
+  readonly repo: string;
+  listReleases(opts?: ListOptions): Promise<ReleaseList>;
+  /** Streams an asset to the file `dest` (created 0600); returns its size and SHA-256 hex. */
+  downloadAsset(
+    asset: ReleaseAsset,
+    dest: string,
+    opts: DownloadOptions,
+  ): Promise<{ bytes: number; sha256: string }>;
+  /** A small text asset (SHA256SUMS, .minisig) with the same auth and redirect rules. */
+  fetchAssetText(asset: ReleaseAsset, maxBytes: number): Promise<string>;
+}

@@ -1,0 +1,87 @@
+// The logger: JSON lines (pino) to stdout, one readable line per record on a TTY. Secrets are
+// redacted by key and by value, so a token can never reach a log even inside an error message.
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+const REDACT_PATHS = [
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'headers["private-token"]',
+  '*.headers.authorization',
+];
+
+/** Values registered here are replaced by "[redacted]" wherever they appear in a log line. */
+const secrets = new Set<string>();
+
+export function registerSecret(value: string | undefined): void {
+  if (value && value.length >= 4) secrets.add(value);
+}
+
+export function redactText(text: string): string {
+  let out = text;
+  for (const s of secrets) out = out.split(s).join('[redacted]');
+  return out;
+}
+
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+};
+
+function prettyLine(json: string): string {
+  try {
+    const {
+      level,
+      time,
+      msg,
+      pid: _pid,
+      hostname: _h,
+      ...rest
+    } = JSON.parse(json) as Record<string, unknown>;
+    const t = new Date(time as number).toISOString().slice(11, 19);
+    const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+    return `${t} ${(LEVEL_NAMES[level as number] ?? String(level)).padEnd(5)} ${msg ?? ''}${extra}\n`;
+  } catch {
+    return json;
+  }
+}
+
+export interface LoggerOptions {
+  level?: string;
+  /** Defaults to stdout. */
+  stream?: NodeJS.WritableStream;
+  pretty?: boolean;
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const out = opts.stream ?? process.stdout;
+  const pretty = opts.pretty ?? Boolean((out as NodeJS.WriteStream).isTTY);
+  const destination = {
+    write(line: string) {
+      const clean = secrets.size ? redactText(line) : line;
+      out.write(pretty ? prettyLine(clean) : clean);
+    },
+  };
+  return pino(
+    {
+      level: opts.level ?? process.env.HEPH_LOG_LEVEL ?? 'info',
+      base: { pid: process.pid },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.epochTime,
+    },
+    destination,
+  );
+}
+
+/** A logger that drops everything (one-shot commands that print for humans instead). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

@@ -1,0 +1,67 @@
+// Runs the built CLI (dist/heph.mjs) as a user would, in a scratch HEPH_HOME.
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type Options } from 'execa';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const HEPH = join(ROOT, 'dist', 'heph.mjs');
+export const HEPHD = join(ROOT, 'dist', 'hephd.mjs');
+
+export interface Scratch {
+  home: string;
+  env: Record<string, string>;
+  writeConfig(toml: string): string;
+  cleanup(): void;
+}
+
+/** A temp HEPH_HOME with no inherited HEPH_* or proxy variables. */
+export function scratch(prefix = 'heph-test-'): Scratch {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  const env: Record<string, string> = {
+    HEPH_HOME: home,
+    HOME: home,
+    HEPH_LOG_LEVEL: 'info',
+    NO_COLOR: '1',
+  };
+  return {
+    home,
+    env,
+    writeConfig(toml: string) {
+      const file = join(home, 'config.toml');
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, toml);
+      return file;
+    },
+    cleanup() {
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The environment of this process minus anything that would steer heph from outside the test. */
+export function cleanEnv(extra: Record<string, string | undefined>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (
+      /^(HEPH_|XDG_|HTTPS?_PROXY$|NO_PROXY$|https?_proxy$|no_proxy$|INVOCATION_ID$|JOURNAL_STREAM$|NOTIFY_SOCKET$|LISTEN_)/i.test(
+        k,
+      )
+    )
+      continue;
+    out[k] = v;
+  }
+  return { ...out, ...extra };
+}
+
+export async function runHeph(args: string[], env: Record<string, string | undefined>, opts: Options = {}) {
+  return execa(process.execPath, [HEPH, ...args], {
+    env: cleanEnv(env),
+    extendEnv: false,
+    reject: false,
+    timeout: 30_000,
+    stdin: 'ignore',
+    ...opts,
+  });
+}

@@ -1,0 +1,6 @@
+// Builds dist/ once before the suite, so black-box tests run the real bundle.
+import { build } from '../../scripts/build.mjs';
+
+export default async function setup(): Promise<void> {
+  await build({ quiet: true });
+}
