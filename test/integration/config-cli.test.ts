@@ -1,0 +1,78 @@
+// `heph config …` and config errors through the built CLI, as a user sees them.
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runHeph, type Scratch, scratch } from '../helpers/cli.js';
+
+let s: Scratch;
+afterEach(() => s?.cleanup());
+
+describe('heph config', () => {
+  it('path, set, get (bare), validate', async () => {
+    s = scratch();
+    const path = await runHeph(['config', 'path'], s.env);
+    expect(path.stdout.trim()).toBe(`${s.home}/config.toml`);
+
+    const set = await runHeph(['config', 'set', 'update.mode', 'notify'], s.env);
+    expect(set.exitCode).toBe(0);
+    expect((await runHeph(['config', 'get', 'update.mode'], s.env)).stdout).toBe('notify');
+    expect((await runHeph(['config', 'get', 'update.interval'], s.env)).stdout).toBe('6h');
+    const json = await runHeph(['config', 'get', 'update.mode', '--json'], s.env);
+    expect(JSON.parse(json.stdout)).toEqual({ key: 'update.mode', value: 'notify' });
+    const all = JSON.parse((await runHeph(['config', 'get', '--json'], s.env)).stdout);
+    expect(all['restart.max_per_window']).toBe(3);
+
+    const valid = await runHeph(['config', 'validate', '--json'], s.env);
+    expect(valid.exitCode).toBe(0);
+    expect(JSON.parse(valid.stdout)).toMatchObject({ valid: true, exists: true });
+  });
+
+  it('refuses an invalid value with exit 78 and leaves the file byte-identical', async () => {
+    s = scratch();
+    const file = s.writeConfig('# hand-written\n[update]\nmode = "notify"  # opt-in\n');
+    const before = readFileSync(file);
+    for (const [key, value] of [
+      ['update.mode', 'always'],
+      ['update.interval', '30s'],
+      ['update.modee', 'auto'],
+      ['forge.url', 'http://forge.example.com'],
+    ] as const) {
+      const r = await runHeph(['config', 'set', key, value], s.env);
+      expect(r.exitCode, `${key}=${value}`).toBe(78);
+      expect(r.stderr).toContain(key);
+      expect(readFileSync(file).equals(before)).toBe(true);
+    }
+    const typo = await runHeph(['config', 'set', 'update.modee', 'auto'], s.env);
+    expect(typo.stderr).toContain('did you mean "update.mode"');
+  });
+
+  it('names the file and the key for a broken config, on every command that loads it', async () => {
+    s = scratch();
+    const file = s.writeConfig('[update]\nmode = "auto"\nintervall = "6h"\n');
+    const r = await runHeph(['config', 'validate'], s.env);
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toContain(file);
+    expect(r.stderr).toContain('update.intervall');
+    expect(r.stderr).toContain('did you mean "update.interval"');
+
+    const j = await runHeph(['config', 'validate', '--json'], s.env);
+    expect(j.exitCode).toBe(78);
+    expect(JSON.parse(j.stdout).error).toMatchObject({ code: 'E_CONFIG', exitCode: 78 });
+
+    s.writeConfig('[forge]\nurl = "http://forge.example.com"\n');
+    const http = await runHeph(['config', 'validate'], s.env);
+    expect(http.exitCode).toBe(78);
+    expect(http.stderr).toMatch(/forge\.url.*https:\/\//);
+
+    s.writeConfig('[update]\nmode = "auto"\n');
+    const env = await runHeph(['config', 'validate'], { ...s.env, HEPH_UPDATE_INTERVAL: '2m' });
+    expect(env.exitCode).toBe(78);
+    expect(env.stderr).toContain('HEPH_UPDATE_INTERVAL');
+  });
+
+  it('usage errors exit 2', async () => {
+    s = scratch();
+    expect((await runHeph(['config', 'set', 'update.mode'], s.env)).exitCode).toBe(2);
+    expect((await runHeph(['frobnicate'], s.env)).exitCode).toBe(2);
+    expect((await runHeph(['--version'], s.env)).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
