@@ -1,0 +1,159 @@
+// Method `bundle`: the release tarball into the versioned store. Preflight, signature and
+// checksum list first (cheap, fail fast), then a streamed download with a size cap, checksum and
+// forge digest, safe extraction into a temp folder inside the store, smoke test, rename, swap.
+//
+// Nothing is visible before it is verified: every intermediate lives under a `.tmp-` name inside
+// the store (same filesystem, so the final rename is atomic) and is removed on failure, or by
+// cleanStore() on the next run after a crash.
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import type { Config } from '../config/schema.js';
+import { HephError } from '../errors.js';
+import type { ForgeClient, ReleaseAsset } from '../forge/types.js';
+import type { Deps } from '../platform/deps.js';
+import { fsyncDir } from '../platform/fs.js';
+import { assetName } from '../release/version.js';
+import type { VersionedRelease } from '../release/types.js';
+import { checkAgainstSums, checkForgeDigest, parseSums } from './checksums.js';
+import { extractRelease } from './extract.js';
+import { faultPoint } from './fault.js';
+import { verifyMinisign } from './minisign.js';
+import { preflight } from './preflight.js';
+import { smokeTestBundle } from './smoke.js';
+import {
+  assertSafeVersion,
+  isComplete,
+  prune,
+  readStore,
+  swapCurrent,
+  tempName,
+  versionDir,
+} from './store.js';
+
+/** heph's bundle is a few MB; anything near this is not heph, and the cap bounds disk use. */
+export const MAX_ASSET_BYTES = 200 * 1024 * 1024;
+/** SHA256SUMS and its signature are a few lines; a large "checksum file" is refused. */
+export const MAX_SUMS_BYTES = 1024 * 1024;
+export const SUMS_ASSET = 'SHA256SUMS';
+export const SIGNATURE_ASSET = 'SHA256SUMS.minisig';
+
+export interface BundleInput {
+  config: Config;
+  deps: Deps;
+  client: ForgeClient;
+  release: VersionedRelease;
+  onProgress?: ((received: number, total: number | null) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface BundleResult {
+  path: string;
+  previous: string | null;
+}
+
+function findAsset(release: VersionedRelease, name: string, why: string): ReleaseAsset {
+  const a = release.assets.find((x) => x.name === name);
+  if (!a) {
+    throw new HephError('E_FORGE_NOT_FOUND', `release ${release.tag} has no asset ${name} (${why})`, {
+      hint:
+        name === SUMS_ASSET || name === SIGNATURE_ASSET
+          ? 'publish it with the release (see docs/releasing.md), or set install.verify = "none" at your own risk'
+          : 'check install.asset, or wait until the publisher uploads it',
+    });
+  }
+  return a;
+}
+
+/** SHA256SUMS, fetched and (with verify = "minisign") its signature checked; null with verify = "none". */
+async function fetchTrustedSums(input: BundleInput): Promise<Map<string, string> | null> {
+  const { config, client, release, deps } = input;
+  const mode = config.install.verify;
+  if (mode === 'none') {
+    deps.logger.warn(
+      { version: release.version },
+      'install.verify = "none": the download is NOT checked against any checksum or signature',
+    );
+    return null;
+  }
+  const sumsText = await client.fetchAssetText(findAsset(release, SUMS_ASSET, 'checksums'), MAX_SUMS_BYTES);
+  if (mode === 'minisign') {
+    const sig = await client.fetchAssetText(findAsset(release, SIGNATURE_ASSET, 'signature'), MAX_SUMS_BYTES);
+    const { keyId } = verifyMinisign(Buffer.from(sumsText, 'utf8'), sig, config.install.public_keys);
+    deps.logger.info({ version: release.version, keyId }, 'SHA256SUMS signature verified');
+  }
+  return parseSums(sumsText);
+}
+
+export async function installBundle(input: BundleInput): Promise<BundleResult> {
+  const { config, deps, client, release } = input;
+  const { paths, env } = deps;
+  const version = release.version;
+  assertSafeVersion(version);
+  const name = assetName(config.install.asset, version, release.tag);
+  const asset = findAsset(release, name, 'install.asset');
+  if (asset.size !== null && asset.size > MAX_ASSET_BYTES) {
+    throw new HephError(
+      'E_PREFLIGHT',
+      `${name} is ${asset.size} bytes, over the ${MAX_ASSET_BYTES}-byte cap`,
+      {
+        hint: 'this is not a heph bundle; check install.asset',
+      },
+    );
+  }
+  preflight(paths, asset.size, env);
+  const sums = await fetchTrustedSums(input);
+  if (sums !== null && !sums.has(name)) checkAgainstSums(sums, name, ''); // throws: not listed
+
+  const download = tempName(paths, 'download');
+  const staging = tempName(paths, 'extract');
+  try {
+    let killed = false;
+    const got = await client.downloadAsset(asset, download, {
+      maxBytes: MAX_ASSET_BYTES,
+      signal: input.signal,
+      onProgress: (received, total) => {
+        input.onProgress?.(received, total);
+        if (!killed && received > 0) {
+          killed = true;
+          faultPoint(env, 'download');
+        }
+      },
+    });
+    if (sums !== null) checkAgainstSums(sums, name, got.sha256);
+    checkForgeDigest(name, asset.sha256, got.sha256);
+    faultPoint(env, 'verify');
+
+    mkdirSync(staging, { mode: 0o755 });
+    await extractRelease(download, staging);
+    rmSync(download, { force: true });
+    if (!isComplete(staging)) {
+      throw new HephError(
+        'E_UNSAFE_ARCHIVE',
+        `${name} is not a heph bundle (no package.json or dist/heph.mjs)`,
+        {
+          hint: 'check install.asset names the tarball made by `npm run release`',
+        },
+      );
+    }
+    faultPoint(env, 'extract');
+
+    await smokeTestBundle(staging, version, env);
+    faultPoint(env, 'smoke');
+
+    const dest = versionDir(paths, version);
+    if (readStore(paths).versions.includes(version)) {
+      // A reinstall of a version already in the store (not current): the fresh copy wins.
+      renameSync(dest, tempName(paths, `replaced-${version}`));
+    }
+    renameSync(staging, dest);
+    fsyncDir(paths.store);
+    faultPoint(env, 'rename');
+
+    const { previous } = swapCurrent(paths, version, () => faultPoint(env, 'swap'));
+    const pruned = prune(paths, config.install.keep);
+    if (pruned.length) deps.logger.info({ pruned }, 'pruned old versions');
+    return { path: dest, previous };
+  } finally {
+    rmSync(download, { recursive: true, force: true });
+    rmSync(staging, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,111 @@
+// installRelease: the one entry point the CLI and the daemon use to install a release. It takes
+// the install lock, cleans a crashed install's leftovers, dispatches on install.method and
+// writes the audit trail (installing, then installed or failed).
+import type { Config } from '../config/schema.js';
+import { describeError, HephError } from '../errors.js';
+import type { ForgeClient } from '../forge/types.js';
+import { appendAudit } from '../audit/log.js';
+import type { Deps } from '../platform/deps.js';
+import type { VersionedRelease } from '../release/types.js';
+import { VERSION } from '../version.js';
+import { installBundle } from './bundle.js';
+import { acquireInstallLock } from './lock.js';
+import { installWithCommand, installWithNpm } from './methods.js';
+import { runningFromStore } from './running.js';
+import { cleanStore, ensureStore, isComplete, readStore, versionDir } from './store.js';
+
+export { installRunningVersion } from './running.js';
+export { cleanStore, prune, readStore, rollbackStore, swapCurrent } from './store.js';
+
+export type InstallMethod = 'bundle' | 'npm' | 'command';
+
+export interface InstallOptions {
+  config: Config;
+  deps: Deps;
+  client: ForgeClient;
+  release: VersionedRelease;
+  onProgress?: (received: number, total: number | null) => void;
+  /** Wait this long for another install to finish; 0 or absent: fail with E_LOCKED at once. */
+  lockWaitMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface InstallResult {
+  version: string;
+  method: InstallMethod;
+  /** The version folder in the store (bundle), else null. */
+  path: string | null;
+  /** The version that was current before (bundle), else null. */
+  previous: string | null;
+  /** The version was already current: nothing was downloaded or switched. */
+  alreadyCurrent: boolean;
+}
+
+/** E_NOT_OWNED unless the store holds a current version or this heph runs from the store. */
+function assertStoreOwnsHeph(deps: Deps, current: string | null): void {
+  if (current !== null || runningFromStore(deps.paths)) return;
+  throw new HephError(
+    'E_NOT_OWNED',
+    `this heph was not installed by heph (the store ${deps.paths.store} has no current version), so it cannot switch versions`,
+    {
+      hint: 'run `heph daemon install` to let heph own a copy of itself, or set install.method = "npm" or "command" to update through your package manager',
+    },
+  );
+}
+
+export async function installRelease(opts: InstallOptions): Promise<InstallResult> {
+  const { config, deps, release } = opts;
+  const method = config.install.method;
+  const { paths, logger } = deps;
+  const version = release.version;
+
+  const unlock = await acquireInstallLock(paths, opts.lockWaitMs ?? 0);
+  let from: string | null = VERSION;
+  try {
+    if (method === 'bundle') {
+      ensureStore(paths);
+      const removed = cleanStore(paths);
+      if (removed.length) logger.info({ removed }, 'removed leftovers of an interrupted install');
+      const store = readStore(paths);
+      assertStoreOwnsHeph(deps, store.current);
+      from = store.current;
+      if (store.current === version && isComplete(versionDir(paths, version))) {
+        return {
+          version,
+          method,
+          path: versionDir(paths, version),
+          previous: store.previous,
+          alreadyCurrent: true,
+        };
+      }
+    }
+    appendAudit(
+      paths.auditFile,
+      { event: 'update.installing', version, from, method, tag: release.tag },
+      logger,
+    );
+    try {
+      let path: string | null = null;
+      let previous: string | null = null;
+      if (method === 'bundle') {
+        ({ path, previous } = await installBundle(opts));
+      } else if (method === 'npm') {
+        await installWithNpm(config, deps, release);
+      } else {
+        await installWithCommand(config, deps, release);
+      }
+      appendAudit(paths.auditFile, { event: 'update.installed', version, from, method, path }, logger);
+      return { version, method, path, previous, alreadyCurrent: false };
+    } catch (e) {
+      const code = e instanceof HephError ? e.code : 'E_INTERNAL';
+      appendAudit(
+        paths.auditFile,
+        { event: 'update.failed', version, from, method, error: describeError(e), code },
+        logger,
+      );
+      throw e;
+    }
+  } finally {
+    await unlock();
+  }
+}
