@@ -109,3 +109,5 @@ export async function installRelease(opts: InstallOptions): Promise<InstallResul
     await unlock();
   }
 }
+export { markHealthy, readQuarantined } from './launcher-state.js';
+export { renderLauncher, writeLauncher } from './launcher.js';

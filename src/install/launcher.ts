@@ -1,0 +1,55 @@
+// Renders templates/launcher.mjs into `paths.launcher` with the store and state folders baked in
+// as explicit JSON values (no environment lookups at start: the unit's environment may differ).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HephError } from '../errors.js';
+import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
+import type { Paths } from '../platform/paths.js';
+import { VERSION } from '../version.js';
+import { launcherStateFile } from './launcher-state.js';
+import { runningPackageRoot } from './running.js';
+
+const PLACEHOLDER = '__HEPH_BAKED__';
+export const LAUNCHER_TEMPLATE = join('templates', 'launcher.mjs');
+
+function templateText(): string {
+  const root = runningPackageRoot();
+  const file = root ? join(root, LAUNCHER_TEMPLATE) : null;
+  if (!file || !existsSync(file)) {
+    throw new HephError(
+      'E_NOT_FOUND',
+      'the launcher template (templates/launcher.mjs) is missing from this heph',
+      {
+        hint: 'reinstall heph from a release tarball, which carries templates/',
+      },
+    );
+  }
+  return readFileSync(file, 'utf8');
+}
+
+/**
+ * The launcher's source for these paths. Values go in through JSON.stringify, which escapes
+ * quotes, backslashes and control characters, so any folder name yields valid JavaScript.
+ */
+export function renderLauncher(paths: Paths, template: string = templateText()): string {
+  if (!template.includes(PLACEHOLDER)) {
+    throw new HephError('E_INTERNAL', `the launcher template has no ${PLACEHOLDER} placeholder`);
+  }
+  const baked = {
+    store: paths.store,
+    state: paths.state,
+    auditFile: paths.auditFile,
+    launcherState: launcherStateFile(paths),
+    renderedBy: VERSION,
+  };
+  return template.replace(PLACEHOLDER, () => JSON.stringify(baked, null, 2));
+}
+
+/** Writes the launcher (0755) atomically; unchanged content is left alone. */
+export function writeLauncher(paths: Paths): { file: string; changed: boolean } {
+  const text = renderLauncher(paths);
+  const file = paths.launcher;
+  if (readTextIfExists(file) === text) return { file, changed: false };
+  writeFileAtomic(file, text, 0o755);
+  return { file, changed: true };
+}
