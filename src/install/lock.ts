@@ -2,7 +2,7 @@
 // holder keeps fresh) plus `<state>/install.lock.holder` naming who holds it, for the E_LOCKED
 // message. A holder killed by SIGKILL is taken over at once when its pid is gone, else once the
 // lock goes stale.
-import { readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -82,6 +82,7 @@ function sleep(ms: number): Promise<void> {
 export async function acquireInstallLock(paths: Paths, waitMs = 0): Promise<() => Promise<void>> {
   const p = lockPaths(paths);
   const deadline = Date.now() + waitMs;
+  mkdirSync(paths.state, { recursive: true, mode: 0o700 });
   for (;;) {
     try {
       const release = await lockfile.lock(p.target, {

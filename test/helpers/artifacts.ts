@@ -24,6 +24,9 @@ import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar';
 import type { ForgeClient, ReleaseAsset } from '../../src/forge/types.js';
+import { extractRelease } from '../../src/install/extract.js';
+import { ensureStore, swapCurrent } from '../../src/install/store.js';
+import type { Paths } from '../../src/platform/paths.js';
 import type { VersionedRelease } from '../../src/release/types.js';
 import { ROOT } from './cli.js';
 
@@ -332,4 +335,13 @@ export function assetClient(): ForgeClient {
       return text;
     },
   };
+}
+
+/** Puts a real release into a store as `current` (what `heph daemon install` would leave). */
+export async function seedStore(paths: Paths, art: Artifacts, version: string): Promise<void> {
+  ensureStore(paths);
+  const dir = join(paths.store, version);
+  mkdirSync(dir, { recursive: true });
+  await extractRelease(art.tarball(version), dir);
+  swapCurrent(paths, version);
 }
