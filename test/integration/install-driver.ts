@@ -1,0 +1,26 @@
+// A separate process that runs installRelease once, for the tests that need a real process to
+// SIGKILL (HEPH_FAULT_KILL_AT) or two installers racing. Bundled with esbuild by the test.
+// argv: <releases root> <server url> <version> [lockWaitMs]; HEPH_HOME etc. from the environment.
+import { configSchema } from '../../src/config/schema.js';
+import { HephError } from '../../src/errors.js';
+import { installRelease } from '../../src/install/index.js';
+import { createDeps } from '../../src/platform/deps.js';
+import { assetClient, releaseFromFolder } from '../helpers/artifacts.js';
+
+const [root, url, version, wait] = process.argv.slice(2) as [string, string, string, string | undefined];
+const deps = createDeps();
+try {
+  const r = await installRelease({
+    config: configSchema.parse({ forge: { kind: 'static', url }, install: { keep: 3 } }),
+    deps,
+    client: assetClient(),
+    release: releaseFromFolder(root, version, url),
+    lockWaitMs: wait ? Number(wait) : 0,
+  });
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+} catch (e) {
+  process.stdout.write(
+    `${JSON.stringify({ error: e instanceof HephError ? e.code : String(e), message: String((e as Error).message) })}\n`,
+  );
+  process.exitCode = 1;
+}
