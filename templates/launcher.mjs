@@ -9,7 +9,7 @@
 // version's daemon in this very process, so the service manager's main pid stays ours and a
 // version that dies while importing still had its start counted.
 //
-// Rendered by src/install/launcher.ts, which replaces __HEPH_BAKED__ with explicit values.
+// Rendered by src/install/launcher.ts, which bakes the folders in below as explicit JSON values.
 import { randomBytes } from 'node:crypto';
 import {
   appendFileSync,

@@ -9,7 +9,7 @@ import { VERSION } from '../version.js';
 import { launcherStateFile } from './launcher-state.js';
 import { runningPackageRoot } from './running.js';
 
-const PLACEHOLDER = '__HEPH_BAKED__';
+const PLACEHOLDER = 'const BAKED = __HEPH_BAKED__;';
 export const LAUNCHER_TEMPLATE = join('templates', 'launcher.mjs');
 
 function templateText(): string {
@@ -42,7 +42,7 @@ export function renderLauncher(paths: Paths, template: string = templateText()):
     launcherState: launcherStateFile(paths),
     renderedBy: VERSION,
   };
-  return template.replace(PLACEHOLDER, () => JSON.stringify(baked, null, 2));
+  return template.replace(PLACEHOLDER, () => `const BAKED = ${JSON.stringify(baked, null, 2)};`);
 }
 
 /** Writes the launcher (0755) atomically; unchanged content is left alone. */

@@ -1,0 +1,177 @@
+// The rendered launcher run with node again and again, as systemd would: a release whose daemon
+// entry exits 1 is rolled back after 3 failed starts and quarantined (audited), selection then
+// says `quarantined`; a healthy version is never counted; no version at all exits 78.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readAudit } from '../../src/audit/log.js';
+import { extractRelease } from '../../src/install/extract.js';
+import { renderLauncher, writeLauncher } from '../../src/install/launcher.js';
+import { markHealthy, readLauncherState, readQuarantined } from '../../src/install/launcher-state.js';
+import { readStore, swapCurrent } from '../../src/install/store.js';
+import { type Paths, resolvePaths } from '../../src/platform/paths.js';
+import { select } from '../../src/release/select.js';
+import { type Artifacts, BROKEN_VERSION, getArtifacts, seedStore } from '../helpers/artifacts.js';
+import { cleanEnv } from '../helpers/cli.js';
+
+let art: Artifacts;
+let home: string;
+let paths: Paths;
+
+beforeAll(async () => {
+  art = await getArtifacts();
+});
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'heph-launcher-'));
+  paths = resolvePaths({ HEPH_HOME: home });
+});
+afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+async function addVersion(version: string): Promise<void> {
+  const dir = join(paths.store, version);
+  mkdirSync(dir, { recursive: true });
+  await extractRelease(art.tarball(version), dir);
+}
+
+/** One start by the service manager: node <launcher>. A daemon that keeps running is stopped by pid. */
+async function start() {
+  const child = execa(process.execPath, [paths.launcher], {
+    env: cleanEnv({ HEPH_HOME: home }),
+    extendEnv: false,
+    reject: false,
+    timeout: 30_000,
+    stdin: 'ignore',
+  });
+  return child;
+}
+
+describe('launcher', () => {
+  it('is rendered 0755 with the store and state folders baked in, idempotently', () => {
+    const first = writeLauncher(paths);
+    expect(first).toEqual({ file: paths.launcher, changed: true });
+    expect(statSync(paths.launcher).mode & 0o777).toBe(0o755);
+    expect(readFileSync(paths.launcher, 'utf8')).toContain(JSON.stringify(paths.store));
+    expect(writeLauncher(paths).changed).toBe(false);
+  });
+
+  it('renders valid JavaScript for folder names with quotes, backslashes and newlines', () => {
+    const odd = resolvePaths({ HEPH_HOME: join(home, `it's "odd"\\\n\u2028 ${'${x}'}`) });
+    const file = join(home, 'odd-launcher.mjs');
+    writeFileSync(file, renderLauncher(odd));
+    execFileSync(process.execPath, ['--check', file]);
+    expect(readFileSync(file, 'utf8')).toContain(JSON.stringify(odd.store));
+  });
+
+  it('exits 78 with a clear message when there is no version to run', async () => {
+    writeLauncher(paths);
+    const r = await start();
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toMatch(/no runnable version.*heph daemon install/);
+  });
+
+  it('rolls back a version whose daemon exits 1 after 3 failed starts, and quarantines it', async () => {
+    await seedStore(paths, art, '1.0.0');
+    markHealthy(paths, '1.0.0');
+    await addVersion(BROKEN_VERSION);
+    swapCurrent(paths, BROKEN_VERSION);
+    writeLauncher(paths);
+
+    for (let i = 1; i <= 3; i++) {
+      const r = await start();
+      expect(r.exitCode).toBe(1);
+      expect(readLauncherState(paths).attempts[BROKEN_VERSION]).toBe(i);
+      expect(readStore(paths).current).toBe(BROKEN_VERSION);
+    }
+    // The 4th start switches back and runs 1.0.0's daemon, whatever that daemon then does.
+    const fourth = start();
+    const deadline = Date.now() + 30_000;
+    while (readStore(paths).current !== '1.0.0' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (fourth.pid !== undefined && fourth.exitCode === null) process.kill(fourth.pid, 'SIGTERM');
+    await fourth;
+
+    expect(readStore(paths)).toMatchObject({ current: '1.0.0' });
+    const state = readLauncherState(paths);
+    expect(state.quarantined).toEqual([
+      { version: BROKEN_VERSION, reason: 'failed to start 3 times', at: expect.any(String) },
+    ]);
+    expect(state.attempts[BROKEN_VERSION]).toBeUndefined();
+    expect(state.attempts['1.0.0']).toBeUndefined(); // healthy versions are not counted
+    const audit = readAudit(paths.auditFile).map(({ event, version, from, reason }) => ({
+      event,
+      version,
+      from,
+      reason,
+    }));
+    expect(audit).toEqual([
+      {
+        event: 'update.quarantined',
+        version: BROKEN_VERSION,
+        from: undefined,
+        reason: 'failed to start 3 times',
+      },
+      {
+        event: 'update.rolled-back',
+        version: '1.0.0',
+        from: BROKEN_VERSION,
+        reason: 'failed to start 3 times',
+      },
+    ]);
+
+    // Selection then refuses the quarantined release, with reason `quarantined`.
+    const selection = select({
+      releases: [
+        {
+          tag: `v${BROKEN_VERSION}`,
+          name: '',
+          notes: '',
+          draft: false,
+          prerelease: false,
+          publishedAt: '2024-01-01T00:00:00Z',
+          url: '',
+          assets: [{ name: `heph-${BROKEN_VERSION}.tgz`, url: 'x', size: 1, sha256: null }],
+        },
+      ],
+      current: '1.0.0',
+      policy: {
+        channel: 'stable',
+        allowMajor: false,
+        minReleaseAgeMs: 0,
+        rolloutWindowMs: 0,
+        tagPrefix: 'v',
+        asset: 'heph-{version}.tgz',
+        quarantined: readQuarantined(paths),
+        paused: false,
+      },
+      now: Date.parse('2025-01-01T00:00:00Z'),
+      bucket: 0,
+    });
+    expect(selection).toMatchObject({ candidate: null, reason: 'quarantined' });
+  });
+
+  it('does not roll back when there is no other version, and keeps counting', async () => {
+    await addVersion(BROKEN_VERSION);
+    mkdirSync(paths.state, { recursive: true });
+    swapCurrent(paths, BROKEN_VERSION);
+    writeLauncher(paths);
+    for (let i = 0; i < 4; i++) expect((await start()).exitCode).toBe(1);
+    expect(readStore(paths).current).toBe(BROKEN_VERSION);
+    expect(readLauncherState(paths).attempts[BROKEN_VERSION]).toBe(4);
+    expect(existsSync(paths.auditFile)).toBe(false);
+  });
+
+  it('never counts or rolls back a version once marked healthy', async () => {
+    await seedStore(paths, art, '1.0.0');
+    await addVersion(BROKEN_VERSION);
+    swapCurrent(paths, BROKEN_VERSION);
+    markHealthy(paths, BROKEN_VERSION);
+    writeLauncher(paths);
+    for (let i = 0; i < 4; i++) expect((await start()).exitCode).toBe(1);
+    expect(readStore(paths).current).toBe(BROKEN_VERSION);
+    expect(readLauncherState(paths).attempts).toEqual({});
+  });
+});
