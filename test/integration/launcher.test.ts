@@ -37,15 +37,14 @@ async function addVersion(version: string): Promise<void> {
 }
 
 /** One start by the service manager: node <launcher>. A daemon that keeps running is stopped by pid. */
-async function start() {
-  const child = execa(process.execPath, [paths.launcher], {
+function start() {
+  return execa(process.execPath, [paths.launcher], {
     env: cleanEnv({ HEPH_HOME: home }),
     extendEnv: false,
     reject: false,
     timeout: 30_000,
     stdin: 'ignore',
   });
-  return child;
 }
 
 describe('launcher', () => {
@@ -58,7 +57,7 @@ describe('launcher', () => {
   });
 
   it('renders valid JavaScript for folder names with quotes, backslashes and newlines', () => {
-    const odd = resolvePaths({ HEPH_HOME: join(home, `it's "odd"\\\n\u2028 ${'${x}'}`) });
+    const odd = resolvePaths({ HEPH_HOME: join(home, `it's "odd"\\\n\u2028 ${'$' + '{x}'}`) });
     const file = join(home, 'odd-launcher.mjs');
     writeFileSync(file, renderLauncher(odd));
     execFileSync(process.execPath, ['--check', file]);
