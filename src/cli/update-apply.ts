@@ -1,8 +1,177 @@
-// PLACEHOLDER so the bundle builds while this command is being written; its owner replaces this file.
-import { HephError } from '../errors.js';
-export async function updateApply(..._args: unknown[]): Promise<number> {
-  throw new HephError('E_INTERNAL', 'updateApply is not built yet');
+// `heph update apply` and `heph update rollback`: install a release now (the candidate, or an
+// exact --version), or make `previous` current; then ask a running daemon to restart into it.
+// The forge, the check and the daemon call are effects passed in (ApplyEffects) so tests can fake them.
+import { createInterface } from 'node:readline/promises';
+import { appendAudit } from '../audit/log.js';
+import type { Config } from '../config/schema.js';
+import { loadConfig } from '../config/load.js';
+import { HephError, isHephError } from '../errors.js';
+import type { ForgeClient } from '../forge/types.js';
+import { installRelease } from '../install/index.js';
+import { readQuarantined } from '../install/launcher-state.js';
+import { acquireInstallLock } from '../install/lock.js';
+import { createProgressBar } from '../install/progress.js';
+import { rollbackStore } from '../install/store.js';
+import type { Deps } from '../platform/deps.js';
+import type { Paths } from '../platform/paths.js';
+import type { Selection, VersionedRelease } from '../release/types.js';
+import { type CliContext, note, printJson, println } from './context.js';
+
+/** What apply needs from the forge, the release check and the daemon (see update-apply-effects.ts). */
+export interface ApplyEffects {
+  checkForUpdate(
+    config: Config,
+    deps: Deps,
+    opts?: { findVersion?: string },
+  ): Promise<{ current: string; selection: Selection; releases: VersionedRelease[] }>;
+  createForgeClient(config: Config, deps: Deps): ForgeClient;
+  callDaemon(paths: Paths, method: 'POST', path: string, body: unknown): Promise<unknown>;
+  /** Asks a yes/no question on the terminal; true only for an explicit yes. */
+  confirm(ctx: CliContext, question: string): Promise<boolean>;
 }
-export async function updateRollback(..._args: unknown[]): Promise<number> {
-  throw new HephError('E_INTERNAL', 'updateRollback is not built yet');
+
+/** What became of the restart request; `not-restarted` when nothing changed. */
+export type DaemonOutcome = 'restarting' | 'not-running' | 'error' | 'not-restarted';
+
+async function defaultEffects(): Promise<ApplyEffects> {
+  return (await import('./update-apply-effects.js')).applyEffects;
+}
+
+export async function promptYesNo(ctx: CliContext, question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: ctx.stderr });
+  try {
+    const answer = await rl.question(`${question} [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** Asks the daemon to restart into what is now current; no daemon is a normal answer. */
+async function restartDaemon(ctx: CliContext, fx: ApplyEffects, version: string): Promise<DaemonOutcome> {
+  try {
+    await fx.callDaemon(ctx.deps.paths, 'POST', '/v1/update/apply', { installed: version });
+    return 'restarting';
+  } catch (e) {
+    if (isHephError(e, 'E_NOT_RUNNING')) return 'not-running';
+    note(ctx, `heph: the daemon did not accept the restart: ${(e as Error).message}`);
+    note(ctx, '  restart it yourself: `heph daemon restart`');
+    return 'error';
+  }
+}
+
+function daemonSays(daemon: DaemonOutcome): string {
+  if (daemon === 'restarting') return 'the daemon is restarting into it';
+  if (daemon === 'not-running') return 'no daemon is running; it starts this version next time';
+  if (daemon === 'not-restarted') return 'the daemon was not asked to restart';
+  return 'the daemon still runs the old version';
+}
+
+function findRelease(releases: VersionedRelease[], wanted: string, prefix: string): VersionedRelease {
+  const version = prefix && wanted.startsWith(prefix) ? wanted.slice(prefix.length) : wanted;
+  const r = releases.find((x) => x.version === version || x.tag === wanted);
+  if (!r) {
+    throw new HephError('E_NOT_FOUND', `the forge has no release ${wanted}`, {
+      hint: '`heph update check --json` lists what the forge offers',
+    });
+  }
+  return r;
+}
+
+export async function updateApply(
+  ctx: CliContext,
+  opts: { version?: string; yes?: boolean; json?: boolean },
+  fx?: ApplyEffects,
+): Promise<number> {
+  const effects = fx ?? (await defaultEffects());
+  const { deps } = ctx;
+  const { config } = loadConfig(deps.paths.config, deps.env);
+  const check = await effects.checkForUpdate(config, deps, opts.version ? { findVersion: opts.version } : {});
+  const current = check.current;
+
+  let release: VersionedRelease;
+  if (opts.version) {
+    release = findRelease(check.releases, opts.version, config.forge.tag_prefix);
+    if (readQuarantined(deps.paths).includes(release.version) && !opts.yes) {
+      throw new HephError('E_USAGE', `${release.version} is quarantined (it failed to start here before)`, {
+        hint: `add --yes to install ${release.version} anyway`,
+      });
+    }
+  } else if (check.selection.candidate) {
+    release = check.selection.candidate;
+  } else {
+    const { reason, detail } = check.selection;
+    if (ctx.json) printJson(ctx, { installed: false, current, reason, detail });
+    else println(ctx, `nothing to install: ${detail}`);
+    return 0;
+  }
+
+  if (ctx.interactive && !opts.yes && !ctx.json) {
+    if (!(await effects.confirm(ctx, `Install ${release.version} (current ${current})?`))) {
+      println(ctx, 'nothing installed');
+      return 0;
+    }
+  }
+
+  const client = effects.createForgeClient(config, deps);
+  const bar =
+    ctx.interactive && !ctx.json ? createProgressBar(ctx.stderr, `downloading ${release.tag}`) : null;
+  let result: Awaited<ReturnType<typeof installRelease>>;
+  try {
+    result = await installRelease({
+      config,
+      deps,
+      client,
+      release,
+      onProgress: bar ? bar.update : undefined,
+    });
+  } finally {
+    bar?.done();
+  }
+  const daemon: DaemonOutcome = result.alreadyCurrent
+    ? 'not-restarted'
+    : await restartDaemon(ctx, effects, result.version);
+
+  if (ctx.json) {
+    printJson(ctx, { installed: !result.alreadyCurrent, current, ...result, daemon });
+    return 0;
+  }
+  if (result.alreadyCurrent) {
+    println(ctx, `${result.version} is already current; nothing to do`);
+    return 0;
+  }
+  const was = result.previous ?? current;
+  println(
+    ctx,
+    `installed heph ${result.version} (was ${was}); ${result.version} is now current, ${daemonSays(daemon)}`,
+  );
+  return 0;
+}
+
+export async function updateRollback(
+  ctx: CliContext,
+  opts: { json?: boolean },
+  fx?: ApplyEffects,
+): Promise<number> {
+  void opts;
+  const { deps } = ctx;
+  const unlock = await acquireInstallLock(deps.paths, 0);
+  let moved: { from: string; to: string };
+  try {
+    moved = rollbackStore(deps.paths);
+    appendAudit(
+      deps.paths.auditFile,
+      { event: 'update.rolled-back', version: moved.to, from: moved.from, reason: 'manual rollback' },
+      deps.logger,
+    );
+  } finally {
+    await unlock();
+  }
+  const daemon = await restartDaemon(ctx, fx ?? (await defaultEffects()), moved.to);
+  if (ctx.json) {
+    printJson(ctx, { rolledBack: true, version: moved.to, from: moved.from, daemon });
+    return 0;
+  }
+  println(ctx, `rolled back from ${moved.from} to ${moved.to}; ${daemonSays(daemon)}`);
+  return 0;
 }
