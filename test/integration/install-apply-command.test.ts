@@ -114,6 +114,7 @@ describe('heph update apply', () => {
       daemon: 'restarting',
     });
     expect(daemonCalls).toEqual([{ path: '/v1/update/apply', body: { installed: '1.1.0' } }]);
+    expect(err).toBe(''); // --json: no progress bar, no notes
     expect(readStore(resolvePaths({ HEPH_HOME: home })).current).toBe('1.1.0');
   });
 
@@ -184,8 +185,8 @@ describe('heph update rollback', () => {
 
     await updateApply(ctx(), {}, effects('1.1.0', ['1.1.0']));
     const r = await runHeph(['update', 'rollback', '--json'], env);
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ version: '1.0.0', from: '1.1.0' });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(JSON.parse(String(r.stdout))).toMatchObject({ version: '1.0.0', from: '1.1.0' });
     expect(readStore(resolvePaths(env)).current).toBe('1.0.0');
   });
 });
