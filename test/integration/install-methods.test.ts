@@ -1,0 +1,114 @@
+// Methods `npm` and `command` with real processes (stand-in `npm` and `heph` scripts on PATH):
+// argv without a shell, placeholders, failures audited, the smoke test on PATH; and
+// installRunningVersion, which gives the store a copy of the running heph.
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readAudit } from '../../src/audit/log.js';
+import { configSchema } from '../../src/config/schema.js';
+import { installRelease, installRunningVersion } from '../../src/install/index.js';
+import { readStore } from '../../src/install/store.js';
+import { createDeps, type Deps } from '../../src/platform/deps.js';
+import { resolvePaths } from '../../src/platform/paths.js';
+import type { VersionedRelease } from '../../src/release/types.js';
+import { assetClient } from '../helpers/artifacts.js';
+
+let home: string;
+let bin: string;
+let deps: Deps;
+
+const release: VersionedRelease = {
+  tag: 'v1.1.0',
+  version: '1.1.0',
+  name: 'v1.1.0',
+  notes: '',
+  draft: false,
+  prerelease: false,
+  publishedAt: null,
+  url: '',
+  assets: [],
+};
+
+function script(name: string, body: string): void {
+  writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+  chmodSync(join(bin, name), 0o755);
+}
+
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'heph-methods-'));
+  bin = join(home, 'bin');
+  mkdirSync(bin);
+  const env = { HEPH_HOME: home, HOME: home, PATH: `${bin}:/usr/bin:/bin` };
+  deps = createDeps({ env, paths: resolvePaths(env) });
+});
+afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+function install(installCfg: Record<string, unknown>) {
+  return installRelease({
+    config: configSchema.parse({ install: installCfg }),
+    deps,
+    client: assetClient(),
+    release,
+  });
+}
+
+describe('method command', () => {
+  it('runs the command as argv with placeholders, then smoke-tests heph on PATH', async () => {
+    script('heph', 'echo 1.1.0');
+    const r = await install({
+      method: 'command',
+      command: `sh -c 'echo "$1 $2" > "$HOME/ran"' x {version} {tag}`,
+    });
+    expect(r).toMatchObject({ method: 'command', version: '1.1.0', path: null });
+    expect(readFileSync(join(home, 'ran'), 'utf8')).toBe('1.1.0 v1.1.0\n');
+    expect(readAudit(deps.paths.auditFile)[0]).toMatchObject({
+      event: 'update.installed',
+      method: 'command',
+    });
+  });
+
+  it('does not hand the command line to a shell', async () => {
+    script('heph', 'echo 1.1.0');
+    // Without a shell, ">" and ";" are plain words handed to echo: no file, no second command.
+    await install({ method: 'command', command: `echo hi > ${home}/redir;touch ${home}/second` });
+    expect(existsSync(join(home, 'redir'))).toBe(false);
+    expect(existsSync(join(home, 'redir;touch'))).toBe(false);
+    expect(existsSync(join(home, 'second'))).toBe(false);
+  });
+
+  it('fails, audited, when the command fails or the smoke test disagrees', async () => {
+    await expect(install({ method: 'command', command: 'sh -c "echo boom >&2; exit 3"' })).rejects.toThrow(
+      /failed \(3\): boom/,
+    );
+    expect(readAudit(deps.paths.auditFile)[0]).toMatchObject({ event: 'update.failed' });
+    script('heph', 'echo 1.0.0');
+    await expect(install({ method: 'command', command: 'true' })).rejects.toMatchObject({
+      code: 'E_SMOKE_TEST',
+    });
+  });
+});
+
+describe('method npm', () => {
+  it('runs npm install -g <package>@<version>', async () => {
+    script(
+      'npm',
+      `echo "$@" > "$HOME/npm-args"; printf '#!/bin/sh\\necho 1.1.0\\n' > ${bin}/heph; chmod 755 ${bin}/heph`,
+    );
+    const r = await install({ method: 'npm', npm_package: '@acme/heph' });
+    expect(r).toMatchObject({ method: 'npm', version: '1.1.0' });
+    expect(readFileSync(join(home, 'npm-args'), 'utf8')).toBe('install -g @acme/heph@1.1.0\n');
+  });
+});
+
+describe('installRunningVersion', () => {
+  it('copies the running heph into the store and makes it current, once', async () => {
+    const first = await installRunningVersion(deps);
+    expect(first.changed).toBe(true);
+    const s = readStore(deps.paths);
+    expect(s.current).toBe(first.version);
+    expect(s.complete[first.version]).toBe(true);
+    expect(existsSync(join(first.path, 'templates', 'launcher.mjs'))).toBe(true);
+    expect(await installRunningVersion(deps)).toEqual({ ...first, changed: false });
+  });
+});
