@@ -20,7 +20,10 @@ export interface SelectionPolicy {
   minReleaseAgeMs: number;
   rolloutWindowMs: number;
   tagPrefix: string;
-  /** Asset name template with {version} and {tag}, e.g. "heph-{version}.tgz". */
+  /**
+   * Asset name template with {version} and {tag}, e.g. "heph-{version}.tgz". Empty when the
+   * install method needs no asset (npm, command): then no release is blocked as `no-asset`.
+   */
   asset: string;
   quarantined: readonly string[];
   paused: boolean;
@@ -51,6 +54,6 @@ export interface SelectionInput {
   current: string;
   policy: SelectionPolicy;
   now: number;
-  /** This machine's stable rollout position in [0, 1). */
+  /** This machine's stable rollout position in [0, 1): machineBucket() in release/bucket.ts. */
   bucket: number;
 }
