@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa, type Options } from 'execa';
+import { execa } from 'execa';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const HEPH = join(ROOT, 'dist', 'heph.mjs');
@@ -55,13 +55,25 @@ export function cleanEnv(extra: Record<string, string | undefined>): Record<stri
   return { ...out, ...extra };
 }
 
-export async function runHeph(args: string[], env: Record<string, string | undefined>, opts: Options = {}) {
+export interface RunOptions {
+  /** Text for stdin; otherwise stdin is closed, as for a script. */
+  input?: string;
+  timeout?: number;
+  cwd?: string;
+}
+
+/** Runs the built CLI; never throws on a non-zero exit (tests assert on exitCode). */
+export async function runHeph(
+  args: string[],
+  env: Record<string, string | undefined>,
+  opts: RunOptions = {},
+) {
   return execa(process.execPath, [HEPH, ...args], {
     env: cleanEnv(env),
     extendEnv: false,
     reject: false,
-    timeout: 30_000,
-    stdin: 'ignore',
-    ...opts,
+    timeout: opts.timeout ?? 30_000,
+    cwd: opts.cwd,
+    ...(opts.input === undefined ? { stdin: 'ignore' as const } : { input: opts.input }),
   });
 }
