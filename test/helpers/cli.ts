@@ -6,8 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const HEPH = join(ROOT, 'dist', 'heph.mjs');
-export const HEPHD = join(ROOT, 'dist', 'hephd.mjs');
+/**
+ * Where the suite's bundle is built (global-setup.ts): dist/ unless HEPH_TEST_DIST names another
+ * folder, so two test runs in one checkout (or a run beside `npm run build`) never share files.
+ */
+export const DIST = process.env.HEPH_TEST_DIST ? resolve(process.env.HEPH_TEST_DIST) : join(ROOT, 'dist');
+export const HEPH = join(DIST, 'heph.mjs');
+export const HEPHD = join(DIST, 'hephd.mjs');
 
 export interface Scratch {
   home: string;

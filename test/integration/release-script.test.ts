@@ -11,7 +11,7 @@ import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyMinisign } from '../../src/install/minisign.js';
 import { getArtifacts, sha256 } from '../helpers/artifacts.js';
-import { ROOT } from '../helpers/cli.js';
+import { DIST, ROOT } from '../helpers/cli.js';
 
 let out: string;
 
@@ -36,7 +36,7 @@ function treeState(): string {
       else h.update(`${p} ${statSync(p).mtimeMs}\n`).update(readFileSync(p));
     }
   };
-  walk(join(ROOT, 'dist'));
+  walk(DIST);
   return `${readdirSync(ROOT)
     .filter((n) => n !== '.tmp')
     .sort()
