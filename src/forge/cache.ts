@@ -1,0 +1,92 @@
+// The conditional-request cache: for each API URL, the last ETag and the answer it named, so a
+// 304 is served from here. Keyed by URL only (never by token); a JSON file in the state folder,
+// written atomically and bounded so it cannot grow without limit.
+import { join } from 'node:path';
+import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
+import type { Paths } from '../platform/paths.js';
+
+export const HTTP_CACHE_FILE = 'http-cache.json';
+const CACHE_VERSION = 1;
+/** Entries kept: a poll walks a few pages; 64 covers several forges or repos without bloat. */
+export const MAX_CACHE_ENTRIES = 64;
+/** Bytes of cached bodies kept in total; the oldest entries go first past this. */
+export const MAX_CACHE_BYTES = 8 * 1024 * 1024;
+
+export interface CacheEntry {
+  etag: string;
+  body: string;
+  /** Response headers the pager needs again on a 304 (link, x-next-page, x-total-pages). */
+  headers: Record<string, string>;
+  /** Epoch ms when stored or last confirmed by a 304 (for eviction). */
+  at: number;
+}
+
+interface CacheFile {
+  v: number;
+  entries: Record<string, CacheEntry>;
+}
+
+export class HttpCache {
+  private entries: Record<string, CacheEntry>;
+  private dirty = false;
+  readonly file: string;
+
+  constructor(file: string) {
+    this.file = file;
+    this.entries = {};
+    try {
+      const parsed = JSON.parse(readTextIfExists(file) ?? '{}') as Partial<CacheFile>;
+      if (parsed.v === CACHE_VERSION && parsed.entries && typeof parsed.entries === 'object') {
+        for (const [url, e] of Object.entries(parsed.entries)) {
+          if (typeof e?.etag === 'string' && typeof e.body === 'string' && typeof e.at === 'number') {
+            this.entries[url] = { etag: e.etag, body: e.body, headers: e.headers ?? {}, at: e.at };
+          }
+        }
+      }
+    } catch {
+      // A torn or foreign file only costs one full fetch; it is replaced on the next save.
+      this.entries = {};
+    }
+  }
+
+  static forPaths(paths: Paths): HttpCache {
+    return new HttpCache(join(paths.state, HTTP_CACHE_FILE));
+  }
+
+  get(url: string): CacheEntry | undefined {
+    return this.entries[url];
+  }
+
+  put(url: string, entry: CacheEntry): void {
+    this.entries[url] = entry;
+    this.dirty = true;
+  }
+
+  touch(url: string, at: number): void {
+    const e = this.entries[url];
+    if (e) {
+      e.at = at;
+      this.dirty = true;
+    }
+  }
+
+  /** Writes the file when something changed, newest entries kept within the bounds. */
+  save(): void {
+    if (!this.dirty) return;
+    const sorted = Object.entries(this.entries).sort((a, b) => b[1].at - a[1].at);
+    const kept: Record<string, CacheEntry> = {};
+    let bytes = 0;
+    for (const [url, e] of sorted.slice(0, MAX_CACHE_ENTRIES)) {
+      bytes += e.body.length + url.length;
+      if (bytes > MAX_CACHE_BYTES) break;
+      kept[url] = e;
+    }
+    this.entries = kept;
+    try {
+      writeFileAtomic(this.file, JSON.stringify({ v: CACHE_VERSION, entries: kept }), 0o600);
+      this.dirty = false;
+    } catch {
+      // A read-only state folder makes heph poll without conditional requests; not an error.
+    }
+  }
+}

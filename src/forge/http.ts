@@ -1,0 +1,252 @@
+// The one HTTP layer every forge client uses (undici): timeouts, a size cap on every body,
+// proxies from the environment, User-Agent, redirects followed by hand so credentials never
+// leave the forge's origin, and statuses turned into HephErrors (failures.ts).
+import type { Readable } from 'node:stream';
+import { type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
+import { HephError } from '../errors.js';
+import type { Clock } from '../platform/deps.js';
+import type { Env } from '../platform/paths.js';
+import { USER_AGENT } from '../version.js';
+import { type Headers, showUrl, statusError, transportError } from './failures.js';
+
+/** A forge that does not accept a connection (TCP + TLS) in this time is treated as down. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+/** Time from sending a request to the response headers; forges answer list calls in well under a second. */
+export const HEADERS_TIMEOUT_MS = 30_000;
+/** Longest silence between two body chunks (undici's bodyTimeout is idle time, not total time). */
+export const BODY_TIMEOUT_MS = 30_000;
+/** Cap on an API answer: a page of 100 GitHub releases with long notes is well under 2 MiB. */
+export const MAX_API_BODY_BYTES = 4 * 1024 * 1024;
+/** Redirect hops followed by hand (GitHub asset → CDN is one; a chain longer than this is a loop). */
+export const MAX_REDIRECTS = 5;
+
+/**
+ * Timeouts, with env overrides for tests that must see a timeout without waiting 30 s:
+ * HEPH_HTTP_CONNECT_TIMEOUT_MS, HEPH_HTTP_HEADERS_TIMEOUT_MS, HEPH_HTTP_BODY_TIMEOUT_MS.
+ */
+export interface Timeouts {
+  connect: number;
+  headers: number;
+  body: number;
+}
+
+function envMs(env: Env, name: string, fallback: number): number {
+  const n = Number(env[name]);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+export function timeoutsFromEnv(env: Env): Timeouts {
+  return {
+    connect: envMs(env, 'HEPH_HTTP_CONNECT_TIMEOUT_MS', CONNECT_TIMEOUT_MS),
+    headers: envMs(env, 'HEPH_HTTP_HEADERS_TIMEOUT_MS', HEADERS_TIMEOUT_MS),
+    body: envMs(env, 'HEPH_HTTP_BODY_TIMEOUT_MS', BODY_TIMEOUT_MS),
+  };
+}
+
+/** One dispatcher per proxy/timeout setting, shared, so a daemon polling for months reuses sockets. */
+const dispatchers = new Map<string, Dispatcher>();
+
+/**
+ * undici's EnvHttpProxyAgent with the proxy variables taken from `env` (lower case first, as
+ * undici and curl do). Empty strings are passed for unset variables so process.env is never
+ * consulted behind the caller's back.
+ */
+export function dispatcherFor(env: Env, t: Timeouts = timeoutsFromEnv(env)): Dispatcher {
+  const httpProxy = env.http_proxy ?? env.HTTP_PROXY ?? '';
+  const httpsProxy = env.https_proxy ?? env.HTTPS_PROXY ?? '';
+  const noProxy = env.no_proxy ?? env.NO_PROXY ?? '';
+  const key = JSON.stringify([httpProxy, httpsProxy, noProxy, t]);
+  let d = dispatchers.get(key);
+  if (!d) {
+    d = new EnvHttpProxyAgent({
+      httpProxy,
+      httpsProxy,
+      noProxy,
+      connect: { timeout: t.connect },
+      headersTimeout: t.headers,
+      bodyTimeout: t.body,
+    });
+    dispatchers.set(key, d);
+  }
+  return d;
+}
+
+export interface HttpOptions {
+  /** The forge's name for messages ("github", "gitlab", …). */
+  forge: string;
+  env: Env;
+  clock: Clock;
+  /** Headers carrying the token, sent only to `credentialOrigin`. Empty without a token. */
+  credentials: Record<string, string>;
+  credentialOrigin: string;
+  dispatcher?: Dispatcher;
+}
+
+export interface Response {
+  status: number;
+  headers: Headers;
+  /** The URL that answered, after redirects. */
+  url: string;
+}
+
+export interface OpenResponse extends Response {
+  body: Readable;
+  /** Content-Length, when the server sent one. */
+  length: number | null;
+}
+
+function flatHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+  const out: Headers = {};
+  for (const [k, v] of Object.entries(raw)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+export class ForgeHttp {
+  /** Requests sent and body bytes read, for ReleaseList and the poll-cost benchmark. */
+  requests = 0;
+  bodyBytes = 0;
+  readonly forge: string;
+  private readonly opts: HttpOptions;
+  private readonly dispatcher: Dispatcher;
+  private readonly timeouts: Timeouts;
+
+  constructor(opts: HttpOptions) {
+    this.opts = opts;
+    this.forge = opts.forge;
+    this.timeouts = timeoutsFromEnv(opts.env);
+    this.dispatcher = opts.dispatcher ?? dispatcherFor(opts.env, this.timeouts);
+  }
+
+  get authenticated(): boolean {
+    return Object.keys(this.opts.credentials).length > 0;
+  }
+
+  /**
+   * GET `url`, following redirects by hand: credentials go only to the forge's own origin, so a
+   * hop to a CDN (another host or port) never sees the token. Returns the first non-redirect
+   * answer with its body still to read; a status of 400 or more is thrown as a HephError.
+   * A 304 is returned like a 200 (the caller asked with If-None-Match).
+   */
+  async open(url: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<OpenResponse> {
+    let current = url;
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      const target = new URL(current);
+      if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+        throw new HephError(
+          'E_FORGE_PAYLOAD',
+          `${this.forge} pointed to an unsupported URL ${showUrl(current)}`,
+          {
+            hint: 'only http(s) URLs can be fetched; check the release assets',
+          },
+        );
+      }
+      const sendCredentials = target.origin === this.opts.credentialOrigin;
+      const all: Record<string, string> = {
+        'user-agent': USER_AGENT,
+        ...headers,
+        ...(sendCredentials ? this.opts.credentials : {}),
+      };
+      let res: Dispatcher.ResponseData;
+      try {
+        this.requests++;
+        res = await request(current, {
+          method: 'GET',
+          headers: all,
+          dispatcher: this.dispatcher,
+          headersTimeout: this.timeouts.headers,
+          bodyTimeout: this.timeouts.body,
+          signal,
+        });
+      } catch (e) {
+        throw transportError(this.forge, current, e);
+      }
+      const h = flatHeaders(res.headers as Record<string, string | string[] | undefined>);
+      if (res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304 && h.location) {
+        await discard(res.body);
+        current = new URL(h.location, current).href;
+        continue;
+      }
+      if (res.statusCode >= 400) {
+        const text = await readCapped(res.body, 64 * 1024, this.forge, current).catch(() => Buffer.alloc(0));
+        this.bodyBytes += text.length;
+        throw statusError(
+          this.forge,
+          res.statusCode,
+          h,
+          text.toString('utf8'),
+          current,
+          this.opts.clock.now(),
+          sendCredentials && this.authenticated,
+        );
+      }
+      const len = Number(h['content-length']);
+      return {
+        status: res.statusCode,
+        headers: h,
+        url: current,
+        body: res.body,
+        length: Number.isFinite(len) && h['content-length'] !== undefined ? len : null,
+      };
+    }
+    throw new HephError(
+      'E_FORGE_UNREACHABLE',
+      `${this.forge}: more than ${MAX_REDIRECTS} redirects from ${showUrl(url)}`,
+      {
+        hint: 'the forge or its CDN is misconfigured; try again later',
+      },
+    );
+  }
+
+  /** GET and read the whole body (at most `maxBytes`). */
+  async get(
+    url: string,
+    headers: Record<string, string> = {},
+    maxBytes = MAX_API_BODY_BYTES,
+  ): Promise<Response & { body: Buffer }> {
+    const res = await this.open(url, headers);
+    if (res.length !== null && res.length > maxBytes) {
+      await discard(res.body);
+      throw tooLarge(this.forge, res.url, maxBytes);
+    }
+    try {
+      const body = await readCapped(res.body, maxBytes, this.forge, res.url);
+      this.bodyBytes += body.length;
+      return { status: res.status, headers: res.headers, url: res.url, body };
+    } catch (e) {
+      throw transportError(this.forge, res.url, e);
+    }
+  }
+}
+
+export function tooLarge(forge: string, url: string, maxBytes: number): HephError {
+  return new HephError(
+    'E_FORGE_PAYLOAD',
+    `${forge} sent more than ${Math.round(maxBytes / 1024)} KiB from ${showUrl(url)}; refusing to read more`,
+    { hint: 'check forge.url points at the forge API; report this if it does', details: { maxBytes } },
+  );
+}
+
+/** Reads a stream fully, aborting as soon as it exceeds `maxBytes`. */
+export async function readCapped(
+  body: Readable,
+  maxBytes: number,
+  forge: string,
+  url: string,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw tooLarge(forge, url, maxBytes);
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+async function discard(body: Readable): Promise<void> {
+  body.destroy();
+}
