@@ -1,21 +1,28 @@
 #!/usr/bin/env node
 // `npm run bench`: bundles each bench/*.bench.ts with esbuild (so benchmarks can use the real
-// scheduling code and the test forge) and runs them one after another, each printing its own
-// figures as ratios against a baseline it measured in the same run. `npm run bench -- NAME…`
-// runs only the named ones (e.g. `cold-start fleet`).
-import { readdirSync, mkdirSync } from 'node:fs';
-import { join, dirname, resolve } from 'node:path';
+// scheduling code and the test forge) and runs them one after another, then bench/apply.mjs,
+// each printing its own figures as ratios against a baseline it measured in the same run.
+// `npm run bench -- NAME…` runs only the named ones (e.g. `cold-start fleet apply`);
+// `--quick` asks each for a short run (fewer repetitions, shorter idle window, smaller fleet).
+// HEPH_BENCH_DIST=DIR builds the CLI bundle there instead of dist/ (parallel work in one checkout).
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { build } from '../scripts/build.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const flags = args.filter((a) => a.startsWith('--'));
+const wanted = args.filter((a) => !a.startsWith('--'));
+const quick = flags.includes('--quick');
 const out = join(root, '.tmp', 'bench');
+const dist = process.env.HEPH_BENCH_DIST ? resolve(process.env.HEPH_BENCH_DIST) : join(root, 'dist');
 mkdirSync(out, { recursive: true });
 
-await build({ quiet: true });
+await build({ quiet: true, outdir: dist });
 const benches = readdirSync(join(root, 'bench'))
   .filter((f) => f.endsWith('.bench.ts'))
   .map((f) => f.replace(/\.bench\.ts$/, ''))
@@ -37,15 +44,24 @@ await esbuild.build({
 });
 
 console.log(
-  `machine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores, ${((await import('node:os')).totalmem() / 2 ** 30).toFixed(0)} GiB`,
+  `machine: ${process.platform} ${process.arch}, node ${process.version}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB${quick ? ' (quick mode)' : ''}`,
 );
+const runs = benches.map((b) => ({ name: b, script: join(out, `${b}.bench.mjs`) }));
+// apply.mjs builds its own release artifacts and installer bundle, so it runs as it is.
+if (wanted.length === 0 || wanted.includes('apply'))
+  runs.push({ name: 'apply', script: join(root, 'bench', 'apply.mjs') });
+const env = {
+  ...process.env,
+  HEPH_BENCH_DIST: dist,
+  ...(quick ? { BENCH_QUICK: '1', BENCH_RUNS: process.env.BENCH_RUNS ?? '5' } : {}),
+};
 let failed = 0;
-for (const b of benches) {
-  console.log(`\n== ${b}`);
-  const r = spawnSync(process.execPath, [join(out, `${b}.bench.mjs`)], { stdio: 'inherit', cwd: root });
+for (const { name, script } of runs) {
+  console.log(`\n== ${name}`);
+  const r = spawnSync(process.execPath, [script, ...flags], { stdio: 'inherit', cwd: root, env });
   if (r.status !== 0) {
     failed++;
-    console.log(`(${b} exited ${r.status})`);
+    console.log(`(${name} exited ${r.status ?? r.signal})`);
   }
 }
 process.exit(failed ? 1 : 0);
