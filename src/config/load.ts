@@ -139,8 +139,22 @@ export function validateTable(table: TomlTable, file: string, used: Record<strin
   return result.data;
 }
 
+/** The file's text; a path that exists but cannot be read (a folder, no permission) is E_CONFIG. */
+function readConfigText(file: string): string | undefined {
+  try {
+    return readTextIfExists(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new HephError('E_CONFIG', `${file}: cannot read the config file (${code})`, {
+      hint: 'make it a readable file, or point HEPH_CONFIG at one',
+      details: { file },
+      cause: e,
+    });
+  }
+}
+
 export function loadConfig(file: string, env: Env): LoadedConfig {
-  const text = readTextIfExists(file);
+  const text = readConfigText(file);
   const raw = text === undefined ? {} : parseTomlText(text, file);
   const { table, used } = envOverrides(env);
   const config = validateTable(mergeTables(raw, table), file, used);
