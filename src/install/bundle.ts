@@ -140,12 +140,16 @@ export async function installBundle(input: BundleInput): Promise<BundleResult> {
     faultPoint(env, 'smoke');
 
     const dest = versionDir(paths, version);
+    let replaced: string | null = null;
     if (readStore(paths).versions.includes(version)) {
       // A reinstall of a version already in the store (not current): the fresh copy wins.
-      renameSync(dest, tempName(paths, `replaced-${version}`));
+      replaced = tempName(paths, `replaced-${version}`);
+      renameSync(dest, replaced);
     }
     renameSync(staging, dest);
     fsyncDir(paths.store);
+    // The old copy goes now, not at the next install's cleanStore: it is a whole version on disk.
+    if (replaced !== null) rmSync(replaced, { recursive: true, force: true });
     faultPoint(env, 'rename');
 
     const { previous } = swapCurrent(paths, version, () => faultPoint(env, 'swap'));

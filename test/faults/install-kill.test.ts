@@ -1,0 +1,162 @@
+// kill -9 at random moments of real installs: N applies in a row, each SIGKILLed after a random
+// delay (or left to finish when it is quicker), with the install driver of the integration tests
+// (test/integration/install-driver.ts) as the process. After every kill `current` is a complete,
+// working version; after the next finished run nothing is left over.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readStore, TMP_PREFIX } from '../../src/install/store.js';
+import { type Paths, resolvePaths } from '../../src/platform/paths.js';
+import {
+  getArtifacts,
+  publishRelease,
+  type ReleaseServer,
+  seedStore,
+  serveFolder,
+} from '../helpers/artifacts.js';
+import { cleanEnv, ROOT } from '../helpers/cli.js';
+import { seeded } from './random.js';
+
+const SOAK = process.env.HEPH_SOAK === '1';
+/** Applies per run: 10 fit the suite's minute on 2 cores; the soak run does 50. */
+const APPLIES = SOAK ? 50 : 10;
+/** The seed of the kill delays; set HEPH_FAULT_SEED to replay a failing run. */
+const SEED = Number(process.env.HEPH_FAULT_SEED ?? (SOAK ? Date.now() % 2 ** 31 : 20_260_124));
+const FROM = '1.0.0';
+const TARGETS = ['1.1.0', '1.2.0', '1.3.0'];
+/** A driver that neither finishes nor gets killed by then is hung, which is a failure of its own. */
+const DRIVER_TIMEOUT_MS = 60_000;
+
+let home: string;
+let root: string;
+let paths: Paths;
+let server: ReleaseServer;
+let driver: string;
+let driverDir: string;
+
+beforeAll(async () => {
+  const art = await getArtifacts();
+  driverDir = mkdtempSync(join(tmpdir(), 'heph-kill-driver-'));
+  driver = join(driverDir, 'install-driver.mjs');
+  // The integration tests' driver, bundled the way they bundle it (self-contained, like dist/).
+  await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: ['test/integration/install-driver.ts'],
+    outfile: driver,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20.18',
+    logLevel: 'error',
+    banner: {
+      js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);",
+    },
+    define: { __HEPH_VERSION__: JSON.stringify('0.0.0-driver') },
+  });
+  home = mkdtempSync(join(tmpdir(), 'heph-kill-'));
+  root = join(home, 'releases');
+  mkdirSync(root);
+  paths = resolvePaths({ HEPH_HOME: home });
+  server = await serveFolder(root);
+  await seedStore(paths, art, FROM);
+  for (const v of TARGETS) publishRelease(root, v, art);
+});
+afterAll(async () => {
+  await server?.close();
+  rmSync(home, { recursive: true, force: true });
+  rmSync(driverDir, { recursive: true, force: true });
+});
+
+interface Outcome {
+  killed: boolean;
+  exitCode: number | undefined;
+  output: string;
+}
+
+/** One install of `version` in a real process, SIGKILLed after `killAfterMs` unless done first. */
+async function apply(version: string, killAfterMs: number | null): Promise<Outcome> {
+  const child = execa(process.execPath, [driver, root, server.url, version], {
+    env: cleanEnv({ HEPH_HOME: home }),
+    extendEnv: false,
+    reject: false,
+    timeout: DRIVER_TIMEOUT_MS,
+  });
+  const timer =
+    killAfterMs === null ? undefined : setTimeout(() => child.pid && child.kill('SIGKILL'), killAfterMs);
+  const r = await child;
+  clearTimeout(timer);
+  return { killed: r.signal === 'SIGKILL', exitCode: r.exitCode, output: `${r.stdout}${r.stderr}` };
+}
+
+/** What `current/dist/heph.mjs --version` prints: the proof that current really runs. */
+function currentPrints(): string {
+  return execFileSync(process.execPath, [join(paths.store, 'current', 'dist', 'heph.mjs'), '--version'], {
+    encoding: 'utf8',
+  }).trim();
+}
+
+function leftovers(): string[] {
+  return readdirSync(paths.store).filter((n) => n.startsWith(TMP_PREFIX));
+}
+
+function expectCompleteCurrent(context: string): string {
+  const s = readStore(paths);
+  expect(s.current, context).not.toBeNull();
+  expect(s.complete[s.current!], context).toBe(true);
+  expect(currentPrints(), context).toBe(s.current);
+  return s.current!;
+}
+
+describe(`kill -9 at random moments of ${APPLIES} applies (seed ${SEED})`, () => {
+  it('current is always complete and runs; the next finished run leaves nothing behind', async () => {
+    const rand = seeded(SEED);
+    // An unkilled install sets the scale of the kill delays (it is never asserted on).
+    const t0 = performance.now();
+    const first = await apply(TARGETS[0]!, null);
+    expect(first.exitCode, first.output).toBe(0);
+    const span = (performance.now() - t0) * 1.2;
+    expect(leftovers()).toEqual([]);
+
+    // Where the kills landed, for the log: before anything was written, mid-install (temp files
+    // left), or after the switch (current changed). Timing decides, so this is printed, not asserted.
+    const tally = { killed: 0, finished: 0, midInstall: 0, afterSwitch: 0 };
+    for (let i = 0; i < APPLIES; i++) {
+      const current = readStore(paths).current;
+      const choices = TARGETS.filter((v) => v !== current);
+      const target = choices[Math.floor(rand() * choices.length)]!;
+      const delay = Math.round(rand() * span);
+      const context = `apply ${i} of ${target}, kill after ${delay} ms`;
+      const r = await apply(target, delay);
+      if (r.killed) {
+        tally.killed++;
+        if (leftovers().length > 0) tally.midInstall++;
+        if (readStore(paths).current !== current) tally.afterSwitch++;
+        expect(readStore(paths).current, context).toMatch(/^1\.[0-3]\.0$/);
+      } else {
+        tally.finished++;
+        expect(r.exitCode, `${context}: ${r.output}`).toBe(0);
+        expect(readStore(paths).current, context).toBe(target);
+        // A finished run cleans what the runs killed before it left.
+        expect(leftovers(), context).toEqual([]);
+      }
+      expectCompleteCurrent(context);
+    }
+
+    // Whatever the last kill left, one more run cleans up and installs.
+    const last = readStore(paths).current;
+    const target = TARGETS.find((v) => v !== last)!;
+    const r = await apply(target, null);
+    expect(r.exitCode, r.output).toBe(0);
+    expect(expectCompleteCurrent('final run')).toBe(target);
+    expect(leftovers()).toEqual([]);
+    const s = readStore(paths);
+    expect(s.versions.every((v) => s.complete[v])).toBe(true);
+    // With delays spread over a whole install, both kinds happen; otherwise nothing was tested.
+    expect(tally.killed, JSON.stringify(tally)).toBeGreaterThan(0);
+    console.log(`kill -9 applies (seed ${SEED}): ${JSON.stringify(tally)}`);
+  });
+});
