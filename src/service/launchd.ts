@@ -1,0 +1,117 @@
+// launchd: where plists live, the exact launchctl argv (bootstrap/bootout/kickstart/print, never
+// the legacy load/unload that always exit 0), and reading `launchctl print` back loosely.
+import { join } from 'node:path';
+import type { Env } from '../platform/paths.js';
+import { renderPlist } from './render.js';
+import type { Cmd } from './runner.js';
+import { LAUNCHD_LABEL, type Scope, type ServiceSpec } from './spec.js';
+import type { LogOptions, ServiceBackend, ServiceState, UnitFile, Verb } from './types.js';
+
+export const SYSTEM_PLIST_DIR = '/Library/LaunchDaemons';
+
+export function launchdPlistDir(scope: Scope, home: string): string {
+  return scope === 'system' ? SYSTEM_PLIST_DIR : join(home, 'Library', 'LaunchAgents');
+}
+
+/** `gui/501` for a LaunchAgent (the logged-in user's domain), `system` for a LaunchDaemon. */
+export function launchdDomain(scope: Scope, uid: number): string {
+  return scope === 'system' ? 'system' : `gui/${uid}`;
+}
+
+export function launchdTarget(scope: Scope, uid: number): string {
+  return `${launchdDomain(scope, uid)}/${LAUNCHD_LABEL}`;
+}
+
+function launchctl(...args: string[]): Cmd {
+  return { file: 'launchctl', args };
+}
+
+/**
+ * `launchctl print` is documented as not a stable format, so only two loose facts are read: it
+ * exits 0 when the job is loaded, and a `state = running` line means a process is up.
+ */
+export function parsePrint(stdout: string, exitCode: number): ServiceState {
+  const detail: Record<string, string> = {};
+  for (const key of ['state', 'pid', 'last exit code', 'runs']) {
+    const m = new RegExp(`^\\s*${key} = (.+)$`, 'm').exec(stdout);
+    if (m) detail[key] = m[1]!.trim();
+  }
+  const loaded = exitCode === 0;
+  return { loaded, active: loaded && detail.state === 'running', enabled: loaded, detail };
+}
+
+export function plistPath(scope: Scope, home: string): string {
+  return join(launchdPlistDir(scope, home), `${LAUNCHD_LABEL}.plist`);
+}
+
+export const launchd: ServiceBackend = {
+  kind: 'launchd',
+  capabilities: { socketActivation: false, linger: false, restartPreventExitStatus: false },
+
+  unitFiles(spec: ServiceSpec, _env: Env): UnitFile[] {
+    return [{ path: plistPath(spec.scope, spec.home), content: renderPlist(spec), mode: 0o644 }];
+  },
+
+  unitPaths(scope: Scope, _env: Env, home: string): string[] {
+    return [plistPath(scope, home)];
+  },
+
+  stateQuery(scope: Scope, uid: number): Cmd {
+    return launchctl('print', launchdTarget(scope, uid));
+  },
+
+  parseState(result): ServiceState {
+    return parsePrint(result.stdout, result.exitCode);
+  },
+
+  installCommands(spec, { changed, state, start }): Cmd[] {
+    const domain = launchdDomain(spec.scope, spec.uid);
+    const target = launchdTarget(spec.scope, spec.uid);
+    const file = plistPath(spec.scope, spec.home);
+    const cmds: Cmd[] = [];
+    // launchd reads a plist only at bootstrap: a changed one means bootout, then bootstrap again.
+    if (changed && state.loaded) cmds.push({ ...launchctl('bootout', target), tolerateFailure: true });
+    if (!start) return cmds;
+    if (changed || !state.loaded) {
+      // a job once `launchctl disable`d refuses to bootstrap until enabled again
+      cmds.push(launchctl('enable', target), launchctl('bootstrap', domain, file));
+    } else if (!state.active) {
+      cmds.push(launchctl('kickstart', target));
+    }
+    return cmds;
+  },
+
+  uninstallCommands(scope: Scope, uid: number): Cmd[] {
+    return [{ ...launchctl('bootout', launchdTarget(scope, uid)), tolerateFailure: true }];
+  },
+
+  afterRemoveCommands(): Cmd[] {
+    return [];
+  },
+
+  verbCommands(verb: Verb, scope: Scope, uid: number, state: ServiceState, unitPath: string): Cmd[] {
+    const target = launchdTarget(scope, uid);
+    switch (verb) {
+      case 'start':
+        // bootstrap starts it (RunAtLoad); a loaded job that is not running needs a kickstart
+        return state.loaded
+          ? [launchctl('kickstart', target)]
+          : [launchctl('enable', target), launchctl('bootstrap', launchdDomain(scope, uid), unitPath)];
+      case 'stop':
+        // KeepAlive would respawn a killed job at once; only bootout stops it for good
+        return state.loaded ? [launchctl('bootout', target)] : [];
+      case 'restart':
+        return state.loaded
+          ? [launchctl('kickstart', '-k', target)]
+          : [launchctl('enable', target), launchctl('bootstrap', launchdDomain(scope, uid), unitPath)];
+      case 'status':
+        return [launchctl('print', target)];
+    }
+  },
+
+  logsCommand(_scope: Scope, opts: LogOptions, logFile: string): Cmd {
+    const args = ['-n', String(opts.lines)];
+    if (opts.follow) args.push('-F');
+    return { file: 'tail', args: [...args, logFile] };
+  },
+};

@@ -1,0 +1,182 @@
+// Turns templates/ into unit and plist text: every value goes in escaped for its format (systemd
+// quoting and specifiers, the plist writer's XML escaping), then a stamp names heph's version
+// and a hash of the rendered text, so `heph doctor` can tell an old or hand-edited unit.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build as buildPlist, parse as parsePlist, type PlistValue } from 'plist';
+import { formatDuration } from '../config/duration.js';
+import { HephError } from '../errors.js';
+import { runningPackageRoot } from '../install/running.js';
+import { LAUNCHD_LABEL, STOP_MARGIN_MS, SOCKET_UNIT_NAME, type ServiceSpec } from './spec.js';
+
+export const TEMPLATES = {
+  userService: 'hephd.user.service',
+  systemService: 'hephd.system.service',
+  socket: 'hephd.socket',
+  agentPlist: 'hephd.agent.plist',
+  daemonPlist: 'hephd.daemon.plist',
+} as const;
+export type TemplateName = (typeof TEMPLATES)[keyof typeof TEMPLATES];
+
+const STAMP_PLACEHOLDER = '{{STAMP}}';
+/** Hex digits of SHA-256 kept in the stamp: enough to tell an edit, short enough to read. */
+const STAMP_HASH_CHARS = 16;
+const STAMP_RE = /heph-stamp version=(\S+) sha256=([0-9a-f]+)/;
+
+/** Reads a template from the running heph's templates/ folder (or `root`, for tests). */
+export function loadTemplate(name: TemplateName, root: string | null = runningPackageRoot()): string {
+  const file = root ? join(root, 'templates', name) : null;
+  if (!file || !existsSync(file)) {
+    throw new HephError('E_NOT_FOUND', `the unit template templates/${name} is missing from this heph`, {
+      hint: 'reinstall heph from a release tarball, which carries templates/',
+    });
+  }
+  return readFileSync(file, 'utf8');
+}
+
+function refuseControl(value: string, what: string): void {
+  if (/[\x00-\x1f\x7f]/.test(value)) {
+    throw new HephError(
+      'E_SERVICE',
+      `${what} contains a control character (newline, tab, …): ${JSON.stringify(value)}`,
+      {
+        hint: 'use a path or value without control characters',
+      },
+    );
+  }
+}
+
+/** A double-quoted systemd word: backslash and quote escaped, `%` specifiers doubled. */
+function quoteWord(value: string, what: string): string {
+  refuseControl(value, what);
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%')}"`;
+}
+
+/** An ExecStart= word: like quoteWord, and `$` doubled because ExecStart expands variables. */
+export function execWord(value: string): string {
+  return quoteWord(value, 'ExecStart').replace(/\$/g, '$$$$');
+}
+
+/** `Environment="K=V"`: Environment= expands specifiers but not variables. */
+export function environmentLine(key: string, value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+    throw new HephError('E_SERVICE', `environment variable name "${key}" cannot go into a unit`, {
+      hint: 'unset it before `heph daemon install`',
+    });
+  }
+  return `Environment=${quoteWord(`${key}=${value}`, `environment variable ${key}`)}`;
+}
+
+/** A bare path setting (EnvironmentFile=, ListenStream=): specifiers doubled, no line tricks. */
+export function unitPath(value: string): string {
+  refuseControl(value, 'path');
+  if (value.endsWith('\\')) {
+    throw new HephError('E_SERVICE', `path ${value} ends in a backslash (a line continuation in units)`, {
+      hint: 'use a folder whose name does not end in a backslash',
+    });
+  }
+  return value.replace(/%/g, '%%');
+}
+
+/** One `KEY="value"` line of an EnvironmentFile (systemd unquotes \\ and \"). */
+export function envFileLine(key: string, value: string): string {
+  refuseControl(value, key);
+  return `${key}="${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$').replace(/`/g, '\\`')}"`;
+}
+
+function fill(template: string, values: Record<string, string>): string {
+  return template.replace(/\{\{([A-Z_]+)\}\}/g, (whole, name: string) => {
+    if (name === 'STAMP') return whole;
+    const v = values[name];
+    if (v === undefined) throw new HephError('E_INTERNAL', `template placeholder {{${name}}} has no value`);
+    return v;
+  });
+}
+
+function hashOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, STAMP_HASH_CHARS);
+}
+
+/** Replaces {{STAMP}} with the version and the hash of everything else. */
+export function stamp(body: string, version: string): string {
+  if (!body.includes(STAMP_PLACEHOLDER)) throw new HephError('E_INTERNAL', 'template has no {{STAMP}}');
+  return body.replace(STAMP_PLACEHOLDER, `heph-stamp version=${version} sha256=${hashOf(body)}`);
+}
+
+export interface StampInfo {
+  version: string;
+  /** False when the text no longer hashes to its stamp: someone edited it. */
+  intact: boolean;
+}
+
+export function readStamp(text: string): StampInfo | null {
+  const m = STAMP_RE.exec(text);
+  if (!m) return null;
+  const body = text.replace(m[0], STAMP_PLACEHOLDER);
+  return { version: m[1]!, intact: hashOf(body) === m[2] };
+}
+
+function timeoutStop(spec: ServiceSpec): string {
+  return `${Math.ceil((spec.drainTimeoutMs + STOP_MARGIN_MS) / 1000)}s`;
+}
+
+export function renderSystemdService(spec: ServiceSpec, template?: string): string {
+  const name = spec.scope === 'system' ? TEMPLATES.systemService : TEMPLATES.userService;
+  const text = template ?? loadTemplate(name);
+  const socketDeps = spec.socket
+    ? `# The socket unit holds the listening socket across restarts; start it first.\nRequires=${SOCKET_UNIT_NAME}\nAfter=${SOCKET_UNIT_NAME}\n`
+    : '';
+  const body = fill(text, {
+    SOCKET_DEPS: socketDeps,
+    EXEC_START: [spec.node, spec.launcher].map(execWord).join(' '),
+    DRAIN: formatDuration(spec.drainTimeoutMs),
+    TIMEOUT_STOP: timeoutStop(spec),
+    ENVIRONMENT: Object.entries(spec.environment)
+      .map(([k, v]) => environmentLine(k, v))
+      .join('\n'),
+    ENV_FILE: unitPath(spec.secretFile),
+    USER: spec.runAs ?? 'root',
+  });
+  return stamp(body, spec.version);
+}
+
+export function renderSocketUnit(spec: ServiceSpec, template?: string): string {
+  if (!spec.socket) throw new HephError('E_INTERNAL', 'renderSocketUnit without a socket path');
+  const body = fill(template ?? loadTemplate(TEMPLATES.socket), { SOCKET_PATH: unitPath(spec.socket) });
+  return stamp(body, spec.version);
+}
+
+/** The EnvironmentFile (systemd) or token file (launchd) text; holds the token, mode 0600. */
+export function renderSecretFile(spec: ServiceSpec, token: string): string {
+  if (spec.manager === 'launchd') {
+    refuseControl(token, 'HEPH_FORGE_TOKEN');
+    return `${token}\n`;
+  }
+  return `# heph: the forge token for hephd (read by systemd, never logged)\n${envFileLine('HEPH_FORGE_TOKEN', token)}\n`;
+}
+
+function sorted(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The plist: the template's fixed keys plus this install's values, written by the plist package. */
+export function renderPlist(spec: ServiceSpec, template?: string): string {
+  const name = spec.scope === 'system' ? TEMPLATES.daemonPlist : TEMPLATES.agentPlist;
+  const base = parsePlist(template ?? loadTemplate(name)) as Record<string, PlistValue>;
+  for (const [k, v] of Object.entries(spec.environment)) refuseControl(v, `environment variable ${k}`);
+  const job: Record<string, PlistValue> = {
+    Label: LAUNCHD_LABEL,
+    ProgramArguments: [spec.node, spec.launcher],
+    ...base,
+    EnvironmentVariables: sorted(spec.environment),
+    StandardOutPath: join(spec.logDir, 'hephd.log'),
+    StandardErrorPath: join(spec.logDir, 'hephd.log'),
+    ExitTimeOut: Math.ceil((spec.drainTimeoutMs + STOP_MARGIN_MS) / 1000),
+  };
+  if (spec.runAs) job.UserName = spec.runAs;
+  const xml = buildPlist(job, { pretty: true, indent: '  ' });
+  // The stamp rides in an XML comment right after the prolog: launchd and parsers ignore it.
+  const withMarker = xml.replace(/(<!DOCTYPE[^>]*>\n)/, `$1<!-- ${STAMP_PLACEHOLDER} -->\n`);
+  return stamp(withMarker.endsWith('\n') ? withMarker : `${withMarker}\n`, spec.version);
+}

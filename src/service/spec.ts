@@ -1,0 +1,134 @@
+// What a service unit says, decided once from the install's options and environment: which
+// manager and scope, the absolute node and launcher, the captured environment, where the token goes.
+import { dirname, isAbsolute, join } from 'node:path';
+import { HephError } from '../errors.js';
+import type { Env, Paths } from '../platform/paths.js';
+import { VERSION } from '../version.js';
+
+export type ManagerKind = 'systemd' | 'launchd';
+export type Scope = 'user' | 'system';
+
+/** The systemd unit names and the launchd label; fixed so every command finds the same service. */
+export const UNIT_NAME = 'hephd.service';
+export const SOCKET_UNIT_NAME = 'hephd.socket';
+export const LAUNCHD_LABEL = 'dev.heph.hephd';
+/** TimeoutStopSec / ExitTimeOut = drain_timeout + this, so a drain is never cut by SIGKILL. */
+export const STOP_MARGIN_MS = 15_000;
+/** The name of the 0600 file holding HEPH_FORGE_TOKEN (systemd) or the token itself (launchd). */
+export const ENV_FILE_NAME = 'hephd.env';
+export const LAUNCHD_TOKEN_FILE_NAME = 'hephd.token';
+/** PATH for the service when the installing shell had none (launchd and systemd need absolute). */
+export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin';
+
+export interface ServiceSpec {
+  manager: ManagerKind;
+  scope: Scope;
+  /** The user a system service runs as (User= / UserName); undefined for user services. */
+  runAs?: string;
+  /** The uid of the installing user (launchd's gui/UID domain). */
+  uid: number;
+  /** Absolute path of the node that runs the launcher (the one running this install). */
+  node: string;
+  launcher: string;
+  /** Variables written into the unit: HEPH_* (never the token), PATH, proxies, XDG folders. */
+  environment: Record<string, string>;
+  /** systemd: EnvironmentFile (HEPH_FORGE_TOKEN=…); launchd: the token file. Mode 0600. */
+  secretFile: string;
+  /** The token to put into secretFile, when the installing environment has one. */
+  token?: string;
+  /** Socket activation: the ListenStream path (systemd only). */
+  socket?: string;
+  drainTimeoutMs: number;
+  /** launchd log folder (`~/Library/Logs/heph`). */
+  logDir: string;
+  home: string;
+  version: string;
+}
+
+/** Variables copied from the installing shell into the unit (besides HEPH_*). */
+const CAPTURED = ['PATH', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'https_proxy', 'http_proxy', 'no_proxy'];
+/** Folder variables that decide heph's paths: the service must resolve the same files as the CLI. */
+const CAPTURED_USER_ONLY = ['XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_STATE_HOME', 'XDG_RUNTIME_DIR'];
+/** Never into a unit: secrets and variables that only make sense in the installing shell. */
+const NEVER_CAPTURED = new Set(['HEPH_FORGE_TOKEN', 'HEPH_DEBUG']);
+
+/** The environment the service gets, sorted by name so the rendered unit is stable. */
+export function captureEnvironment(env: Env, scope: Scope): Record<string, string> {
+  const out: Record<string, string> = {};
+  const names = Object.keys(env).filter(
+    (k) =>
+      (k.startsWith('HEPH_') && !NEVER_CAPTURED.has(k)) ||
+      CAPTURED.includes(k) ||
+      (scope === 'user' && CAPTURED_USER_ONLY.includes(k)),
+  );
+  for (const k of names.sort()) {
+    const v = env[k];
+    if (v !== undefined && v !== '') out[k] = v;
+  }
+  out.PATH ??= DEFAULT_PATH;
+  return out;
+}
+
+export interface SpecInput {
+  manager: ManagerKind;
+  scope: Scope;
+  runAs?: string;
+  socket: boolean;
+  env: Env;
+  paths: Paths;
+  uid: number;
+  node: string;
+  home: string;
+  drainTimeoutMs: number;
+}
+
+/** A user name systemd's User= and launchd's UserName accept without quoting. */
+const USER_NAME = /^[a-z_][a-z0-9_.-]{0,31}\$?$/i;
+
+export function buildSpec(input: SpecInput): ServiceSpec {
+  const { manager, scope, env, paths } = input;
+  if (!isAbsolute(input.node)) {
+    throw new HephError('E_SERVICE', `the node path ${input.node} is not absolute`, {
+      hint: 'run heph with an absolute node (for example /usr/bin/node heph …)',
+    });
+  }
+  if (input.runAs !== undefined && !USER_NAME.test(input.runAs)) {
+    throw new HephError('E_USAGE', `--user: "${input.runAs}" is not a valid user name`, {
+      hint: 'give an existing account name such as heph',
+    });
+  }
+  if (input.runAs !== undefined && scope !== 'system') {
+    throw new HephError('E_USAGE', '--user only applies to a system service', {
+      hint: 'add --system, or drop --user to run as yourself',
+    });
+  }
+  if (input.socket && manager !== 'systemd') {
+    throw new HephError('E_USAGE', '--socket needs systemd (launchd socket activation needs C code)', {
+      hint: 'drop --socket; clients still retry through a restart for 8 s',
+    });
+  }
+  const environment = captureEnvironment(env, scope);
+  const configDir = dirname(paths.config);
+  const token = env.HEPH_FORGE_TOKEN?.trim() || undefined;
+  const secretFile = join(configDir, manager === 'systemd' ? ENV_FILE_NAME : LAUNCHD_TOKEN_FILE_NAME);
+  // launchd has no EnvironmentFile: the daemon reads the token through forge.token_file, set by
+  // its env override so the config file stays the user's.
+  if (manager === 'launchd' && token !== undefined) environment.HEPH_FORGE_TOKEN_FILE = secretFile;
+  const logDir = scope === 'system' ? '/Library/Logs/heph' : join(input.home, 'Library', 'Logs', 'heph');
+  return {
+    manager,
+    scope,
+    runAs: input.runAs,
+    uid: input.uid,
+    node: input.node,
+    launcher: paths.launcher,
+    environment,
+    secretFile,
+    token,
+    socket: input.socket ? paths.socket : undefined,
+    drainTimeoutMs: input.drainTimeoutMs,
+    logDir,
+    home: input.home,
+    version: VERSION,
+  };
+}

@@ -1,0 +1,238 @@
+// Every generated unit and plist, checked by the real tools: `systemd-analyze verify` on units
+// rendered into a scratch tree with a real launcher, `plist` and `plistutil` on the plists.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parsePlist } from 'plist';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeLauncher } from '../../src/install/launcher.js';
+import { type Env, type Paths, resolvePaths } from '../../src/platform/paths.js';
+import {
+  envFileLine,
+  environmentLine,
+  execWord,
+  readStamp,
+  renderPlist,
+  renderSecretFile,
+  renderSocketUnit,
+  renderSystemdService,
+} from '../../src/service/render.js';
+import { buildSpec, type ServiceSpec } from '../../src/service/spec.js';
+import { VERSION } from '../../src/version.js';
+
+let root: string;
+let paths: Paths;
+// A folder name with a space, a percent sign and a dollar: all three mean something to systemd.
+const env: Env = {
+  PATH: '/usr/local/bin:/usr/bin:/bin',
+  HTTPS_PROXY: 'http://proxy.example:3128',
+  HEPH_DEV_SCHEDULE_SCALE: '0.01',
+  HEPH_FORGE_TOKEN: 'tok-never-inline',
+  HEPH_DEBUG: '1',
+  SHELL: '/bin/bash',
+};
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'heph-render-'));
+  const home = join(root, 'odd home 100% $x');
+  paths = resolvePaths({ HEPH_HOME: home });
+  writeLauncher(paths); // real paths: systemd-analyze checks that ExecStart exists
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function spec(over: Partial<Parameters<typeof buildSpec>[0]> = {}): ServiceSpec {
+  return buildSpec({
+    manager: 'systemd',
+    scope: 'user',
+    socket: false,
+    env: { ...env, HEPH_HOME: paths.data.replace(/\/data$/, '') },
+    paths,
+    uid: 501,
+    node: process.execPath,
+    home: '/home/someone',
+    drainTimeoutMs: 30_000,
+    ...over,
+  });
+}
+
+/** Writes units into a fresh folder under their real names and runs systemd-analyze verify. */
+function verify(files: Record<string, string>, user: boolean): { status: number | null; output: string } {
+  const dir = mkdtempSync(join(root, 'units-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  const args = [...(user ? ['--user'] : []), 'verify', ...Object.keys(files).map((n) => join(dir, n))];
+  // --user verification sets up a user manager's paths, which needs a runtime folder
+  const runtime = mkdtempSync(join(root, 'runtime-'));
+  const r = spawnSync('systemd-analyze', args, {
+    encoding: 'utf8',
+    env: { ...process.env, XDG_RUNTIME_DIR: runtime, SYSTEMD_LOG_LEVEL: 'warning' },
+  });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+/** Lines systemd-analyze prints about our files (it also lints unrelated system units). */
+function complaintsAbout(output: string): string[] {
+  return output.split('\n').filter((l) => /hephd\.(service|socket)/.test(l));
+}
+
+describe('systemd units', () => {
+  it.each([
+    ['user', undefined, false],
+    ['user', undefined, true],
+    ['system', 'nobody', false],
+    ['system', 'nobody', true],
+  ] as const)('the %s unit (run as %s, socket %s) passes systemd-analyze verify', (scope, runAs, socket) => {
+    const s = spec({ scope, runAs, socket });
+    const files: Record<string, string> = { 'hephd.service': renderSystemdService(s) };
+    if (socket) files['hephd.socket'] = renderSocketUnit(s);
+    const r = verify(files, scope === 'user');
+    expect(complaintsAbout(r.output), r.output).toEqual([]);
+    expect(r.status, r.output).toBe(0);
+  });
+
+  it('the linter does fail a unit whose node is missing (so the passes above mean something)', () => {
+    const r = verify(
+      { 'hephd.service': renderSystemdService(spec({ node: join(root, 'no-such-node') })) },
+      true,
+    );
+    expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(/no-such-node/);
+  });
+
+  it('says what a self-updating daemon needs, with absolute paths', () => {
+    const text = renderSystemdService(spec());
+    for (const line of [
+      'Type=exec',
+      'Restart=always',
+      'RestartSec=2',
+      'RestartPreventExitStatus=78',
+      'StartLimitIntervalSec=300',
+      'StartLimitBurst=10',
+      'TimeoutStopSec=45s',
+      'WantedBy=default.target',
+    ]) {
+      expect(text.split('\n')).toContain(line);
+    }
+    const exec = text.split('\n').find((l) => l.startsWith('ExecStart='))!;
+    expect(exec).toBe(`ExecStart=${execWord(process.execPath)} ${execWord(paths.launcher)}`);
+    expect(exec).toContain('100%%'); // a specifier would otherwise be expanded
+    expect(exec).toContain('$$x'); // and a variable
+    const unitSection = text.slice(text.indexOf('[Unit]'), text.indexOf('[Service]'));
+    expect(unitSection).toContain('StartLimitBurst=10'); // only [Unit] honours it
+  });
+
+  it('captures HEPH_*, PATH and proxies, and never the token', () => {
+    const text = renderSystemdService(spec());
+    expect(text).toContain(environmentLine('HEPH_DEV_SCHEDULE_SCALE', '0.01'));
+    expect(text).toContain(environmentLine('HTTPS_PROXY', 'http://proxy.example:3128'));
+    expect(text).toContain(environmentLine('PATH', '/usr/local/bin:/usr/bin:/bin'));
+    expect(text).not.toContain('tok-never-inline');
+    expect(text).not.toContain('HEPH_FORGE_TOKEN=');
+    expect(text).not.toContain('HEPH_DEBUG');
+    expect(text).not.toContain('SHELL');
+    expect(text).toMatch(/^EnvironmentFile=-\/.*hephd\.env$/m);
+  });
+
+  it('a system unit names its user; a socket unit is owner-only and queues connections', () => {
+    const s = spec({ scope: 'system', runAs: 'heph', socket: true });
+    const service = renderSystemdService(s);
+    expect(service).toMatch(/^User=heph$/m);
+    expect(service).toMatch(/^Requires=hephd\.socket$/m);
+    expect(service).toMatch(/^WantedBy=multi-user\.target$/m);
+    const socket = renderSocketUnit(s);
+    expect(socket).toMatch(/^SocketMode=0600$/m);
+    expect(socket).toContain(`ListenStream=${paths.socket.replace(/%/g, '%%')}`);
+  });
+
+  it('refuses a value that would break out of its line', () => {
+    expect(() =>
+      renderSystemdService(spec({ env: { ...env, HEPH_X: 'a\nExecStartPre=/bin/evil' } })),
+    ).toThrow(/control character/);
+  });
+
+  it('stamps the version and a hash that notices edits', () => {
+    const text = renderSystemdService(spec());
+    expect(readStamp(text)).toEqual({ version: VERSION, intact: true });
+    expect(readStamp(text.replace('Restart=always', 'Restart=on-failure'))).toEqual({
+      version: VERSION,
+      intact: false,
+    });
+    expect(readStamp('[Service]\nExecStart=/bin/true\n')).toBeNull();
+  });
+
+  it('the environment file quotes the token the way systemd unquotes it', () => {
+    const file = renderSecretFile(spec(), 'a"b\\c$d');
+    expect(file).toContain(envFileLine('HEPH_FORGE_TOKEN', 'a"b\\c$d'));
+    // systemd's own parser agrees: a unit that prints the variable back sees the same bytes
+    const dir = mkdtempSync(join(root, 'envfile-'));
+    writeFileSync(join(dir, 'env'), file);
+    const out = execFileSync('bash', ['-c', `set -a; . ${join(dir, 'env')}; printf %s "$HEPH_FORGE_TOKEN"`], {
+      encoding: 'utf8',
+    });
+    expect(out).toBe('a"b\\c$d');
+  });
+});
+
+describe('launchd plists', () => {
+  it.each([['user'], ['system']] as const)(
+    'the %s plist parses with plist and plistutil and has the keys',
+    (scope) => {
+      const s = spec({ manager: 'launchd', scope, runAs: scope === 'system' ? 'heph' : undefined });
+      const xml = renderPlist(s);
+      const job = parsePlist(xml) as Record<string, unknown>;
+      expect(job.Label).toBe('dev.heph.hephd');
+      expect(job.ProgramArguments).toEqual([process.execPath, paths.launcher]);
+      expect(job.KeepAlive).toBe(true);
+      expect(job.RunAtLoad).toBe(true);
+      expect(job.ThrottleInterval).toBe(5);
+      expect(job.ExitTimeOut).toBe(45);
+      expect(job.LaunchOnlyOnce).toBeUndefined();
+      const envVars = job.EnvironmentVariables as Record<string, string>;
+      expect(envVars.PATH).toBe('/usr/local/bin:/usr/bin:/bin');
+      expect(envVars.HEPH_DEV_SCHEDULE_SCALE).toBe('0.01');
+      expect(envVars.HEPH_FORGE_TOKEN).toBeUndefined();
+      expect(envVars.HEPH_FORGE_TOKEN_FILE).toBe(s.secretFile); // the token travels by file
+      expect(xml).not.toContain('tok-never-inline');
+      const logDir = scope === 'user' ? '/home/someone/Library/Logs/heph' : '/Library/Logs/heph';
+      expect(job.StandardOutPath).toBe(`${logDir}/hephd.log`);
+      expect(job.UserName).toBe(scope === 'system' ? 'heph' : undefined);
+      expect(readStamp(xml)).toEqual({ version: VERSION, intact: true });
+
+      // libplist: XML → binary → XML must round-trip to the same values
+      const dir = mkdtempSync(join(root, 'plist-'));
+      writeFileSync(join(dir, 'dev.heph.hephd.plist'), xml);
+      execFileSync('plistutil', [
+        '-i',
+        join(dir, 'dev.heph.hephd.plist'),
+        '-f',
+        'bin',
+        '-o',
+        join(dir, 'b.plist'),
+      ]);
+      const back = execFileSync('plistutil', ['-i', join(dir, 'b.plist'), '-f', 'xml'], { encoding: 'utf8' });
+      expect(parsePlist(back)).toEqual(job);
+      expect(readFileSync(join(dir, 'b.plist')).subarray(0, 8).toString()).toBe('bplist00');
+    },
+  );
+
+  it('escapes XML in values', () => {
+    const s = spec({ manager: 'launchd', env: { ...env, HEPH_NOTE: '<a & "b">' } });
+    const job = parsePlist(renderPlist(s)) as { EnvironmentVariables: Record<string, string> };
+    expect(job.EnvironmentVariables.HEPH_NOTE).toBe('<a & "b">');
+  });
+});
+
+describe('the spec', () => {
+  it('refuses combinations that cannot work', () => {
+    expect(() => spec({ manager: 'launchd', socket: true })).toThrow(/--socket needs systemd/);
+    expect(() => spec({ runAs: 'heph' })).toThrow(/--user only applies to a system service/);
+    expect(() => spec({ scope: 'system', runAs: 'bad name' })).toThrow(/not a valid user name/);
+    expect(() => spec({ node: 'node' })).toThrow(/not absolute/);
+  });
+
+  it('system units do not inherit the installing user XDG folders', () => {
+    const xdg = { ...env, XDG_DATA_HOME: '/root/.xd' };
+    expect(spec({ env: xdg }).environment.XDG_DATA_HOME).toBe('/root/.xd');
+    expect(spec({ env: xdg, scope: 'system', runAs: 'heph' }).environment.XDG_DATA_HOME).toBeUndefined();
+  });
+});
