@@ -40,6 +40,32 @@ export function reportError(ctx: Pick<CliContext, 'json' | 'stdout' | 'stderr'>,
   return code;
 }
 
+/** Commands that show a known candidate themselves, so the one-line hint would only repeat it. */
+function showsCandidateItself(argv: readonly string[]): boolean {
+  const [first, second] = argv;
+  return first === 'status' || first === 'update' || (first === 'daemon' && second === 'run');
+}
+
+/**
+ * "heph: update available: X" on stderr when the daemon's state.json knows a candidate newer than
+ * this heph. From the state file only: a one-shot command never makes a network call for this.
+ */
+async function updateHint(ctx: CliContext): Promise<void> {
+  try {
+    const { readTextIfExists } = await import('../platform/fs.js');
+    const text = readTextIfExists(ctx.deps.paths.stateFile);
+    if (!text) return;
+    const candidate = (JSON.parse(text) as { candidate?: unknown }).candidate;
+    if (typeof candidate !== 'string' || candidate === VERSION) return;
+    const { default: semver } = await import('semver');
+    if (semver.valid(candidate) && semver.valid(VERSION) && semver.gt(candidate, VERSION)) {
+      ctx.stderr.write(`heph: update available: ${candidate} (run \`heph update apply\`)\n`);
+    }
+  } catch {
+    // a hint is never worth an error
+  }
+}
+
 export async function runCli(argv: string[]): Promise<number> {
   let exit: number = EXIT.ok;
   let json = argv.includes('--json');
@@ -57,6 +83,7 @@ export async function runCli(argv: string[]): Promise<number> {
       } catch (e) {
         exit = reportError(ctx, e);
       }
+      if (!json && !showsCandidateItself(argv)) await updateHint(ctx);
     };
 
   const program = new Command('heph')

@@ -1,5 +1,102 @@
-// PLACEHOLDER so the bundle builds while this command is being written; its owner replaces this file.
-import { HephError } from '../errors.js';
-export async function status(..._args: unknown[]): Promise<number> {
-  throw new HephError('E_INTERNAL', 'status is not built yet');
+// `heph status [--json]`: the daemon's status over the control socket, for people or scripts.
+// Kept light (no config, no forge code) because people and scripts run it often.
+import { callDaemon } from '../control/client.js';
+import { humanDuration } from '../config/duration.js';
+import { EXIT, isHephError } from '../errors.js';
+import { type CliContext, printJson, println } from './context.js';
+
+/** The daemon answers status from memory at once; a daemon that takes longer than this is wedged. */
+export const STATUS_TIMEOUT_MS = 10_000;
+
+/** The shape of GET /v1/status that this command reads (SPEC.md `heph status --json`). */
+interface StatusDoc {
+  running: boolean;
+  version: string | null;
+  pid: number | null;
+  startedAt: string | null;
+  supervisor: string | null;
+  mode: string | null;
+  update: {
+    lastCheckAt: string | null;
+    lastResult: string | null;
+    lastError: string | null;
+    latest: string | null;
+    candidate: string | null;
+    nextCheckAt: string | null;
+    consecutiveFailures: number;
+  } | null;
+  guard: {
+    paused: boolean;
+    pausedUntil: string | null;
+    cooldownUntil: string | null;
+    restartsInWindow: number;
+    circuit: string;
+    recommendedAction: string | null;
+  } | null;
+  pendingRestart?: string | null;
+  reason?: string | null;
+}
+
+/** What --json prints when no daemon answers: the same keys, nothing known. */
+export function notRunningDoc(socket: string, message: string): StatusDoc & { socket: string } {
+  return {
+    running: false,
+    version: null,
+    pid: null,
+    startedAt: null,
+    supervisor: null,
+    mode: null,
+    update: null,
+    guard: null,
+    socket,
+    reason: message,
+  };
+}
+
+function human(ctx: CliContext, s: StatusDoc): void {
+  const up = s.startedAt ? humanDuration(Date.now() - Date.parse(s.startedAt)) : '?';
+  println(
+    ctx,
+    `hephd ${s.version} is running (pid ${s.pid}, up ${up}, supervisor ${s.supervisor}, mode ${s.mode})`,
+  );
+  const u = s.update;
+  if (u) {
+    const last = u.lastCheckAt ? `${u.lastCheckAt} (${u.lastResult ?? '?'})` : 'never';
+    println(ctx, `  last check:  ${last}${u.nextCheckAt ? `, next ${u.nextCheckAt}` : ''}`);
+    if (u.lastError) println(ctx, `  last error:  ${u.lastError} (${u.consecutiveFailures} in a row)`);
+    println(ctx, `  latest:      ${u.latest ?? '-'}   candidate: ${u.candidate ?? 'none'}`);
+  }
+  if (s.pendingRestart) println(ctx, `  installed, waiting for a restart: ${s.pendingRestart}`);
+  const g = s.guard;
+  if (g) {
+    const pause = g.paused ? `paused${g.pausedUntil ? ` until ${g.pausedUntil}` : ''}` : 'not paused';
+    const cool = g.cooldownUntil ? `, cooling down until ${g.cooldownUntil}` : '';
+    println(
+      ctx,
+      `  guard:       ${pause}, circuit ${g.circuit}, ${g.restartsInWindow} restart(s) in window${cool}`,
+    );
+    if (g.recommendedAction) println(ctx, `  next step:   ${g.recommendedAction}`);
+  }
+  if (s.reason) println(ctx, `  note:        ${s.reason}`);
+}
+
+export async function status(ctx: CliContext, opts: { json?: boolean } = {}): Promise<number> {
+  const { paths } = ctx.deps;
+  let doc: StatusDoc;
+  try {
+    doc = (await callDaemon(paths, 'GET', '/v1/status', undefined, {
+      timeoutMs: STATUS_TIMEOUT_MS,
+    })) as StatusDoc;
+  } catch (e) {
+    if (!isHephError(e, 'E_NOT_RUNNING')) throw e;
+    if (ctx.json || opts.json) printJson(ctx, notRunningDoc(paths.socket, e.message));
+    else {
+      println(ctx, `hephd is not running (socket ${paths.socket})`);
+      ctx.stderr.write(`  ${e.hint}\n`);
+    }
+    return EXIT.notRunning;
+  }
+  if (ctx.json || opts.json) printJson(ctx, doc);
+  else human(ctx, doc);
+  return EXIT.ok;
 }

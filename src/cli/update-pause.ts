@@ -1,8 +1,81 @@
-// PLACEHOLDER so the bundle builds while this command is being written; its owner replaces this file.
-import { HephError } from '../errors.js';
-export async function updatePause(..._args: unknown[]): Promise<number> {
-  throw new HephError('E_INTERNAL', 'updatePause is not built yet');
+// `heph update pause [--for D]` and `heph update resume`: the manual override of auto mode. With
+// a daemon they go through its socket; without one they edit state.json so the decision holds.
+import { appendAudit } from '../audit/log.js';
+import { parseDuration } from '../config/duration.js';
+import { callDaemon } from '../control/client.js';
+import { pause, resume } from '../daemon/guard.js';
+import { updateState } from '../daemon/state.js';
+import { HephError, isHephError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { type CliContext, note, printJson, println } from './context.js';
+
+function forMs(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    throw new HephError('E_USAGE', `--for expects a duration like "2h" or "7d", got "${text}"`, {
+      hint: 'a number and a unit: s, m, h or d',
+    });
+  }
+  return ms;
 }
-export async function updateResume(..._args: unknown[]): Promise<number> {
-  throw new HephError('E_INTERNAL', 'updateResume is not built yet');
+
+/** Asks the daemon; null when none runs (the caller then edits state.json itself). */
+async function viaDaemon(ctx: CliContext, path: string, body: unknown): Promise<unknown | null> {
+  try {
+    return await callDaemon(ctx.deps.paths, 'POST', path, body);
+  } catch (e) {
+    if (isHephError(e, 'E_NOT_RUNNING')) return null;
+    throw e;
+  }
+}
+
+export async function updatePause(ctx: CliContext, opts: { for?: string; json?: boolean }): Promise<number> {
+  const ms = forMs(opts.for);
+  const { deps } = ctx;
+  const now = deps.clock.now();
+  const until = ms === undefined ? null : new Date(now + ms).toISOString();
+  const answer = await viaDaemon(ctx, '/v1/update/pause', ms === undefined ? {} : { for: opts.for });
+  const daemon = answer !== null;
+  if (!daemon) {
+    updateState(deps.paths, (s) => {
+      s.guard = pause(s.guard, now, ms);
+    });
+    appendAudit(
+      deps.paths.auditFile,
+      { event: 'update.paused', version: VERSION, until, by: 'cli' },
+      deps.logger,
+    );
+  }
+  if (ctx.json) {
+    printJson(ctx, { paused: true, pausedUntil: until, daemon: daemon ? 'running' : 'not-running' });
+    return 0;
+  }
+  println(ctx, `updates paused${until ? ` until ${until}` : ' until `heph update resume`'}`);
+  if (!daemon)
+    note(
+      ctx,
+      `heph: no daemon is running; the pause is saved in ${deps.paths.stateFile} and holds when it starts`,
+    );
+  return 0;
+}
+
+export async function updateResume(ctx: CliContext, _opts: { json?: boolean }): Promise<number> {
+  const { deps } = ctx;
+  const answer = await viaDaemon(ctx, '/v1/update/resume', {});
+  const daemon = answer !== null;
+  if (!daemon) {
+    updateState(deps.paths, (s) => {
+      s.guard = resume(s.guard);
+      s.blocked = [];
+    });
+    appendAudit(deps.paths.auditFile, { event: 'update.resumed', version: VERSION, by: 'cli' }, deps.logger);
+  }
+  if (ctx.json) {
+    printJson(ctx, { paused: false, circuit: 'closed', daemon: daemon ? 'running' : 'not-running' });
+    return 0;
+  }
+  println(ctx, 'updates resumed (the restart circuit is closed)');
+  if (!daemon) note(ctx, `heph: no daemon is running; the change is saved in ${deps.paths.stateFile}`);
+  return 0;
 }

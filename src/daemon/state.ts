@@ -28,6 +28,8 @@ export interface DaemonState {
   candidate: string | null;
   /** Candidates already announced (update.available once per candidate, not per poll). */
   announced: string[];
+  /** "version:reason" pairs already audited as update.blocked (once per candidate and reason). */
+  blocked: string[];
   /** Set while a newer version is installed but the daemon could not restart itself. */
   pendingRestart: string | null;
   guard: GuardHistory;
@@ -43,6 +45,7 @@ export function emptyState(): DaemonState {
     latest: null,
     candidate: null,
     announced: [],
+    blocked: [],
     pendingRestart: null,
     guard: { restarts: [], circuitOpenedAt: null, paused: false, pausedUntil: null },
   };

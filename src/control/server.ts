@@ -1,0 +1,214 @@
+// The control socket: HTTP/1.1 over a unix socket (or systemd's fd 3), with size and time limits
+// so no client can hurt the daemon, stale-socket takeover, and a drain for graceful shutdown.
+import { chmodSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import type { Logger } from 'pino';
+import { HephError } from '../errors.js';
+import type { Env } from '../platform/paths.js';
+import { activatedFd } from '../platform/supervisor.js';
+import { type Answer, type DaemonApi, errorAnswer, knownRoute, route } from './routes.js';
+
+/** Request bodies are tiny JSON objects ({"for":"2h"}); 64 KiB is generous and bounds memory. */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** Request line and headers; curl sends ~100 bytes. Node's default is 16 KiB; say so on purpose. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** A client that has not sent its headers by now is slow or hostile; its connection is dropped. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** The whole request (headers and body) must arrive within this; answers may take longer. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** Idle keep-alive connections are closed after this, so they never pin a draining daemon. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** How often Node checks the two timeouts above (its default, 30 s, would let them overrun). */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+/** Concurrent connections: a local operator needs a handful; this bounds file descriptors. */
+export const MAX_CONNECTIONS = 64;
+/** A stale-socket connect test that takes longer than this means nobody is listening properly. */
+const PROBE_TIMEOUT_MS = 2_000;
+
+export type SocketState = 'live' | 'stale' | 'absent';
+
+/** Is a daemon listening on `path`? A file nobody accepts on is stale (a crashed daemon's). */
+export function probeSocket(path: string): Promise<SocketState> {
+  try {
+    lstatSync(path);
+  } catch {
+    return Promise.resolve('absent');
+  }
+  return new Promise((resolve) => {
+    const s = connect(path);
+    const done = (state: SocketState) => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(state);
+    };
+    const timer = setTimeout(() => done('live'), PROBE_TIMEOUT_MS); // accepted by the backlog, busy: treat as live
+    s.once('connect', () => done('live'));
+    s.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ENOENT' ? 'absent' : 'stale'));
+  });
+}
+
+/** Creates the socket folder 0700, or tightens one we own that is looser. */
+export function ensureRunDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = statSync(dir);
+  if ((st.mode & 0o077) !== 0) {
+    if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+      throw new HephError('E_PREFLIGHT', `the socket folder ${dir} is open to others and not ours`, {
+        hint: `remove it or make it mode 0700 (chmod 700 ${dir})`,
+      });
+    }
+    chmodSync(dir, 0o700);
+  }
+}
+
+export interface ControlServer {
+  /** True when listening on systemd's fd 3 (the socket file is then systemd's, never unlinked). */
+  readonly socketActivated: boolean;
+  /** Requests being answered right now. */
+  inFlight(): number;
+  /** Stops accepting (socket file gone at once), waits for in-flight answers up to `drainMs`. */
+  close(drainMs: number): Promise<void>;
+}
+
+export interface ServerOptions {
+  socketPath: string;
+  api: DaemonApi;
+  logger: Logger;
+  env: Env;
+  pid?: number;
+}
+
+function send(res: ServerResponse, a: Answer, close = false): void {
+  const text = `${JSON.stringify(a.body)}\n`;
+  res.writeHead(a.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...(close ? { connection: 'close' } : {}),
+  });
+  res.end(text);
+}
+
+function handle(api: DaemonApi, logger: Logger, req: IncomingMessage, res: ServerResponse): void {
+  const method = req.method ?? 'GET';
+  const path = new URL(req.url ?? '/', 'http://heph').pathname;
+  const refused = knownRoute(method, path);
+  if (refused) {
+    send(res, refused, true); // the body (if any) is not read: close rather than drain it
+    return;
+  }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) {
+    send(res, errorAnswer(413, 'E_USAGE', `request body over ${MAX_BODY_BYTES} bytes`), true);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  req.on('data', (c: Buffer) => {
+    if (over) return;
+    size += c.length;
+    if (size > MAX_BODY_BYTES) {
+      over = true;
+      send(res, errorAnswer(413, 'E_USAGE', `request body over ${MAX_BODY_BYTES} bytes`), true);
+      req.pause();
+      return;
+    }
+    chunks.push(c);
+  });
+  req.on('error', () => {}); // a client that vanishes mid-body is its own problem
+  req.on('end', () => {
+    if (over) return;
+    route(api, method, path, Buffer.concat(chunks).toString('utf8')).then(
+      (a) => {
+        if (!res.writableEnded && !res.destroyed) send(res, a);
+      },
+      (e) => logger.error({ err: e }, 'control request failed'),
+    );
+  });
+}
+
+export async function startControlServer(opts: ServerOptions): Promise<ControlServer> {
+  const { socketPath, api, logger } = opts;
+  let active = 0;
+  const server: Server = createServer(
+    {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    },
+    (req, res) => {
+      active++;
+      res.once('close', () => active--);
+      try {
+        handle(api, logger, req, res);
+      } catch (e) {
+        logger.error({ err: e }, 'control request failed');
+        if (!res.headersSent) send(res, errorAnswer(500, 'E_INTERNAL', 'internal error'), true);
+      }
+    },
+  );
+  server.maxConnections = MAX_CONNECTIONS;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Garbage bytes, oversized headers, timeouts: answer in JSON when the socket still listens.
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const status = timeout ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = JSON.stringify({
+      error: { code: 'E_USAGE', message: timeout ? 'request timed out' : 'malformed HTTP request' },
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${timeout ? 'Request Timeout' : 'Bad Request'}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body) + 1}\r\nconnection: close\r\n\r\n${body}\n`,
+    );
+  });
+
+  const fd = activatedFd(opts.env, opts.pid ?? process.pid);
+  let inode: number | null = null;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    if (fd !== null) {
+      server.listen({ fd }, resolve);
+      return;
+    }
+    // umask 0177 while binding: the socket is born 0600, with no window where others could connect.
+    const old = process.umask(0o177);
+    try {
+      server.listen(socketPath, resolve);
+    } finally {
+      process.umask(old);
+    }
+  });
+  server.removeAllListeners('error');
+  server.on('error', (e) => logger.error({ err: e }, 'control socket error'));
+  if (fd === null) {
+    chmodSync(socketPath, 0o600);
+    inode = statSync(socketPath).ino;
+  }
+
+  return {
+    socketActivated: fd !== null,
+    inFlight: () => active,
+    async close(drainMs: number) {
+      // Unlink first, and only our own socket (a successor may already have bound a new one):
+      // new clients get ENOENT and, seeing the stop marker, retry until the next daemon is up.
+      if (inode !== null) {
+        try {
+          if (statSync(socketPath).ino === inode) unlinkSync(socketPath);
+        } catch {
+          // already gone
+        }
+      }
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), drainMs);
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}

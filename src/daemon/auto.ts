@@ -1,0 +1,125 @@
+// Auto mode's decision for one candidate: container and restart-guard checks, the install, then
+// a restart the supervisor will complete (or a pending restart when nobody would respawn us).
+import { appendAudit } from '../audit/log.js';
+import type { Config } from '../config/schema.js';
+import { describeError } from '../errors.js';
+import type { InstallResult } from '../install/index.js';
+import type { Deps } from '../platform/deps.js';
+import type { Supervisor } from '../platform/supervisor.js';
+import type { VersionedRelease } from '../release/types.js';
+import { VERSION } from '../version.js';
+import { applyBlock, decide, type GuardPolicy, recordRestart } from './guard.js';
+import type { DaemonState } from './state.js';
+
+/** update.blocked keys remembered ("version:reason"); old versions never come back. */
+export const MAX_BLOCKED_KEYS = 100;
+
+export interface AutoContext {
+  config: Config;
+  deps: Deps;
+  policy: GuardPolicy;
+  supervisor: Supervisor;
+  /** Evidence of a container, or null. */
+  container: string | null;
+  state: DaemonState;
+  persist(): void;
+  install(release: VersionedRelease): Promise<InstallResult>;
+  /** Drain and exit 0 so the supervisor starts the new version; returns at once. */
+  requestRestart(version: string): void;
+}
+
+export type AutoOutcome =
+  | 'notify-only'
+  | 'blocked'
+  | 'already-pending'
+  | 'install-failed'
+  | 'restarting'
+  | 'pending-restart';
+
+/** Audits `update.blocked` once per candidate and reason; later attempts only log. */
+export function blockOnce(
+  ctx: Pick<AutoContext, 'deps' | 'state' | 'persist'>,
+  version: string,
+  reason: string,
+  message: string,
+  until: number | null = null,
+): void {
+  const key = `${version}:${reason}`;
+  if (ctx.state.blocked.includes(key)) {
+    ctx.deps.logger.debug({ version, reason }, 'update still blocked');
+    return;
+  }
+  ctx.state.blocked = [...ctx.state.blocked, key].slice(-MAX_BLOCKED_KEYS);
+  ctx.persist();
+  appendAudit(
+    ctx.deps.paths.auditFile,
+    {
+      event: 'update.blocked',
+      version,
+      reason,
+      message,
+      until: until === null ? null : new Date(until).toISOString(),
+    },
+    ctx.deps.logger,
+  );
+}
+
+/**
+ * Ends with the daemon restarting into `version` (supervised), or with a pending restart the
+ * status reports. A supervised restart counts in the guard's history and is audited.
+ */
+export function restartInto(ctx: AutoContext, version: string, by: 'auto' | 'apply'): AutoOutcome {
+  const now = ctx.deps.clock.now();
+  if (ctx.supervisor === 'none') {
+    ctx.state.pendingRestart = version;
+    ctx.persist();
+    ctx.deps.logger.warn(
+      { version, running: VERSION },
+      `${version} is installed; hephd runs without a supervisor, so restart it to use the new version`,
+    );
+    return 'pending-restart';
+  }
+  ctx.state.guard = recordRestart(ctx.state.guard, ctx.policy, now);
+  ctx.state.pendingRestart = version;
+  ctx.persist();
+  appendAudit(
+    ctx.deps.paths.auditFile,
+    { event: 'update.restarting', version, from: VERSION, supervisor: ctx.supervisor, by },
+    ctx.deps.logger,
+  );
+  ctx.requestRestart(version);
+  return 'restarting';
+}
+
+/** Auto mode's answer to a candidate. Never throws: an install failure is audited by installRelease. */
+export async function considerCandidate(ctx: AutoContext, release: VersionedRelease): Promise<AutoOutcome> {
+  const { config, deps, state } = ctx;
+  if (ctx.container !== null && !config.install.allow_in_container) {
+    blockOnce(
+      ctx,
+      release.version,
+      'container',
+      `running in a container (${ctx.container}): auto acts as notify; rebuild the image with ` +
+        `${release.version}, or set install.allow_in_container = true`,
+    );
+    return 'notify-only';
+  }
+  if (state.pendingRestart === release.version) return 'already-pending';
+  const now = deps.clock.now();
+  const d = decide(state.guard, ctx.policy, now);
+  if (!d.allowed) {
+    state.guard = applyBlock(state.guard, d, now);
+    ctx.persist();
+    blockOnce(ctx, release.version, d.reason, d.message, d.until);
+    return 'blocked';
+  }
+  try {
+    const result = await ctx.install(release);
+    deps.logger.info({ version: result.version, method: result.method }, 'installed');
+  } catch (e) {
+    // installRelease already wrote update.failed; the next try is the next scheduled check.
+    deps.logger.error({ version: release.version, error: describeError(e) }, 'install failed');
+    return 'install-failed';
+  }
+  return restartInto(ctx, release.version, 'auto');
+}

@@ -1,0 +1,377 @@
+// The daemon's brain, free of process concerns: it runs checks (recording their outcome in
+// state.json), announces and auto-installs candidates, answers the control API and reports status.
+import { appendAudit } from '../audit/log.js';
+import type { Config } from '../config/schema.js';
+import { describeError, HephError } from '../errors.js';
+import type { InstallResult } from '../install/index.js';
+import type { Deps } from '../platform/deps.js';
+import type { Supervisor } from '../platform/supervisor.js';
+import type { Selection, VersionedRelease } from '../release/types.js';
+import type { DaemonApi } from '../control/routes.js';
+import { VERSION } from '../version.js';
+import { type AutoContext, blockOnce, considerCandidate, restartInto } from './auto.js';
+import { expire, type GuardPolicy, guardPolicyFromConfig, guardStatus, pause, resume } from './guard.js';
+import { type CheckResult, createPoller, type Poller, type Timers } from './loop.js';
+import { announce } from './notify.js';
+import type { Rand } from './schedule.js';
+import { type DaemonState, readState, writeState } from './state.js';
+
+/** /v1/health turns 503 after this many failed checks in a row: the forge is out of reach. */
+export const DEGRADED_AFTER_FAILURES = 5;
+/** A timed check this late (schedule time) means the loop is stuck; health says so. */
+export const LOOP_STALL_MS = 5 * 60_000;
+
+/** What one check hands back (src/release/check.ts checkForUpdate, plus its SPEC report). */
+export interface CheckOutcome {
+  current: string;
+  selection: Selection;
+  list: { requests: number; bodyBytes: number; fromCache: boolean };
+  checkedAt: string;
+  /** The `update check --json` document (checkReport), returned by POST /v1/update/check. */
+  report: unknown;
+}
+
+export type Checker = (opts: { paused: boolean }) => Promise<CheckOutcome>;
+
+export interface Runtime {
+  supervisor: Supervisor;
+  container: string | null;
+  socketActivated: boolean;
+  startedAt: number;
+  pid: number;
+}
+
+export interface DaemonOptions {
+  config: Config;
+  deps: Deps;
+  runtime: Runtime;
+  checker: Checker;
+  install(release: VersionedRelease): Promise<InstallResult>;
+  /** Drain and exit 0 (the supervisor starts `version`); must return at once. */
+  requestRestart(version: string): void;
+  timers?: Timers;
+  rand?: Rand;
+  scale?: number;
+}
+
+export class Daemon implements DaemonApi {
+  readonly state: DaemonState;
+  readonly policy: GuardPolicy;
+  private readonly poller: Poller | null;
+  private lastReport: unknown = null;
+  private lastInstall: { version: string; ok: boolean; error: string | null; at: string } | null = null;
+  private reason: string | null = null;
+
+  constructor(private readonly o: DaemonOptions) {
+    this.state = readState(o.deps.paths);
+    this.policy = guardPolicyFromConfig(o.config);
+    // A supervised restart happened, or we run the version that was pending: nothing is pending.
+    if (this.state.pendingRestart === VERSION || o.runtime.supervisor !== 'none')
+      this.state.pendingRestart = null;
+    this.poller =
+      o.config.update.mode === 'off'
+        ? null
+        : createPoller({
+            clock: o.deps.clock,
+            timers: o.timers,
+            rand: o.rand,
+            scale: o.scale,
+            intervalMs: o.config.update.interval,
+            jitter: o.config.update.jitter,
+            check: () => this.checkOnce(),
+            failures: () => this.state.consecutiveFailures,
+            onError: (e) => o.deps.logger.error({ error: describeError(e) }, 'poll loop error'),
+          });
+  }
+
+  private get mode() {
+    return this.o.config.update.mode;
+  }
+
+  persist = (): void => {
+    try {
+      writeState(this.o.deps.paths, this.state);
+    } catch (e) {
+      this.o.deps.logger.error(
+        { error: describeError(e), file: this.o.deps.paths.stateFile },
+        'cannot write state',
+      );
+    }
+  };
+
+  start(): void {
+    this.persist();
+    const last = this.state.lastCheckAt ? Date.parse(this.state.lastCheckAt) : Number.NaN;
+    this.poller?.start(Number.isNaN(last) ? null : last);
+  }
+
+  async stop(): Promise<void> {
+    await this.poller?.stop();
+  }
+
+  /** A timed pause that ran out is lifted here (and audited) rather than silently. */
+  private expireGuard(now: number): void {
+    const next = expire(this.state.guard, this.policy, now);
+    if (next === this.state.guard) return;
+    const resumed = this.state.guard.paused && !next.paused;
+    this.state.guard = next;
+    this.persist();
+    if (resumed) {
+      appendAudit(
+        this.o.deps.paths.auditFile,
+        { event: 'update.resumed', version: VERSION, reason: 'pause-expired' },
+        this.o.deps.logger,
+      );
+    }
+  }
+
+  private autoContext(): AutoContext {
+    return {
+      config: this.o.config,
+      deps: this.o.deps,
+      policy: this.policy,
+      supervisor: this.o.runtime.supervisor,
+      container: this.o.runtime.container,
+      state: this.state,
+      persist: this.persist,
+      install: this.o.install,
+      requestRestart: this.o.requestRestart,
+    };
+  }
+
+  /** One check and what follows from it; never throws (the loop must survive anything). */
+  private async checkOnce(): Promise<CheckResult> {
+    const { deps } = this.o;
+    const now = deps.clock.now();
+    this.expireGuard(now);
+    const paused = this.mode === 'auto' && guardStatus(this.state.guard, this.policy, now).paused;
+    let outcome: CheckOutcome;
+    try {
+      outcome = await this.o.checker({ paused });
+    } catch (e) {
+      const s = this.state;
+      s.consecutiveFailures += 1;
+      s.lastCheckAt = new Date(deps.clock.now()).toISOString();
+      s.lastResult = e instanceof HephError ? e.code : 'E_INTERNAL';
+      s.lastError = describeError(e);
+      this.persist();
+      deps.logger.warn(
+        { failures: s.consecutiveFailures, code: s.lastResult, error: s.lastError },
+        'check failed',
+      );
+      const retryAt = e instanceof HephError ? Number(e.details.retryAt) : Number.NaN;
+      return { ok: false, retryAt: Number.isFinite(retryAt) ? retryAt : null };
+    }
+    await this.afterCheck(outcome);
+    return { ok: true };
+  }
+
+  private async afterCheck(outcome: CheckOutcome): Promise<void> {
+    const { config, deps } = this.o;
+    const s = this.state;
+    const sel = outcome.selection;
+    const target = sel.candidate ?? (sel.reason === 'paused' ? sel.blocked : null);
+    const changed =
+      s.consecutiveFailures > 0 ||
+      s.latest !== (sel.latest?.version ?? null) ||
+      s.candidate !== (target?.version ?? null);
+    s.consecutiveFailures = 0;
+    s.lastCheckAt = outcome.checkedAt;
+    s.lastResult = outcome.list.fromCache ? 'not-modified' : 'ok';
+    s.lastError = null;
+    s.latest = sel.latest?.version ?? null;
+    s.candidate = target?.version ?? null;
+    this.lastReport = outcome.report;
+    this.reason = sel.reason;
+    this.persist();
+    if (changed) {
+      appendAudit(
+        deps.paths.auditFile,
+        {
+          event: 'update.checked',
+          version: VERSION,
+          latest: s.latest,
+          candidate: s.candidate,
+          reason: sel.reason,
+        },
+        deps.logger,
+      );
+    }
+    if (!target) return;
+    try {
+      if (await announce(config, deps, s, target)) this.persist();
+    } catch (e) {
+      deps.logger.error({ error: describeError(e) }, 'announcing the candidate failed');
+    }
+    if (this.mode !== 'auto') return;
+    const ctx = this.autoContext();
+    if (sel.reason === 'paused') {
+      const message = 'updates are paused; run `heph update resume` to resume';
+      blockOnce(ctx, target.version, 'paused', message, s.guard.pausedUntil);
+      return;
+    }
+    const result = await considerCandidate({ ...ctx, install: (r) => this.installTracked(r) }, target);
+    if (result === 'notify-only') this.reason = 'container';
+  }
+
+  private async installTracked(release: VersionedRelease): Promise<InstallResult> {
+    const at = new Date(this.o.deps.clock.now()).toISOString();
+    try {
+      const r = await this.o.install(release);
+      this.lastInstall = { version: release.version, ok: true, error: null, at };
+      return r;
+    } catch (e) {
+      this.lastInstall = { version: release.version, ok: false, error: describeError(e), at };
+      throw e;
+    }
+  }
+
+  // ---- the control API ----
+
+  health(): { ok: boolean; reason?: string } {
+    const s = this.state;
+    if (s.consecutiveFailures >= DEGRADED_AFTER_FAILURES) {
+      return {
+        ok: false,
+        reason: `${s.consecutiveFailures} checks failed in a row: ${s.lastError ?? 'unknown error'}`,
+      };
+    }
+    const next = this.poller?.nextAt() ?? null;
+    const scale = this.o.scale ?? 1;
+    if (
+      this.poller &&
+      !this.poller.busy() &&
+      next !== null &&
+      this.o.deps.clock.now() - next > LOOP_STALL_MS * scale
+    ) {
+      return {
+        ok: false,
+        reason: `the poll loop is stuck (a check was due at ${new Date(next).toISOString()})`,
+      };
+    }
+    return { ok: true };
+  }
+
+  status(): Record<string, unknown> {
+    const now = this.o.deps.clock.now();
+    this.expireGuard(now);
+    const { runtime } = this.o;
+    const s = this.state;
+    const next = this.poller?.nextAt() ?? null;
+    return {
+      running: true,
+      version: VERSION,
+      pid: runtime.pid,
+      startedAt: new Date(runtime.startedAt).toISOString(),
+      supervisor: runtime.supervisor,
+      mode: this.mode,
+      update: {
+        lastCheckAt: s.lastCheckAt,
+        lastResult: s.lastResult,
+        lastError: s.lastError,
+        latest: s.latest,
+        candidate: s.candidate,
+        nextCheckAt: next === null ? null : new Date(next).toISOString(),
+        consecutiveFailures: s.consecutiveFailures,
+        checking: this.poller?.busy() ?? false,
+        reason: this.reason,
+        lastInstall: this.lastInstall,
+      },
+      guard: guardStatus(s.guard, this.policy, now, {
+        mode: this.mode,
+        candidate: s.candidate,
+        pendingRestart: s.pendingRestart,
+        supervisor: runtime.supervisor,
+      }),
+      pendingRestart: s.pendingRestart,
+      container: runtime.container,
+      socketActivated: runtime.socketActivated,
+      reason: this.modeReason(),
+      health: this.health(),
+    };
+  }
+
+  /** Why the daemon does less than its mode says, or null. */
+  private modeReason(): string | null {
+    if (this.mode === 'off') return 'update.mode is "off": no forge requests are made';
+    if (
+      this.mode === 'auto' &&
+      this.o.runtime.container !== null &&
+      !this.o.config.install.allow_in_container
+    ) {
+      return `in a container (${this.o.runtime.container}): auto acts as notify (install.allow_in_container = false)`;
+    }
+    if (this.mode === 'auto' && this.o.runtime.supervisor === 'none') {
+      return 'no supervisor: new versions are installed but take effect only when hephd is restarted';
+    }
+    return null;
+  }
+
+  async check(): Promise<unknown> {
+    if (!this.poller) {
+      throw new HephError('E_USAGE', 'update.mode is "off", so the daemon does not ask the forge', {
+        hint: 'run `heph update check` for a one-off check, or set update.mode to notify or auto',
+      });
+    }
+    const r = await this.poller.runNow();
+    if (!r.ok) {
+      throw new HephError(
+        'E_FORGE_UNREACHABLE',
+        `the check failed: ${this.state.lastError ?? 'unknown error'}`,
+        {
+          hint: 'the daemon retries by itself with backoff; `heph status` shows when',
+        },
+      );
+    }
+    return this.lastReport;
+  }
+
+  async apply(body: { installed?: string }): Promise<unknown> {
+    const version = body.installed;
+    if (version === undefined) {
+      throw new HephError('E_USAGE', 'POST /v1/update/apply expects {"installed": "X.Y.Z"}', {
+        hint: 'run `heph update apply`: it installs the release, then sends this request',
+      });
+    }
+    if (version === VERSION) return { restarting: false, version, reason: 'already-running' };
+    const outcome = restartInto(this.autoContext(), version, 'apply');
+    const guard = guardStatus(this.state.guard, this.policy, this.o.deps.clock.now(), {
+      mode: this.mode,
+      pendingRestart: this.state.pendingRestart,
+      supervisor: this.o.runtime.supervisor,
+    });
+    return {
+      restarting: outcome === 'restarting',
+      version,
+      pendingRestart: this.state.pendingRestart,
+      recommendedAction: guard.recommendedAction,
+    };
+  }
+
+  pause(forMs: number | undefined): unknown {
+    const now = this.o.deps.clock.now();
+    this.state.guard = pause(this.state.guard, now, forMs);
+    this.persist();
+    const until = forMs === undefined ? null : new Date(now + forMs).toISOString();
+    appendAudit(
+      this.o.deps.paths.auditFile,
+      { event: 'update.paused', version: VERSION, until, by: 'socket' },
+      this.o.deps.logger,
+    );
+    return { paused: true, pausedUntil: until, guard: guardStatus(this.state.guard, this.policy, now) };
+  }
+
+  resume(): unknown {
+    const now = this.o.deps.clock.now();
+    this.state.guard = resume(this.state.guard);
+    // A fresh start for "once per candidate and reason": a new block after this is news again.
+    this.state.blocked = [];
+    this.persist();
+    appendAudit(
+      this.o.deps.paths.auditFile,
+      { event: 'update.resumed', version: VERSION, by: 'socket' },
+      this.o.deps.logger,
+    );
+    return { paused: false, guard: guardStatus(this.state.guard, this.policy, now) };
+  }
+}

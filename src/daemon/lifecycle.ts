@@ -1,0 +1,183 @@
+// hephd as a process: config, single instance, supervisor and container detection, the control
+// socket, the poll loop, the health mark, signals and the graceful drain. Returns the exit code.
+import { rmSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { type ControlServer, ensureRunDir, startControlServer } from '../control/server.js';
+import { describeError, EXIT, HephError } from '../errors.js';
+import { markHealthy } from '../install/launcher-state.js';
+import type { Deps } from '../platform/deps.js';
+import { writeFileAtomic } from '../platform/fs.js';
+import { createLogger } from '../platform/logger.js';
+import { activatedFd, detectContainer, detectSupervisor, realProbe } from '../platform/supervisor.js';
+import { VERSION } from '../version.js';
+import { type Checker, Daemon } from './core.js';
+import { acquireInstance } from './instance.js';
+
+/** Name of the development knob that multiplies every scheduler delay (docs/daemon.md). */
+export const SCALE_ENV = 'HEPH_DEV_SCHEDULE_SCALE';
+
+/** HEPH_DEV_SCHEDULE_SCALE as a number in (0, 1]; 1 when unset. Anything else is refused. */
+export function scheduleScale(value: string | undefined): number {
+  if (value === undefined || value === '') return 1;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 1) {
+    throw new HephError('E_CONFIG', `${SCALE_ENV} must be a number in (0, 1], got "${value}"`, {
+      hint: `unset ${SCALE_ENV} (it is a development knob), or use e.g. 0.01`,
+      details: { key: SCALE_ENV },
+    });
+  }
+  return n;
+}
+
+/** The forge-facing effects: loaded only when the mode needs them, so `off` never touches the forge code. */
+async function forgeEffects(config: Config, deps: Deps) {
+  const [{ createForgeClient }, { checkForUpdate, checkReport }, { installRelease }] = await Promise.all([
+    import('../forge/index.js'),
+    import('../release/check.js'),
+    import('../install/index.js'),
+  ]);
+  const client = createForgeClient(config, deps);
+  const checker: Checker = async ({ paused }) => {
+    const r = await checkForUpdate(config, deps, { paused, client });
+    return { ...r, report: checkReport(r, config) };
+  };
+  return {
+    checker,
+    install: (release: Parameters<typeof installRelease>[0]['release']) =>
+      installRelease({ config, deps, client, release }),
+  };
+}
+
+function writeStopMarker(deps: Deps, reason: string): void {
+  try {
+    const marker = { time: new Date().toISOString(), pid: process.pid, version: VERSION, reason };
+    writeFileAtomic(deps.paths.stopMarker, `${JSON.stringify(marker)}\n`, 0o600);
+  } catch (e) {
+    deps.logger.warn({ error: describeError(e) }, 'cannot write the stop marker');
+  }
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+}
+
+export async function runDaemon(opts: RunOptions = {}): Promise<number> {
+  const env = opts.env ?? process.env;
+  const logger = opts.logger ?? createLogger();
+  const { createDeps } = await import('../platform/deps.js');
+  const deps = createDeps({ env, logger });
+  const { paths } = deps;
+
+  let config: Config;
+  let scale: number;
+  try {
+    config = loadConfig(paths.config, env).config;
+    scale = scheduleScale(env[SCALE_ENV]);
+  } catch (e) {
+    logger.fatal({ error: describeError(e), hint: (e as HephError).hint }, 'cannot start');
+    throw e;
+  }
+  if (scale !== 1)
+    logger.warn({ scale }, `${SCALE_ENV} is set: every scheduler delay is multiplied by ${scale}`);
+
+  const probe = realProbe(env);
+  const supervisor = detectSupervisor(env, probe);
+  const container = detectContainer(env, probe);
+  const activated = activatedFd(env, process.pid) !== null;
+  const mode = config.update.mode;
+  const startedAt = Date.now();
+
+  let resolveExit: (code: number) => void = () => {};
+  const exited = new Promise<number>((r) => (resolveExit = r));
+  let shutdown: (code: number, reason: string) => void = (code) => resolveExit(code);
+  const fx = mode === 'off' ? null : await forgeEffects(config, deps);
+
+  const daemon = new Daemon({
+    config,
+    deps,
+    runtime: { supervisor, container, socketActivated: activated, startedAt, pid: process.pid },
+    checker: fx ? fx.checker : async () => Promise.reject(new Error('update.mode is off')),
+    install: fx ? fx.install : async () => Promise.reject(new Error('update.mode is off')),
+    requestRestart: (version) => setImmediate(() => shutdown(EXIT.ok, `restarting into ${version}`)),
+    scale,
+  });
+
+  ensureRunDir(paths.runDir);
+  const instance = await acquireInstance<ControlServer>(paths, logger, activated, () =>
+    startControlServer({ socketPath: paths.socket, api: daemon, logger, env }),
+  );
+  const server = instance.listener;
+  rmSync(paths.stopMarker, { force: true }); // we are up: no restart is pending any more
+
+  const onRejection = (e: unknown) =>
+    logger.error({ error: describeError(e) }, 'unhandled rejection (ignored)');
+  const onException = (e: unknown) => {
+    logger.fatal({ error: describeError(e), stack: (e as Error)?.stack }, 'uncaught exception');
+    shutdown(EXIT.error, 'uncaught exception');
+  };
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+
+  const healthTimer = setTimeout(() => {
+    try {
+      markHealthy(paths, VERSION);
+      logger.info({ version: VERSION }, 'marked healthy');
+    } catch (e) {
+      logger.warn({ error: describeError(e) }, 'cannot mark this version healthy');
+    }
+  }, config.restart.health_grace);
+
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(EXIT.error);
+    }
+    shutdown(EXIT.ok, signal);
+  };
+  shutdown = (code, reason) => {
+    if (stopping) return;
+    stopping = true;
+    void (async () => {
+      // The marker first: a client that finds no socket from here on knows to wait for a restart.
+      writeStopMarker(deps, reason);
+      logger.info({ version: VERSION, reason }, 'stopping');
+      clearTimeout(healthTimer);
+      const drain = config.restart.drain_timeout;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((r) => (timer = setTimeout(r, drain)));
+      await Promise.race([Promise.all([server.close(drain), daemon.stop()]), deadline]);
+      clearTimeout(timer);
+      instance.release();
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      process.off('unhandledRejection', onRejection);
+      process.off('uncaughtException', onException);
+      logger.info({ version: VERSION, code }, 'stopped');
+      resolveExit(code);
+    })().catch((e) => {
+      logger.error({ error: describeError(e) }, 'shutdown failed');
+      resolveExit(EXIT.error);
+    });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  logger.info(
+    {
+      version: VERSION,
+      supervisor,
+      mode,
+      container,
+      socket: paths.socket,
+      socketActivated: server.socketActivated,
+      config: paths.config,
+    },
+    'hephd started',
+  );
+  daemon.start();
+  return exited;
+}
