@@ -1,5 +1,36 @@
-// PLACEHOLDER so the bundle builds while this command is being written; its owner replaces this file.
-import { HephError } from '../errors.js';
-export async function updateCheck(..._args: unknown[]): Promise<number> {
-  throw new HephError('E_INTERNAL', 'updateCheck is not built yet');
+// `heph update check [--json] [--exit-code]`: ask the forge now, with no daemon, and say what was
+// found and why in a line or two. Works in every update.mode: a manual check is an explicit request.
+import { loadConfig } from '../config/load.js';
+import { EXIT } from '../errors.js';
+import { type CheckReport, checkForUpdate, checkReport } from '../release/check.js';
+import { type CliContext, printJson, println } from './context.js';
+
+export interface UpdateCheckOptions {
+  json?: boolean;
+  exitCode?: boolean;
+}
+
+/** The human answer: the finding, then what to do (or when it changes by itself). */
+export function describeCheck(r: CheckReport): string[] {
+  if (r.available && r.release) {
+    return [
+      `heph ${r.candidate} is available (current ${r.current}): ${r.release.url}`,
+      r.detail.includes('; ')
+        ? `note: ${r.detail.split('; ').slice(1).join('; ')}`
+        : 'run `heph update apply` to install it',
+    ].filter(Boolean);
+  }
+  const lines = [r.reason === 'up-to-date' ? r.detail : `no update to install: ${r.detail}`];
+  if (r.eligibleAt !== null) lines.push(`eligible at ${r.eligibleAt}`);
+  else if (r.reason !== 'up-to-date' && r.release) lines.push(`release: ${r.release.url}`);
+  return lines;
+}
+
+export async function updateCheck(ctx: CliContext, opts: UpdateCheckOptions = {}): Promise<number> {
+  const { deps } = ctx;
+  const { config } = loadConfig(deps.paths.config, deps.env);
+  const report = checkReport(await checkForUpdate(config, deps), config);
+  if (ctx.json) printJson(ctx, report);
+  else for (const line of describeCheck(report)) println(ctx, line);
+  return opts.exitCode && report.available ? EXIT.candidate : EXIT.ok;
 }

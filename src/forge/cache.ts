@@ -2,8 +2,11 @@
 // 304 is served from here. Keyed by URL only (never by token); a JSON file in the state folder,
 // written atomically and bounded so it cannot grow without limit.
 import { join } from 'node:path';
+import { HephError } from '../errors.js';
 import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
 import type { Paths } from '../platform/paths.js';
+import { showUrl } from './failures.js';
+import type { ForgeHttp } from './http.js';
 
 export const HTTP_CACHE_FILE = 'http-cache.json';
 const CACHE_VERSION = 1;
@@ -89,4 +92,50 @@ export class HttpCache {
       // A read-only state folder makes heph poll without conditional requests; not an error.
     }
   }
+}
+
+/** Response headers a pager reads again when a page is served from the cache. */
+const KEPT_HEADERS = ['link', 'x-next-page', 'x-total-pages', 'x-total-count'];
+
+export interface CachedAnswer {
+  text: string;
+  headers: Record<string, string | undefined>;
+  /** True when the forge answered 304 and the cached body was used. */
+  notModified: boolean;
+}
+
+/**
+ * A GET that asks with If-None-Match when the cache knows the URL, serves the cached body on 304
+ * (zero body bytes), and remembers the new ETag and body on 200. `cache` null: plain GET.
+ */
+export async function conditionalGet(
+  http: ForgeHttp,
+  cache: HttpCache | null,
+  url: string,
+  headers: Record<string, string>,
+  now: number,
+): Promise<CachedAnswer> {
+  const entry = cache?.get(url);
+  const res = await http.get(url, entry ? { ...headers, 'if-none-match': entry.etag } : headers);
+  if (res.status === 304) {
+    if (!entry || !cache) {
+      throw new HephError(
+        'E_FORGE_PAYLOAD',
+        `${http.forge} answered 304 for ${showUrl(url)} without being asked`,
+        {
+          hint: 'a proxy between heph and the forge may be caching badly; try again later',
+        },
+      );
+    }
+    cache.touch(url, now);
+    return { text: entry.body, headers: entry.headers, notModified: true };
+  }
+  const text = res.body.toString('utf8');
+  const etag = res.headers.etag;
+  if (cache && etag) {
+    const kept: Record<string, string> = {};
+    for (const k of KEPT_HEADERS) if (res.headers[k] !== undefined) kept[k] = res.headers[k]!;
+    cache.put(url, { etag, body: text, headers: kept, at: now });
+  }
+  return { text, headers: res.headers, notModified: false };
 }

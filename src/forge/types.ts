@@ -27,6 +27,11 @@ export interface Release {
 export interface ListOptions {
   /** Stop paging once every release on a page is at or below this version (after tag_prefix). */
   stopAtOrBelow?: string;
+  /**
+   * Page until a release with this version or tag is seen (`update apply --version`), then stop;
+   * replaces the stopAtOrBelow rule for this call.
+   */
+  find?: string;
 }
 
 export interface ReleaseList {

@@ -1,0 +1,87 @@
+// Gitea and Forgejo releases: GET /api/v1/repos/O/R/releases with page + limit (newest created
+// first), GitHub-like fields; Forgejo marks off-site assets `type: "external"`.
+import { z } from 'zod';
+import type { Headers } from './failures.js';
+import { type Page, PagedClient } from './list.js';
+import { isHttpUrl, nextLink, parseWith, resolveNext } from './payload.js';
+import type { Release } from './types.js';
+
+/** Gitea's default cap on page size (MAX_RESPONSE_ITEMS); asking for more returns 50 anyway. */
+export const GITEA_PAGE_LIMIT = 50;
+
+const httpUrl = z.string().refine(isHttpUrl, { message: 'expected an http(s) URL' });
+
+const assetSchema = z.object({
+  name: z.string().min(1),
+  size: z.number().int().nonnegative(),
+  browser_download_url: httpUrl,
+  /** Forgejo: "attachment" or "external" (a link to another site, size unknown). */
+  type: z.string().optional(),
+});
+
+const releaseSchema = z.object({
+  tag_name: z.string(),
+  name: z.string().nullish(),
+  body: z.string().nullish(),
+  draft: z.boolean(),
+  prerelease: z.boolean(),
+  published_at: z.string().nullable(),
+  html_url: z.string(),
+  assets: z.array(assetSchema),
+});
+
+const pageSchema = z.array(z.unknown());
+
+/** One page of GET /api/v1/repos/O/R/releases as Releases. `forge` names gitea or forgejo in errors. */
+export function parseGiteaReleases(json: unknown, forge: 'gitea' | 'forgejo' = 'gitea'): Release[] {
+  const items = parseWith(pageSchema, json, forge, 'releases');
+  return items.map((item, i) => {
+    const r = parseWith(releaseSchema, item, forge, `release ${i}`);
+    return {
+      tag: r.tag_name,
+      name: r.name || r.tag_name,
+      notes: r.body ?? '',
+      draft: r.draft,
+      prerelease: r.prerelease,
+      publishedAt: r.published_at,
+      url: r.html_url,
+      assets: r.assets.map((a) => ({
+        name: a.name,
+        url: a.browser_download_url,
+        // An external asset's size is whatever the uploader typed (often 0): not a fact to check against.
+        size: a.type === 'external' ? null : a.size,
+        sha256: null,
+      })),
+    };
+  });
+}
+
+export class GiteaClient extends PagedClient {
+  /** Instance URL without a trailing slash or /api/v1. */
+  private readonly base: string;
+
+  constructor(parts: ConstructorParameters<typeof PagedClient>[0], base: string) {
+    super(parts);
+    this.base = base;
+  }
+
+  protected firstPage(): string {
+    const [owner, name] = this.repo.split('/').map(encodeURIComponent);
+    return `${this.base}/api/v1/repos/${owner}/${name}/releases?page=1&limit=${GITEA_PAGE_LIMIT}`;
+  }
+
+  protected parsePage(json: unknown, url: string, headers: Headers): Page {
+    const forge = this.kind === 'forgejo' ? 'forgejo' : 'gitea';
+    const releases = parseGiteaReleases(json, forge);
+    // Gitea sends a Link header; without one (an old version or a proxy stripping it), a page
+    // shorter than the limit is the last. A server capping `limit` lower still sends Link.
+    if (headers.link !== undefined) {
+      const next = nextLink(headers.link);
+      return { releases, next: next === null ? null : resolveNext(next, url, forge) };
+    }
+    if (releases.length < GITEA_PAGE_LIMIT) return { releases, next: null };
+    const u = new URL(url);
+    u.searchParams.set('page', String(Number(u.searchParams.get('page') ?? '1') + 1));
+    return { releases, next: u.href };
+  }
+}

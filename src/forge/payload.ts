@@ -1,0 +1,95 @@
+// Turning a forge's JSON into checked values: JSON parsing, zod validation with errors that name
+// the forge, the item and the field path, and the small field readers every client shares.
+import type { z } from 'zod';
+import { HephError } from '../errors.js';
+import { showUrl } from './failures.js';
+
+/** Parses a JSON body; anything else is E_FORGE_PAYLOAD naming where it came from. */
+export function parseJson(text: string, forge: string, url: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HephError('E_FORGE_PAYLOAD', `${forge} sent invalid JSON from ${showUrl(url)}`, {
+      hint: 'check forge.url and forge.kind point at the forge API; try again later if it persists',
+      details: { forge, url: showUrl(url) },
+    });
+  }
+}
+
+function describeInput(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'array';
+  return typeof input;
+}
+
+/** One zod issue as "path: expected X, got Y" (or zod's own message for other checks). */
+export function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
+  if (issue.code === 'invalid_type') {
+    return `${path}: expected ${issue.expected}, got ${describeInput(issue.input)}`;
+  }
+  return `${path}: ${issue.message}`;
+}
+
+/**
+ * Validates `value` against `schema`; unknown fields are ignored (z.object strips them), a
+ * missing or mistyped field becomes E_FORGE_PAYLOAD: "github release 3: tag_name: expected string".
+ */
+export function parseWith<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  forge: string,
+  what: string,
+): z.output<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  throw new HephError('E_FORGE_PAYLOAD', `${forge} ${what}: ${describeIssue(issue)}`, {
+    hint: 'the forge answered in an unexpected shape; check forge.kind and forge.url, or report it',
+    details: { forge, what, path: issue.path.map(String).join('.') },
+  });
+}
+
+/** True for absolute http(s) URLs, the only ones heph downloads from a forge's answer. */
+export function isHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return u.protocol === 'https:' || u.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+/** GitHub's `digest: "sha256:<hex>"` as lower-case hex; other algorithms or shapes give null. */
+export function sha256FromDigest(digest: string | null | undefined): string | null {
+  const m = /^sha256:([0-9a-fA-F]{64})$/.exec(digest ?? '');
+  return m ? m[1]!.toLowerCase() : null;
+}
+
+/** The `rel="next"` target of a Link header (RFC 8288), or null. */
+export function nextLink(link: string | undefined): string | null {
+  if (!link) return null;
+  for (const part of link.split(/,(?=\s*<)/)) {
+    const m = /^\s*<([^>]*)>(.*)$/.exec(part);
+    if (m && /;\s*rel="?([^";]*\s)?next(\s[^";]*)?"?\s*(;|$)/i.test(m[2]!)) return m[1]!;
+  }
+  return null;
+}
+
+/** Resolves `next` against the page it came from; a non-http(s) target is a payload error. */
+export function resolveNext(next: string, base: string, forge: string): string {
+  let url: string;
+  try {
+    url = new URL(next, base).href;
+  } catch {
+    url = '';
+  }
+  if (!isHttpUrl(url)) {
+    throw new HephError('E_FORGE_PAYLOAD', `${forge} sent a next-page link that is not an http(s) URL`, {
+      hint: 'check forge.url points at the forge API; report this if it does',
+      details: { forge },
+    });
+  }
+  return url;
+}

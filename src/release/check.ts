@@ -1,0 +1,158 @@
+// The release check: list the forge's releases (I/O), then select (pure) with the policy from the
+// config and this machine's facts (current version, quarantine, pause, rollout bucket).
+import semver from 'semver';
+import { type Config, DEFAULT_FORGE_URL } from '../config/schema.js';
+import { readState } from '../daemon/state.js';
+import { createForgeClient } from '../forge/index.js';
+import { showUrl } from '../forge/failures.js';
+import type { ForgeClient, ReleaseList } from '../forge/types.js';
+import { readQuarantined } from '../install/launcher-state.js';
+import { readStore } from '../install/store.js';
+import type { Deps } from '../platform/deps.js';
+import { VERSION } from '../version.js';
+import { machineBucket } from './bucket.js';
+import { channelReleases, select } from './select.js';
+import type { Reason, Selection, SelectionPolicy, VersionedRelease } from './types.js';
+
+export interface CheckResult {
+  /** The version compared against. */
+  current: string;
+  selection: Selection;
+  /** Releases on the channel, newest first (with findVersion: prereleases included). */
+  releases: VersionedRelease[];
+  /** Requests, body bytes and whether every page was a 304 (the poll-cost benchmark). */
+  list: ReleaseList;
+  /** ISO time of the check. */
+  checkedAt: string;
+}
+
+export interface CheckOptions {
+  /** Page until this version or tag is found (update apply --version). */
+  findVersion?: string;
+  /** Default: the store's current version if any, else the running VERSION. */
+  current?: string;
+  /** Default: read from state.json (a pause whose end has not passed). */
+  paused?: boolean;
+  /** Default: createForgeClient(config, deps). */
+  client?: ForgeClient;
+}
+
+/** The version this machine runs: the store's `current` when it names a semver version, else VERSION. */
+export function currentVersion(deps: Deps): string {
+  try {
+    const current = readStore(deps.paths).current;
+    if (current !== null && semver.valid(current) !== null) return current;
+  } catch {
+    // A store from another layout is reported by `heph doctor`; the check still works.
+  }
+  return VERSION;
+}
+
+/** True when a manual pause is in force at `now` (state.json, written by `heph update pause`). */
+export function pausedNow(deps: Deps, now: number): boolean {
+  const { guard } = readState(deps.paths);
+  return guard.paused && (guard.pausedUntil === null || guard.pausedUntil > now);
+}
+
+/** The selection policy the config describes (no asset needed for the npm and command methods). */
+export function policyFrom(config: Config, quarantined: readonly string[], paused: boolean): SelectionPolicy {
+  const u = config.update;
+  return {
+    channel: u.channel,
+    allowMajor: u.allow_major,
+    pin: u.pin,
+    minReleaseAgeMs: u.min_release_age,
+    rolloutWindowMs: u.rollout_window,
+    tagPrefix: config.forge.tag_prefix,
+    asset: config.install.method === 'bundle' ? config.install.asset : '',
+    quarantined,
+    paused,
+  };
+}
+
+export async function checkForUpdate(
+  config: Config,
+  deps: Deps,
+  opts: CheckOptions = {},
+): Promise<CheckResult> {
+  const now = deps.clock.now();
+  const current = opts.current ?? currentVersion(deps);
+  const client = opts.client ?? createForgeClient(config, deps);
+  const list = await client.listReleases(
+    opts.findVersion !== undefined ? { find: opts.findVersion } : { stopAtOrBelow: current },
+  );
+  const policy = policyFrom(config, readQuarantined(deps.paths), opts.paused ?? pausedNow(deps, now));
+  const selection = select({
+    releases: list.releases,
+    current,
+    policy,
+    now,
+    bucket: machineBucket(deps.paths, deps.env),
+  });
+  // An explicit --version may name a prerelease even on the stable channel: the user asked for it.
+  const listed = opts.findVersion !== undefined ? { ...policy, channel: 'prerelease' as const } : policy;
+  return {
+    current,
+    selection,
+    releases: channelReleases(list.releases, listed),
+    list,
+    checkedAt: new Date(now).toISOString(),
+  };
+}
+
+export interface CheckReport {
+  current: string;
+  latest: string | null;
+  candidate: string | null;
+  available: boolean;
+  reason: Reason | null;
+  /** The release this report is about: the candidate, else the blocked one, else the latest. */
+  release: {
+    tag: string;
+    version: string;
+    url: string;
+    publishedAt: string | null;
+    prerelease: boolean;
+  } | null;
+  checkedAt: string;
+  forge: { kind: string; repo: string; url: string };
+  /** One sentence: what was found and why. */
+  detail: string;
+  /** For too-young and staged: when the blocked release becomes eligible (ISO). */
+  eligibleAt: string | null;
+  /** The newest release that is blocked (by `reason`), or null. */
+  blocked: string | null;
+  /** Requests made and whether the answer came from the ETag cache. */
+  requests: number;
+  fromCache: boolean;
+}
+
+/** The `heph update check --json` document (SPEC.md), plus the detail sentence and timing. */
+export function checkReport(result: CheckResult, config: Config): CheckReport {
+  const s = result.selection;
+  const about = s.candidate ?? s.blocked ?? s.latest;
+  const forgeUrl = config.forge.url || DEFAULT_FORGE_URL[config.forge.kind] || '';
+  return {
+    current: result.current,
+    latest: s.latest?.version ?? null,
+    candidate: s.candidate?.version ?? null,
+    available: s.candidate !== null,
+    reason: s.reason,
+    release: about
+      ? {
+          tag: about.tag,
+          version: about.version,
+          url: about.url,
+          publishedAt: about.publishedAt,
+          prerelease: about.prerelease || semver.prerelease(about.version) !== null,
+        }
+      : null,
+    checkedAt: result.checkedAt,
+    forge: { kind: config.forge.kind, repo: config.forge.repo, url: forgeUrl ? showUrl(forgeUrl) : '' },
+    detail: s.detail,
+    eligibleAt: s.eligibleAt === null ? null : new Date(s.eligibleAt).toISOString(),
+    blocked: s.blocked?.version ?? null,
+    requests: result.list.requests,
+    fromCache: result.list.fromCache,
+  };
+}
