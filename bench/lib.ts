@@ -22,6 +22,27 @@ export function timeCommand(argv: string[], runs: number, env: NodeJS.ProcessEnv
   return times;
 }
 
+/**
+ * Wall times in ms of several commands, run in turn within each round (after one warm-up round):
+ * a burst of load from another process then slows the baseline and the measured commands alike,
+ * so their ratio stays honest on a small shared machine.
+ */
+export function timeInterleaved(
+  argvs: string[][],
+  runs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): number[][] {
+  const times = argvs.map(() => [] as number[]);
+  for (let i = 0; i <= runs; i++) {
+    argvs.forEach((argv, k) => {
+      const t0 = process.hrtime.bigint();
+      spawnSync(argv[0]!, argv.slice(1), { env, stdio: 'ignore' });
+      if (i > 0) times[k]!.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    });
+  }
+  return times;
+}
+
 /** Resident set size in bytes (Linux /proc). */
 export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
