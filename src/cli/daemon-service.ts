@@ -1,11 +1,199 @@
-// PLACEHOLDER so the bundle builds while this command is being written; its owner replaces this file.
+// `heph daemon install|uninstall|start|stop|restart|status|logs`: thin wrappers that build the
+// service effects, call src/service/, and print the plan, the result or one JSON document.
 import { HephError } from '../errors.js';
-export async function daemonInstall(..._args: unknown[]): Promise<number> {
-  throw new HephError('E_INTERNAL', 'daemonInstall is not built yet');
+import { registerSecret, redactText } from '../platform/logger.js';
+import { resolvePaths } from '../platform/paths.js';
+import { type ServiceDeps, serviceDeps } from '../service/effects.js';
+import {
+  applyInstall,
+  type InstallOptions,
+  type InstallPlan,
+  planInstall,
+  queryState,
+  runCommands,
+} from '../service/install.js';
+import { launchdLogFile } from '../service/spec.js';
+import { chooseManager, describeScope } from '../service/manager.js';
+import { commandLine } from '../service/runner.js';
+import type { Scope } from '../service/spec.js';
+import { uninstall } from '../service/uninstall.js';
+import type { Verb } from '../service/types.js';
+import { type CliContext, note, printJson, println } from './context.js';
+
+/** Where a system service keeps everything when HEPH_HOME is not set: not root's home folder. */
+export const SYSTEM_HEPH_HOME = '/var/lib/heph';
+/** `heph daemon logs -n` past this is a typo, not a wish (journalctl would print for minutes). */
+const MAX_LOG_LINES = 100_000;
+
+/** A system service's files live under SYSTEM_HEPH_HOME unless HEPH_HOME says otherwise. */
+function depsFor(ctx: CliContext, system: boolean): ServiceDeps {
+  if (!system || ctx.deps.env.HEPH_HOME) return serviceDeps(ctx.deps);
+  const env = { ...ctx.deps.env, HEPH_HOME: SYSTEM_HEPH_HOME };
+  return serviceDeps({ ...ctx.deps, env, paths: resolvePaths(env) });
 }
-export async function daemonVerb(..._args: unknown[]): Promise<number> {
-  throw new HephError('E_INTERNAL', 'daemonVerb is not built yet');
+
+const mode = (m: number) => `0${m.toString(8)}`;
+
+function planJson(plan: InstallPlan, dryRun: boolean) {
+  return {
+    manager: plan.manager,
+    scope: plan.scope,
+    unit: plan.files.find((f) => f.kind === 'unit')?.path ?? null,
+    dryRun,
+    changed: plan.files.some((f) => f.changed) || plan.commands.length > 0,
+    state: { loaded: plan.state.loaded, active: plan.state.active, enabled: plan.state.enabled },
+    files: plan.files.map((f) => ({
+      kind: f.kind,
+      path: f.path,
+      mode: mode(f.mode),
+      changed: f.changed,
+      ...(dryRun ? { content: redactText(f.content) } : {}),
+    })),
+    warnings: plan.warnings,
+  };
 }
-export async function daemonLogs(..._args: unknown[]): Promise<number> {
-  throw new HephError('E_INTERNAL', 'daemonLogs is not built yet');
+
+export async function daemonInstall(
+  ctx: CliContext,
+  opts: InstallOptions & { dryRun?: boolean; json?: boolean },
+): Promise<number> {
+  const d = depsFor(ctx, Boolean(opts.system));
+  registerSecret(d.env.HEPH_FORGE_TOKEN?.trim()); // the token file's content is printed redacted
+  const plan = await planInstall(d, opts);
+  if (opts.dryRun) {
+    if (ctx.json) {
+      printJson(ctx, {
+        ...planJson(plan, true),
+        store: { version: plan.store.version, current: plan.store.current },
+        commands: plan.commands.map((c) => ({ argv: [c.file, ...c.args] })),
+      });
+      return 0;
+    }
+    println(ctx, `heph daemon install --dry-run: ${plan.description}; nothing is changed`);
+    println(ctx, `would install heph ${plan.store.version} into ${d.paths.store} if it is not there`);
+    for (const f of plan.files) {
+      println(ctx, `\nwould ${f.changed ? 'write' : 'keep (unchanged)'} ${f.path} (mode ${mode(f.mode)}):`);
+      println(ctx, redactText(f.content).trimEnd());
+    }
+    println(ctx, '');
+    if (plan.commands.length === 0) println(ctx, 'would run no command (the service is already as wanted)');
+    for (const c of plan.commands) println(ctx, `would run: ${commandLine(c)}`);
+    for (const w of plan.warnings) note(ctx, `warning: ${w}`);
+    return 0;
+  }
+  const result = await applyInstall(d, plan);
+  const changed = result.storeChanged || plan.files.some((f) => f.changed) || result.commands.length > 0;
+  if (ctx.json) {
+    printJson(ctx, {
+      ...planJson(plan, false),
+      changed,
+      store: { version: plan.store.version, changed: result.storeChanged },
+      commands: result.commands,
+    });
+    return 0;
+  }
+  println(ctx, `heph daemon install: ${plan.description}`);
+  println(
+    ctx,
+    `  store     heph ${plan.store.version} ${result.storeChanged ? 'installed' : 'already there'}`,
+  );
+  for (const f of plan.files)
+    println(ctx, `  ${f.kind.padEnd(9)} ${f.path} ${f.changed ? '(written)' : '(unchanged)'}`);
+  for (const c of result.commands) println(ctx, `  ran       ${c.argv.join(' ')}`);
+  if (!changed) println(ctx, 'nothing changed: the service was already installed as it should be');
+  else if (opts.start === false)
+    println(ctx, 'installed; not started (--no-start): run `heph daemon start` when ready');
+  else println(ctx, 'installed and running; `heph status` shows the daemon');
+  for (const w of plan.warnings) note(ctx, `warning: ${w}`);
+  return 0;
+}
+
+async function verbState(d: ServiceDeps, scope: Scope) {
+  const { backend } = chooseManager(undefined, d.facts);
+  const unitPath = backend.unitPaths(scope, d.env, d.home)[0]!;
+  const installed = d.exists(unitPath);
+  const state = await queryState(backend, scope, d);
+  return { backend, unitPath, installed, state };
+}
+
+export async function daemonVerb(
+  ctx: CliContext,
+  verb: Verb | 'uninstall',
+  opts: { system?: boolean; purge?: boolean; json?: boolean },
+): Promise<number> {
+  const scope: Scope = opts.system ? 'system' : 'user';
+  const d = depsFor(ctx, Boolean(opts.system));
+  if (verb === 'uninstall') {
+    const r = await uninstall(d, { system: opts.system, purge: opts.purge });
+    if (ctx.json) {
+      printJson(ctx, {
+        manager: r.manager,
+        scope: r.scope,
+        removed: r.removed,
+        kept: r.kept,
+        commands: r.commands,
+      });
+      return 0;
+    }
+    if (r.removed.length === 0) println(ctx, `no ${r.description} was installed; nothing removed`);
+    for (const c of r.commands) println(ctx, `ran      ${c.argv.join(' ')}`);
+    for (const p of r.removed) println(ctx, `removed  ${p}`);
+    if (r.kept.length) println(ctx, `kept     ${r.kept.join(', ')} (pass --purge to remove them too)`);
+    return 0;
+  }
+  const { backend, unitPath, installed, state } = await verbState(d, scope);
+  const what = describeScope(backend.kind, scope);
+  if (verb === 'status') {
+    if (ctx.json) {
+      printJson(ctx, { manager: backend.kind, scope, unit: unitPath, installed, ...state });
+      return state.active ? 0 : 3;
+    }
+    if (!installed) {
+      println(ctx, `hephd is not installed as a ${what} (no ${unitPath}); run \`heph daemon install\``);
+      return 3;
+    }
+    let last = 0;
+    for (const c of backend.verbCommands('status', scope, d.uid, state, unitPath))
+      last = (await d.runner(c, { inherit: true })).exitCode;
+    return last === 0 ? 0 : 3;
+  }
+  if (!installed) {
+    throw new HephError('E_SERVICE', `hephd is not installed as a ${what} (no ${unitPath})`, {
+      hint: `run \`heph daemon install${opts.system ? ' --system' : ''}\` first`,
+    });
+  }
+  const done = await runCommands(d, backend.verbCommands(verb, scope, d.uid, state, unitPath));
+  if (ctx.json) {
+    printJson(ctx, { manager: backend.kind, scope, verb, commands: done });
+    return 0;
+  }
+  for (const c of done) println(ctx, `ran ${c.argv.join(' ')}`);
+  if (done.length === 0) println(ctx, `hephd was already ${verb === 'stop' ? 'stopped' : 'in that state'}`);
+  return 0;
+}
+
+export async function daemonLogs(
+  ctx: CliContext,
+  opts: { follow?: boolean; lines?: string; system?: boolean },
+): Promise<number> {
+  const lines = Number(opts.lines ?? '100');
+  if (!Number.isInteger(lines) || lines < 0 || lines > MAX_LOG_LINES) {
+    throw new HephError(
+      'E_USAGE',
+      `-n/--lines: "${opts.lines}" is not a number of lines from 0 to ${MAX_LOG_LINES}`,
+      {
+        hint: 'for example: heph daemon logs -n 200',
+      },
+    );
+  }
+  const scope: Scope = opts.system ? 'system' : 'user';
+  const d = depsFor(ctx, Boolean(opts.system));
+  const { backend } = chooseManager(undefined, d.facts);
+  const cmd = backend.logsCommand(
+    scope,
+    { lines, follow: Boolean(opts.follow) },
+    launchdLogFile(scope, d.home),
+  );
+  const r = await d.runner(cmd, { inherit: true });
+  return r.exitCode === 0 ? 0 : 1;
 }

@@ -8,7 +8,7 @@ import { build as buildPlist, parse as parsePlist, type PlistValue } from 'plist
 import { formatDuration } from '../config/duration.js';
 import { HephError } from '../errors.js';
 import { runningPackageRoot } from '../install/running.js';
-import { LAUNCHD_LABEL, STOP_MARGIN_MS, SOCKET_UNIT_NAME, type ServiceSpec } from './spec.js';
+import { LAUNCHD_LABEL, launchdLogFile, STOP_MARGIN_MS, SOCKET_UNIT_NAME, type ServiceSpec } from './spec.js';
 
 export const TEMPLATES = {
   userService: 'hephd.user.service',
@@ -170,8 +170,8 @@ export function renderPlist(spec: ServiceSpec, template?: string): string {
     ProgramArguments: [spec.node, spec.launcher],
     ...base,
     EnvironmentVariables: sorted(spec.environment),
-    StandardOutPath: join(spec.logDir, 'hephd.log'),
-    StandardErrorPath: join(spec.logDir, 'hephd.log'),
+    StandardOutPath: launchdLogFile(spec.scope, spec.home),
+    StandardErrorPath: launchdLogFile(spec.scope, spec.home),
     ExitTimeOut: Math.ceil((spec.drainTimeoutMs + STOP_MARGIN_MS) / 1000),
   };
   if (spec.runAs) job.UserName = spec.runAs;

@@ -20,6 +20,15 @@ export const LAUNCHD_TOKEN_FILE_NAME = 'hephd.token';
 /** PATH for the service when the installing shell had none (launchd and systemd need absolute). */
 export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin';
 
+/** launchd has no journal: hephd's output goes to a file here (Console.app shows it too). */
+export function launchdLogDir(scope: Scope, home: string): string {
+  return scope === 'system' ? '/Library/Logs/heph' : join(home, 'Library', 'Logs', 'heph');
+}
+
+export function launchdLogFile(scope: Scope, home: string): string {
+  return join(launchdLogDir(scope, home), 'hephd.log');
+}
+
 export interface ServiceSpec {
   manager: ManagerKind;
   scope: Scope;

@@ -1,0 +1,33 @@
+// The effects service code needs on top of the common deps: the command runner, who is
+// installing (uid, name, home), which node runs heph, and what the machine's manager is.
+import { existsSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import type { Deps } from '../platform/deps.js';
+import { type ManagerFacts, readManagerFacts } from './manager.js';
+import { execaRunner, type Runner } from './runner.js';
+
+export interface ServiceDeps extends Deps {
+  runner: Runner;
+  uid: number;
+  userName: string;
+  home: string;
+  /** The node executable that runs heph now; the unit's ExecStart uses the same one. */
+  node: string;
+  facts: ManagerFacts;
+  /** File existence, so linger and path checks are testable without root. */
+  exists(path: string): boolean;
+}
+
+export function serviceDeps(deps: Deps, over: Partial<ServiceDeps> = {}): ServiceDeps {
+  const info = userInfo();
+  return {
+    ...deps,
+    runner: over.runner ?? execaRunner(deps.env),
+    uid: over.uid ?? info.uid,
+    userName: over.userName ?? info.username,
+    home: over.home ?? deps.env.HOME ?? homedir(),
+    node: over.node ?? process.execPath,
+    facts: over.facts ?? readManagerFacts(),
+    exists: over.exists ?? existsSync,
+  };
+}

@@ -1,0 +1,173 @@
+// `heph daemon install` as a plan and its application: the files (launcher, units, the 0600
+// token file) with their content and whether they change, and the manager commands. A dry run
+// prints the plan; a real run applies it, so both always agree on what "install" means.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../config/load.js';
+import { HephError } from '../errors.js';
+import { installRunningVersion, readStore } from '../install/index.js';
+import { renderLauncher } from '../install/launcher.js';
+import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
+import type { ServiceDeps } from './effects.js';
+import { chooseManager, describeScope } from './manager.js';
+import { renderSecretFile } from './render.js';
+import { type Cmd, type CmdResult, commandLine } from './runner.js';
+import { buildSpec, type ManagerKind, type Scope, type ServiceSpec } from './spec.js';
+import { LINGER_DIR } from './systemd.js';
+import type { ServiceBackend, ServiceState } from './types.js';
+
+export interface InstallOptions {
+  system?: boolean;
+  manager?: ManagerKind;
+  dryRun?: boolean;
+  /** commander's --no-start gives start: false. */
+  start?: boolean;
+  socket?: boolean;
+  user?: string;
+}
+
+export type FileKind = 'launcher' | 'unit' | 'secret';
+
+export interface PlannedFile {
+  kind: FileKind;
+  path: string;
+  mode: number;
+  content: string;
+  changed: boolean;
+}
+
+export interface InstallPlan {
+  manager: ManagerKind;
+  scope: Scope;
+  description: string;
+  spec: ServiceSpec;
+  files: PlannedFile[];
+  store: { version: string; current: string | null };
+  state: ServiceState;
+  commands: Cmd[];
+  warnings: string[];
+}
+
+export interface CommandReport {
+  argv: string[];
+  exitCode: number;
+}
+
+const NOT_LOADED: ServiceState = { loaded: false, active: false, enabled: false, detail: {} };
+
+/** Asks the manager about the service; a manager that cannot answer means "not installed". */
+export async function queryState(
+  backend: ServiceBackend,
+  scope: Scope,
+  d: ServiceDeps,
+): Promise<ServiceState> {
+  try {
+    return backend.parseState(await d.runner(backend.stateQuery(scope, d.uid)));
+  } catch {
+    return NOT_LOADED;
+  }
+}
+
+/** The warning for user services that stop at logout, with the exact command that fixes it. */
+export function lingerWarning(d: ServiceDeps, manager: ManagerKind, scope: Scope): string | null {
+  if (manager !== 'systemd' || scope !== 'user') return null;
+  if (d.exists(join(LINGER_DIR, d.userName))) return null;
+  return `user services stop when ${d.userName} logs out (no ${join(LINGER_DIR, d.userName)}); to keep hephd running, run: loginctl enable-linger ${d.userName}`;
+}
+
+export async function planInstall(d: ServiceDeps, opts: InstallOptions): Promise<InstallPlan> {
+  const { config } = loadConfig(d.paths.config, d.env); // refuses an invalid config (exit 78)
+  const choice = chooseManager(opts.manager, d.facts);
+  const { backend } = choice;
+  const scope: Scope = opts.system ? 'system' : 'user';
+  const warnings: string[] = [];
+  if (choice.forced)
+    warnings.push(`this machine does not seem to run ${backend.kind}; the files are for another machine`);
+  if (scope === 'system' && opts.user === undefined) {
+    warnings.push('the system service runs as root; pass --user NAME to run it as a dedicated account');
+  }
+  const spec = buildSpec({
+    manager: backend.kind,
+    scope,
+    runAs: opts.user ?? (scope === 'system' && backend.kind === 'systemd' ? 'root' : undefined),
+    socket: Boolean(opts.socket),
+    env: d.env,
+    paths: d.paths,
+    uid: d.uid,
+    node: d.node,
+    home: d.home,
+    drainTimeoutMs: config.restart.drain_timeout,
+  });
+  const planned = (kind: FileKind, path: string, content: string, mode: number): PlannedFile => ({
+    kind,
+    path,
+    mode,
+    content,
+    changed: readTextIfExists(path) !== content,
+  });
+  const files: PlannedFile[] = [planned('launcher', d.paths.launcher, renderLauncher(d.paths), 0o755)];
+  for (const u of backend.unitFiles(spec, d.env)) files.push(planned('unit', u.path, u.content, u.mode));
+  if (spec.token !== undefined)
+    files.push(planned('secret', spec.secretFile, renderSecretFile(spec, spec.token), 0o600));
+  else if (backend.kind === 'systemd' && existsSync(spec.secretFile)) {
+    warnings.push(`HEPH_FORGE_TOKEN is not set: keeping the token already in ${spec.secretFile}`);
+  }
+  const state = choice.forced ? NOT_LOADED : await queryState(backend, scope, d);
+  const changed = files.some((f) => f.changed);
+  const commands = backend.installCommands(spec, { changed, state, start: opts.start !== false });
+  const linger = lingerWarning(d, backend.kind, scope);
+  if (linger) warnings.push(linger);
+  const store = readStore(d.paths);
+  return {
+    manager: backend.kind,
+    scope,
+    description: describeScope(backend.kind, scope),
+    spec,
+    files,
+    store: { version: spec.version, current: store.current },
+    state,
+    commands,
+    warnings,
+  };
+}
+
+/** Runs commands in order; the first unexpected failure stops the install with its output. */
+export async function runCommands(d: ServiceDeps, cmds: Cmd[]): Promise<CommandReport[]> {
+  const done: CommandReport[] = [];
+  for (const cmd of cmds) {
+    const r: CmdResult = await d.runner(cmd);
+    done.push({ argv: [cmd.file, ...cmd.args], exitCode: r.exitCode });
+    if (r.exitCode !== 0 && !cmd.tolerateFailure) {
+      const why = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ');
+      throw new HephError(
+        'E_SERVICE',
+        `\`${commandLine(cmd)}\` failed (exit ${r.exitCode}): ${why || 'no output'}`,
+        {
+          hint: 'see `heph daemon status` and `heph daemon logs`, fix the cause, then run the command again',
+          details: { argv: [cmd.file, ...cmd.args], exitCode: r.exitCode },
+        },
+      );
+    }
+  }
+  return done;
+}
+
+export interface InstallResult {
+  plan: InstallPlan;
+  storeChanged: boolean;
+  commands: CommandReport[];
+}
+
+/** Applies a plan: the running version into the store, files atomically, then the commands. */
+export async function applyInstall(d: ServiceDeps, plan: InstallPlan): Promise<InstallResult> {
+  const needsRoot = plan.scope === 'system' && d.uid !== 0;
+  if (needsRoot) {
+    throw new HephError('E_SERVICE', `installing the ${plan.description} needs root`, {
+      hint: 'run it with sudo, or drop --system for a user service',
+    });
+  }
+  const stored = await installRunningVersion(d);
+  for (const f of plan.files) if (f.changed) writeFileAtomic(f.path, f.content, f.mode);
+  const commands = await runCommands(d, plan.commands);
+  return { plan, storeChanged: stored.changed, commands };
+}

@@ -1,0 +1,56 @@
+// `heph daemon uninstall`: stop and disable the service, remove the units, and keep what the
+// user may want back (config, store, state, token) unless --purge says otherwise.
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { ServiceDeps } from './effects.js';
+import { chooseManager, describeScope } from './manager.js';
+import { type CommandReport, runCommands } from './install.js';
+import type { Cmd } from './runner.js';
+import { ENV_FILE_NAME, LAUNCHD_TOKEN_FILE_NAME, type ManagerKind, type Scope } from './spec.js';
+
+export interface UninstallOptions {
+  system?: boolean;
+  purge?: boolean;
+  dryRun?: boolean;
+}
+
+export interface UninstallResult {
+  manager: ManagerKind;
+  scope: Scope;
+  description: string;
+  removed: string[];
+  kept: string[];
+  commands: CommandReport[];
+  planned: Cmd[];
+}
+
+export async function uninstall(d: ServiceDeps, opts: UninstallOptions): Promise<UninstallResult> {
+  const { backend } = chooseManager(undefined, d.facts);
+  const scope: Scope = opts.system ? 'system' : 'user';
+  const units = backend.unitPaths(scope, d.env, d.home).filter((p) => d.exists(p));
+  const secrets = [ENV_FILE_NAME, LAUNCHD_TOKEN_FILE_NAME].map((n) => join(dirname(d.paths.config), n));
+  const userData = [d.paths.data, d.paths.state, d.paths.runDir, d.paths.config, ...secrets].filter((p) =>
+    d.exists(p),
+  );
+  const removed = [...units, ...(opts.purge ? userData : [])];
+  const kept = opts.purge ? [] : userData;
+  // No unit file: nothing for the manager to forget (and it may not even be reachable).
+  const installed = units.length > 0;
+  const stop = installed ? backend.uninstallCommands(scope, d.uid) : [];
+  const reload = installed ? backend.afterRemoveCommands(scope, d.uid) : [];
+  const planned = [...stop, ...reload];
+  const result = {
+    manager: backend.kind,
+    scope,
+    description: describeScope(backend.kind, scope),
+    removed,
+    kept,
+    planned,
+  };
+  if (opts.dryRun) return { ...result, commands: [] };
+  // Stop first: removing the unit of a running service leaves systemd with a ghost it still runs.
+  const commands = await runCommands(d, stop);
+  for (const p of removed) rmSync(p, { recursive: true, force: true });
+  commands.push(...(await runCommands(d, reload)));
+  return { ...result, commands };
+}
