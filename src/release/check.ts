@@ -122,8 +122,9 @@ export interface CheckReport {
   eligibleAt: string | null;
   /** The newest release that is blocked (by `reason`), or null. */
   blocked: string | null;
-  /** Requests made and whether the answer came from the ETag cache. */
+  /** Requests made, body bytes read (0 when every page was a 304) and whether the ETag cache answered. */
   requests: number;
+  bodyBytes: number;
   fromCache: boolean;
 }
 
@@ -153,6 +154,7 @@ export function checkReport(result: CheckResult, config: Config): CheckReport {
     eligibleAt: s.eligibleAt === null ? null : new Date(s.eligibleAt).toISOString(),
     blocked: s.blocked?.version ?? null,
     requests: result.list.requests,
+    bodyBytes: result.list.bodyBytes,
     fromCache: result.list.fromCache,
   };
 }

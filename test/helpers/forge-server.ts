@@ -88,6 +88,8 @@ const PAGING: Record<ForgeKindServed, { param: string; def: number; max: number 
   gitlab: { param: 'per_page', def: 20, max: 100 },
   static: { param: '', def: Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER },
 };
+/** How long ago the first release counts as published when the test names no publishedAt. */
+const PUBLISH_BACKDATE_MS = 3_600_000;
 /** A slow fault from chaos mode: long enough to matter with short test timeouts, short enough for CI. */
 const CHAOS_SLOW_MS = 150;
 
@@ -355,7 +357,9 @@ export async function startForge(opts: {
   const publish = (p: PublishOptions) => {
     const existing = releases.findIndex((r) => r.tag === p.tag);
     if (existing >= 0) releases.splice(existing, 1); // republishing a tag replaces it
-    lastCreated = Math.max(Date.now(), lastCreated + 1000);
+    // An hour back, one second apart in publish order: the order is deterministic and no release
+    // looks published in the future (which selection reads as clock skew, "too-young").
+    lastCreated = lastCreated === 0 ? Date.now() - PUBLISH_BACKDATE_MS : lastCreated + 1000;
     const createdAt = new Date(lastCreated).toISOString();
     releases.push({
       id: nextId++,
