@@ -42,7 +42,7 @@ export function parseWith<T extends z.ZodType>(
   forge: string,
   what: string,
 ): z.output<T> {
-  const r = schema.safeParse(value);
+  const r = schema.safeParse(value, { reportInput: true });
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   throw new HephError('E_FORGE_PAYLOAD', `${forge} ${what}: ${describeIssue(issue)}`, {

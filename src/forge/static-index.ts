@@ -45,10 +45,10 @@ function previousIndex(file: string): Map<string, { publishedAt: string; notes: 
   } catch {
     throw refuse('invalid JSON');
   }
-  const index = staticIndexSchema.safeParse(json);
+  const index = staticIndexSchema.safeParse(json, { reportInput: true });
   if (!index.success) throw refuse(describeIssue(index.error.issues[0]!));
   index.data.releases.forEach((item, i) => {
-    const r = staticReleaseSchema.safeParse(item);
+    const r = staticReleaseSchema.safeParse(item, { reportInput: true });
     if (!r.success) throw refuse(`release ${i}: ${describeIssue(r.error.issues[0]!)}`);
     out.set(r.data.tag, { publishedAt: r.data.publishedAt, notes: r.data.notes ?? '' });
   });
