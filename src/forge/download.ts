@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { HephError } from '../errors.js';
 import { showUrl, transportError } from './failures.js';
-import { type ForgeHttp, readCapped, tooLarge } from './http.js';
+import { dropBody, type ForgeHttp, readCapped, tooLarge } from './http.js';
 import type { DownloadOptions } from './types.js';
 
 export interface Downloaded {
@@ -36,7 +36,7 @@ async function streamToFile(
       const b = chunk as Buffer;
       bytes += b.length;
       if (bytes > opts.maxBytes) {
-        body.destroy();
+        dropBody(body);
         throw tooLarge(forge, url, opts.maxBytes);
       }
       hash.update(b);
@@ -45,6 +45,7 @@ async function streamToFile(
     }
     await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
   } catch (e) {
+    dropBody(body);
     out.destroy();
     rmSync(dest, { force: true });
     if (e instanceof HephError || (e as Error).name === 'AbortError') throw e;
@@ -77,7 +78,7 @@ export async function downloadHttp(
 ): Promise<Downloaded> {
   const res = await http.open(url, headers, opts.signal);
   if (res.length !== null && res.length > opts.maxBytes) {
-    res.body.destroy();
+    dropBody(res.body);
     throw tooLarge(http.forge, res.url, opts.maxBytes);
   }
   const got = await streamToFile(res.body, dest, res.length, opts, http.forge, res.url);

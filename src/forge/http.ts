@@ -239,7 +239,7 @@ export async function readCapped(
     const b = chunk as Buffer;
     size += b.length;
     if (size > maxBytes) {
-      body.destroy();
+      dropBody(body);
       throw tooLarge(forge, url, maxBytes);
     }
     chunks.push(b);
@@ -247,6 +247,15 @@ export async function readCapped(
   return Buffer.concat(chunks, size);
 }
 
-async function discard(body: Readable): Promise<void> {
+/**
+ * Drops a body we will not read. undici's body emits an AbortError when destroyed unread; with
+ * no listener that error would be uncaught and end the process (the daemon), so one is added.
+ */
+export function dropBody(body: Readable): void {
+  body.on('error', () => {});
   body.destroy();
+}
+
+async function discard(body: Readable): Promise<void> {
+  dropBody(body);
 }
