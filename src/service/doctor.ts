@@ -1,0 +1,315 @@
+// `heph doctor`'s judgement: small pure checks over facts gathered elsewhere (doctor-facts.ts),
+// each answering ok, warn or fail with a one-line fix, so every case is a row in a table test.
+import type { Supervisor } from '../platform/supervisor.js';
+import type { ManagerKind, Scope } from './spec.js';
+import type { InstalledUnit } from './unitfile.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface CheckResult {
+  id: string;
+  status: CheckStatus;
+  summary: string;
+  /** One line saying what to do; absent when there is nothing to do. */
+  fix?: string;
+}
+
+export interface TokenFileFact {
+  /** What points at it: `forge.token_file` or the unit's `EnvironmentFile`. */
+  source: string;
+  path: string;
+  exists: boolean;
+  readable: boolean;
+  /** Who must read it: the service's user (token_file) or the manager (EnvironmentFile). */
+  reader: string;
+  /** Permission bits, e.g. 0o600. */
+  mode: number | null;
+}
+
+export interface DoctorFacts {
+  version: string;
+  configFile: string;
+  config:
+    | { ok: true; mode: string; allowInContainer: boolean }
+    | { ok: false; message: string; hint?: string };
+  manager: ManagerKind | null;
+  unit: InstalledUnit | null;
+  unitScope: Scope | null;
+  /** The launcher this heph would put in ExecStart (paths.launcher). */
+  expectedLauncher: string;
+  /** Whether each path named by the unit exists. */
+  pathExists: Record<string, boolean>;
+  forge:
+    | { ok: true; kind: string; repo: string; releases: number; fromCache: boolean; viaProxy: string | null }
+    | { ok: false; message: string; hint?: string }
+    | null;
+  tokenFiles: TokenFileFact[];
+  daemon:
+    | { running: true; version: string | null; pid: number | null; supervisor: Supervisor | null }
+    | { running: false; message: string };
+  store:
+    | { ok: true; current: string | null; previous: string | null; complete: Record<string, boolean> }
+    | { ok: false; message: string; hint?: string };
+  container: string | null;
+  linger: { user: string; enabled: boolean } | null;
+}
+
+type Check = (f: DoctorFacts) => CheckResult | CheckResult[] | null;
+
+const INSTALL = 'run `heph daemon install`';
+
+export const checkConfig: Check = (f) =>
+  f.config.ok
+    ? { id: 'config', status: 'ok', summary: `${f.configFile} is valid (update.mode = ${f.config.mode})` }
+    : {
+        id: 'config',
+        status: 'fail',
+        summary: f.config.message,
+        fix: f.config.hint ?? 'fix it, then run `heph config validate`',
+      };
+
+export const checkUnit: Check = (f) => {
+  if (f.manager === null) {
+    return {
+      id: 'unit',
+      status: 'warn',
+      summary: 'no service manager here (no systemd, no launchd): nothing restarts hephd after a self-update',
+      fix: 'run `hephd` under a supervisor that restarts it on exit 0, or use update.mode = "notify"',
+    };
+  }
+  if (f.unit === null) {
+    return {
+      id: 'unit',
+      status: f.container ? 'warn' : 'fail',
+      summary: `hephd is not installed as a ${f.manager} service`,
+      fix: INSTALL,
+    };
+  }
+  if (f.unit.restart !== 'always') {
+    const what =
+      f.unit.manager === 'systemd' ? `Restart=${f.unit.restart}` : `KeepAlive is ${f.unit.restart}`;
+    return {
+      id: 'unit',
+      status: 'fail',
+      summary: `${f.unit.path} has ${what}: self-restart would stop the daemon`,
+      fix: `${INSTALL} (it writes Restart=always / KeepAlive)`,
+    };
+  }
+  return { id: 'unit', status: 'ok', summary: `${f.unit.path} (${f.unitScope} service, restarts always)` };
+};
+
+export const checkUnitPaths: Check = (f) => {
+  if (!f.unit) return null;
+  const [node, launcher] = f.unit.execStart;
+  if (!node || !launcher) {
+    return {
+      id: 'unit-paths',
+      status: 'fail',
+      summary: `${f.unit.path} has no node and launcher to start`,
+      fix: INSTALL,
+    };
+  }
+  if (!f.pathExists[node]) {
+    return {
+      id: 'unit-paths',
+      status: 'fail',
+      summary: `the unit starts ${node}, which no longer exists (node moved or was upgraded away)`,
+      fix: `${INSTALL} with the node you want to keep: it writes the path of the node that runs it`,
+    };
+  }
+  if (launcher !== f.expectedLauncher) {
+    return {
+      id: 'unit-paths',
+      status: 'fail',
+      summary: `the unit starts ${launcher}, but this heph's launcher is ${f.expectedLauncher}`,
+      fix: `${INSTALL} from the same environment (HEPH_HOME, XDG_*) the service should use`,
+    };
+  }
+  if (!f.pathExists[launcher]) {
+    return { id: 'unit-paths', status: 'fail', summary: `the launcher ${launcher} is missing`, fix: INSTALL };
+  }
+  return { id: 'unit-paths', status: 'ok', summary: `starts ${node} ${launcher}` };
+};
+
+export const checkStamp: Check = (f) => {
+  if (!f.unit) return null;
+  const st = f.unit.stamp;
+  if (st === null) {
+    return {
+      id: 'unit-stamp',
+      status: 'warn',
+      summary: `${f.unit.path} was not written by heph`,
+      fix: INSTALL,
+    };
+  }
+  if (!st.intact) {
+    return {
+      id: 'unit-stamp',
+      status: 'warn',
+      summary: `${f.unit.path} was edited by hand since heph ${st.version} wrote it`,
+      fix: `${INSTALL} to rewrite it (put lasting changes in a drop-in or the config)`,
+    };
+  }
+  if (st.version !== f.version) {
+    return {
+      id: 'unit-stamp',
+      status: 'warn',
+      summary: `the unit was written by heph ${st.version}; this is heph ${f.version}`,
+      fix: `${INSTALL} to bring the unit up to date`,
+    };
+  }
+  return { id: 'unit-stamp', status: 'ok', summary: `written by heph ${st.version}, unchanged since` };
+};
+
+export const checkForge: Check = (f) => {
+  if (f.forge === null) return null;
+  if (!f.forge.ok) {
+    return {
+      id: 'forge',
+      status: 'fail',
+      summary: `forge not usable with the service's settings: ${f.forge.message}`,
+      fix: f.forge.hint ?? 'check forge.url, forge.repo, the token and the proxy in the unit',
+    };
+  }
+  const via = f.forge.viaProxy ? ` via proxy ${f.forge.viaProxy}` : '';
+  return {
+    id: 'forge',
+    status: 'ok',
+    summary: `${f.forge.kind} ${f.forge.repo} answered with ${f.forge.releases} releases${via}${f.forge.fromCache ? ' (not modified)' : ''}`,
+  };
+};
+
+export const checkTokenFiles: Check = (f) =>
+  f.tokenFiles.map((t): CheckResult => {
+    if (!t.exists) {
+      return {
+        id: 'token',
+        status: 'fail',
+        summary: `${t.source} ${t.path} does not exist`,
+        fix: `create it (mode 0600, owned by ${t.reader}) or remove ${t.source}`,
+      };
+    }
+    if (!t.readable) {
+      return {
+        id: 'token',
+        status: 'fail',
+        summary: `${t.source} ${t.path} cannot be read by ${t.reader}, who runs the service`,
+        fix: `chown ${t.reader} ${t.path} && chmod 600 ${t.path}`,
+      };
+    }
+    if (t.mode !== null && (t.mode & 0o077) !== 0) {
+      return {
+        id: 'token',
+        status: 'warn',
+        summary: `${t.path} holds a token and is readable by others (mode 0${t.mode.toString(8)})`,
+        fix: `chmod 600 ${t.path}`,
+      };
+    }
+    return { id: 'token', status: 'ok', summary: `${t.path} is readable by ${t.reader} only` };
+  });
+
+export const checkDaemon: Check = (f) => {
+  if (f.daemon.running) {
+    const v = f.daemon.version ? ` ${f.daemon.version}` : '';
+    return {
+      id: 'daemon',
+      status: 'ok',
+      summary: `hephd${v} is running (pid ${f.daemon.pid ?? '?'}) and answering`,
+    };
+  }
+  return {
+    id: 'daemon',
+    status: f.unit ? 'fail' : 'warn',
+    summary: f.daemon.message,
+    fix: f.unit ? 'run `heph daemon start`; `heph daemon logs` says why it stopped' : INSTALL,
+  };
+};
+
+export const checkStore: Check = (f) => {
+  if (!f.store.ok)
+    return { id: 'store', status: 'fail', summary: f.store.message, fix: f.store.hint ?? INSTALL };
+  const { current, previous, complete } = f.store;
+  if (current === null)
+    return { id: 'store', status: 'fail', summary: 'the store has no current version', fix: INSTALL };
+  const broken = [current, previous].filter((v): v is string => v !== null && !complete[v]);
+  if (broken.length) {
+    return {
+      id: 'store',
+      status: 'fail',
+      summary: `store version ${broken.join(', ')} is incomplete (files missing)`,
+      fix: 'run `heph update apply --version <good version> --yes` to reinstall, or `heph daemon install`',
+    };
+  }
+  return {
+    id: 'store',
+    status: 'ok',
+    summary: `current ${current}${previous ? `, previous ${previous}` : ', no previous'}`,
+  };
+};
+
+export const checkSupervisor: Check = (f) => {
+  if (!f.daemon.running || f.daemon.supervisor === null) return null;
+  if (f.daemon.supervisor !== 'none') {
+    return { id: 'supervisor', status: 'ok', summary: `hephd runs under ${f.daemon.supervisor}` };
+  }
+  const auto = f.config.ok && f.config.mode === 'auto';
+  return {
+    id: 'supervisor',
+    status: auto ? 'warn' : 'ok',
+    summary: auto
+      ? 'hephd runs without a supervisor: after a self-update nobody starts it again'
+      : 'hephd runs without a supervisor (fine outside auto mode)',
+    fix: auto ? INSTALL : undefined,
+  };
+};
+
+export const checkContainer: Check = (f) => {
+  if (f.container === null) return null;
+  const auto = f.config.ok && f.config.mode === 'auto';
+  if (auto && f.config.ok && !f.config.allowInContainer) {
+    return {
+      id: 'container',
+      status: 'warn',
+      summary: `running in a container (${f.container}): auto mode only notifies here`,
+      fix: 'ship updates by rebuilding the image, or set install.allow_in_container = true',
+    };
+  }
+  return { id: 'container', status: 'ok', summary: `running in a container (${f.container})` };
+};
+
+export const checkLinger: Check = (f) => {
+  if (f.linger === null) return null;
+  if (f.linger.enabled)
+    return { id: 'linger', status: 'ok', summary: `${f.linger.user}'s services keep running after logout` };
+  return {
+    id: 'linger',
+    status: 'warn',
+    summary: `hephd stops when ${f.linger.user} logs out (lingering is off)`,
+    fix: `loginctl enable-linger ${f.linger.user}`,
+  };
+};
+
+export const CHECKS: readonly Check[] = [
+  checkConfig,
+  checkUnit,
+  checkUnitPaths,
+  checkStamp,
+  checkForge,
+  checkTokenFiles,
+  checkDaemon,
+  checkStore,
+  checkSupervisor,
+  checkContainer,
+  checkLinger,
+];
+
+export function runChecks(f: DoctorFacts, checks: readonly Check[] = CHECKS): CheckResult[] {
+  return checks.flatMap((c) => {
+    const r = c(f);
+    return r === null ? [] : Array.isArray(r) ? r : [r];
+  });
+}
+
+export function doctorExitCode(results: CheckResult[]): number {
+  return results.some((r) => r.status === 'fail') ? 1 : 0;
+}
