@@ -1,0 +1,133 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createNetServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { callDaemon, RESTART_MARKER_MAX_AGE_MS } from '../../src/control/client.js';
+import { isHephError } from '../../src/errors.js';
+import { type Paths, resolvePaths } from '../../src/platform/paths.js';
+
+let home: string;
+let paths: Paths;
+const servers: Array<{ close(cb?: () => void): unknown }> = [];
+
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'heph-client-'));
+  paths = resolvePaths({ HEPH_HOME: home });
+  mkdirSync(paths.runDir, { recursive: true, mode: 0o700 });
+});
+afterEach(async () => {
+  for (const s of servers.splice(0)) await new Promise<void>((r) => s.close(() => r()));
+  rmSync(home, { recursive: true, force: true });
+});
+
+function freshMarker(ageMs = 0): void {
+  writeFileSync(
+    paths.stopMarker,
+    JSON.stringify({ time: new Date(Date.now() - ageMs).toISOString(), pid: 1 }),
+  );
+}
+
+function listenJson(status = 200, body: unknown = { ok: true }): Promise<Server> {
+  const s = createHttpServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    });
+  });
+  servers.push(s);
+  return new Promise((r) => s.listen(paths.socket, () => r(s as unknown as Server)));
+}
+
+async function expectCode(p: Promise<unknown>, code: string): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    expect(isHephError(e, code as never), String(e)).toBe(true);
+    return e as Error;
+  }
+  throw new Error(`expected ${code}`);
+}
+
+describe('callDaemon', () => {
+  it('returns the parsed answer', async () => {
+    await listenJson(200, { running: true });
+    expect(await callDaemon(paths, 'GET', '/v1/status')).toEqual({ running: true });
+  });
+
+  it('says "not running" at once with no sign of a restart', async () => {
+    const e = await expectCode(callDaemon(paths, 'GET', '/v1/status'), 'E_NOT_RUNNING');
+    expect(e.message).toContain(paths.socket);
+  });
+
+  it('a stale marker is no sign of a restart', async () => {
+    freshMarker(RESTART_MARKER_MAX_AGE_MS + 1_000);
+    let hookAsked = false;
+    await expectCode(
+      callDaemon(paths, 'GET', '/v1/status', undefined, {
+        restartPlausible: () => {
+          hookAsked = true;
+          return false;
+        },
+      }),
+      'E_NOT_RUNNING',
+    );
+    expect(hookAsked).toBe(true);
+  });
+
+  it('rides out a restart: retries ENOENT while the marker is fresh, succeeds when the daemon is back', async () => {
+    freshMarker();
+    const pending = callDaemon(paths, 'GET', '/v1/status');
+    await new Promise((r) => setTimeout(r, 600));
+    await listenJson(200, { running: true, back: true });
+    expect(await pending).toEqual({ running: true, back: true });
+  });
+
+  it('the restartPlausible hook alone starts the grace (ECONNREFUSED on a dead socket file)', async () => {
+    // A socket file nobody listens on, as a crashed daemon leaves it: bound by a process that exited.
+    execFileSync('python3', [
+      '-c',
+      'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])',
+      paths.socket,
+    ]);
+    let asked = 0;
+    const pending = callDaemon(paths, 'GET', '/v1/health', undefined, {
+      restartPlausible: () => {
+        asked++;
+        return true;
+      },
+    });
+    await new Promise((r) => setTimeout(r, 400));
+    unlinkSync(paths.socket);
+    await listenJson(200, { ok: true });
+    expect(await pending).toEqual({ ok: true });
+    expect(asked).toBe(1);
+  });
+
+  it('never retries once the request was sent: a dropped connection fails fast with E_DAEMON', async () => {
+    freshMarker();
+    let connections = 0;
+    const s = createNetServer((sock) => {
+      connections++;
+      sock.once('data', () => sock.destroy());
+    });
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(paths.socket, () => r()));
+    await expectCode(callDaemon(paths, 'POST', '/v1/update/check', {}), 'E_DAEMON');
+    expect(connections).toBe(1);
+  });
+
+  it('an error answer becomes E_DAEMON with the daemon message', async () => {
+    await listenJson(400, { error: { code: 'E_USAGE', message: 'bad thing', hint: 'do this' } });
+    const e = await expectCode(callDaemon(paths, 'POST', '/v1/update/pause', { for: 'x' }), 'E_DAEMON');
+    expect(e.message).toContain('bad thing');
+  });
+
+  it('a 503 from /v1/health is an answer, not an error', async () => {
+    await listenJson(503, { ok: false, reason: 'degraded' });
+    expect(await callDaemon(paths, 'GET', '/v1/health')).toEqual({ ok: false, reason: 'degraded' });
+  });
+});
