@@ -147,7 +147,12 @@ export async function gatherFacts(d: ServiceDeps): Promise<DoctorFacts> {
   const env = serviceEnvironment(d, unit, unitScope);
   const passwd = readTextIfExists('/etc/passwd') ?? '';
   const group = readTextIfExists('/etc/group') ?? '';
-  const me: Account = { name: d.userName, uid: d.uid, gids: process.getgroups?.() ?? [] };
+  // the installing user as the account database knows it (its groups decide group-readable files)
+  const me: Account = lookupAccount(d.userName, passwd, group) ?? {
+    name: d.userName,
+    uid: d.uid,
+    gids: process.getgroups?.() ?? [],
+  };
   const serviceUser = unit?.runAs ? lookupAccount(unit.runAs, passwd, group) : me;
   const serviceUserName = unit?.runAs ?? d.userName;
   // EnvironmentFile is read by the manager: root for system units, the user for user units
