@@ -92,7 +92,7 @@ function install(
 const byId = (results: CheckResult[], id: string) => results.filter((r) => r.id === id);
 
 describe('heph doctor on a real install', () => {
-  it('reaches the forge with the token of the unit's EnvironmentFile, not the shell's settings', async () => {
+  it('reaches the forge with the token of the unit EnvironmentFile, not the shell settings', async () => {
     const { d } = install('healthy');
     const before = forge.requests.length;
     const results = runChecks(await gatherFacts(d));
