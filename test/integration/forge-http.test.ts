@@ -1,0 +1,149 @@
+// The HTTP layer every client shares, against real loopback servers: credentials never follow a
+// redirect to another origin (custom headers included), redirect loops end, timeouts come from
+// the env overrides, proxies from the environment are used, and 5xx/rate limits carry retryAt.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HephError } from '../../src/errors.js';
+import { DEFAULT_RATE_LIMIT_WAIT_MS, rateLimitRetryAt } from '../../src/forge/failures.js';
+import { ForgeHttp, MAX_REDIRECTS } from '../../src/forge/http.js';
+import { systemClock } from '../../src/platform/deps.js';
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+});
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+async function serve(handler: Handler): Promise<{ origin: string; seen: IncomingMessage['headers'][] }> {
+  const seen: IncomingMessage['headers'][] = [];
+  const s = createServer((req, res) => {
+    seen.push(req.headers);
+    handler(req, res);
+  });
+  servers.push(s);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return { origin: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, seen };
+}
+
+function http(origin: string, env: Record<string, string> = {}, credentials: Record<string, string> = {}) {
+  return new ForgeHttp({ forge: 'gitlab', env, clock: systemClock, credentials, credentialOrigin: origin });
+}
+
+async function failure(p: Promise<unknown>): Promise<HephError> {
+  const e = await p.then(
+    () => null,
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(HephError);
+  return e as HephError;
+}
+
+describe('redirects', () => {
+  it('sends credentials to the forge origin only, custom headers included (PRIVATE-TOKEN)', async () => {
+    const cdn = await serve((_req, res) => res.end('payload'));
+    const forge = await serve((req, res) => {
+      if (req.url === '/hop') res.writeHead(302, { location: '/asset' }).end();
+      else res.writeHead(302, { location: `${cdn.origin}/file?sig=1` }).end();
+    });
+    const client = http(forge.origin, {}, { 'private-token': 'glpat-xyz-0001' });
+    const got = await client.get(`${forge.origin}/hop`);
+    expect(got.body.toString()).toBe('payload');
+    expect(got.url).toBe(`${cdn.origin}/file?sig=1`);
+    expect(forge.seen.map((h) => h['private-token'])).toEqual(['glpat-xyz-0001', 'glpat-xyz-0001']);
+    expect(cdn.seen[0]!['private-token']).toBeUndefined();
+    expect(cdn.seen[0]!['user-agent']).toMatch(/^heph\//);
+    expect(client.requests).toBe(3);
+  });
+
+  it(`gives up after ${MAX_REDIRECTS} hops`, async () => {
+    const loop = await serve((_req, res) => res.writeHead(302, { location: '/again' }).end());
+    const e = await failure(http(loop.origin).get(`${loop.origin}/start`));
+    expect(e.code).toBe('E_FORGE_UNREACHABLE');
+    expect(e.message).toContain(`more than ${MAX_REDIRECTS} redirects`);
+    expect(loop.seen).toHaveLength(MAX_REDIRECTS + 1);
+  });
+
+  it('refuses a redirect to a non-http URL', async () => {
+    const bad = await serve((_req, res) => res.writeHead(302, { location: 'file:///etc/passwd' }).end());
+    expect((await failure(http(bad.origin).get(`${bad.origin}/`))).code).toBe('E_FORGE_PAYLOAD');
+  });
+});
+
+describe('timeouts and proxies from the environment', () => {
+  it('HEPH_HTTP_HEADERS_TIMEOUT_MS makes a slow forge a timeout', async () => {
+    const slow = await serve((_req, res) => {
+      const t = setTimeout(() => res.end('late'), 2000);
+      res.on('close', () => clearTimeout(t));
+    });
+    const e = await failure(
+      http(slow.origin, { HEPH_HTTP_HEADERS_TIMEOUT_MS: '100' }).get(`${slow.origin}/`),
+    );
+    expect(e.code).toBe('E_FORGE_UNREACHABLE');
+    expect(e.message).toContain('timed out waiting for the response headers');
+  });
+
+  it('goes through HTTP_PROXY (CONNECT to the forge) unless NO_PROXY names the host', async () => {
+    const forge = await serve((_req, res) => res.end('via'));
+    const tunnels: string[] = [];
+    const proxy = createServer();
+    proxy.on('connect', (req, socket, head) => {
+      tunnels.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const up = connect(Number(port), host, () => {
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        up.write(head);
+        up.pipe(socket).pipe(up);
+      });
+      up.on('error', () => socket.destroy());
+      socket.on('error', () => up.destroy());
+    });
+    servers.push(proxy);
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const via = await http(forge.origin, { HTTP_PROXY: proxyUrl }).get(`${forge.origin}/x`);
+    expect(via.body.toString()).toBe('via');
+    expect(tunnels).toEqual([forge.origin.replace('http://', '')]);
+    await http(forge.origin, {
+      HTTP_PROXY: proxyUrl,
+      NO_PROXY: '127.0.0.1',
+      HEPH_HTTP_CONNECT_TIMEOUT_MS: '9002',
+    }).get(`${forge.origin}/y`);
+    expect(tunnels).toHaveLength(1);
+  });
+});
+
+describe('statuses', () => {
+  it('5xx with Retry-After is E_FORGE_UNREACHABLE with details.retryAt', async () => {
+    const down = await serve((_req, res) => res.writeHead(503, { 'retry-after': '30' }).end('maintenance'));
+    const before = Date.now();
+    const e = await failure(
+      http(down.origin).get(`${down.origin}/api/v4/projects/1/releases?private_token=x`),
+    );
+    expect(e.code).toBe('E_FORGE_UNREACHABLE');
+    expect(e.message).toBe(`gitlab answered HTTP 503 for ${down.origin}/api/v4/projects/1/releases`);
+    expect((e.details as { retryAt: number }).retryAt).toBeGreaterThanOrEqual(before + 30_000);
+  });
+
+  const NOW = 1_800_000_000_000;
+  it.each([
+    [429, { 'retry-after': '10' }, '', NOW + 10_000],
+    [429, {}, '', NOW + DEFAULT_RATE_LIMIT_WAIT_MS],
+    [403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(NOW / 1000 + 600) }, '', NOW + 600_000],
+    [403, { 'ratelimit-remaining': '0', 'ratelimit-reset': '45' }, '', NOW + 45_000],
+    [403, {}, 'You have exceeded a secondary rate limit', NOW + DEFAULT_RATE_LIMIT_WAIT_MS],
+    [403, { 'x-ratelimit-remaining': '12' }, 'Resource not accessible', null],
+    [401, { 'retry-after': '10' }, '', null],
+    [
+      429,
+      { 'retry-after': 'Wed, 21 Oct 2026 07:28:00 GMT' },
+      '',
+      Math.max(Date.parse('2026-10-21T07:28:00Z'), NOW),
+    ],
+  ])('rateLimitRetryAt(%i, %j, %j)', (status, headers, body, want) => {
+    expect(rateLimitRetryAt(status, headers, body, NOW)).toBe(want);
+  });
+});
