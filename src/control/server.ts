@@ -89,7 +89,13 @@ function send(res: ServerResponse, a: Answer, close = false): void {
   res.end(text);
 }
 
-function handle(api: DaemonApi, logger: Logger, req: IncomingMessage, res: ServerResponse): void {
+function handle(
+  api: DaemonApi,
+  logger: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  closing: () => boolean,
+): void {
   const method = req.method ?? 'GET';
   const path = new URL(req.url ?? '/', 'http://heph').pathname;
   const refused = knownRoute(method, path);
@@ -121,7 +127,8 @@ function handle(api: DaemonApi, logger: Logger, req: IncomingMessage, res: Serve
     if (over) return;
     route(api, method, path, Buffer.concat(chunks).toString('utf8')).then(
       (a) => {
-        if (!res.writableEnded && !res.destroyed) send(res, a);
+        // While draining, answers end their connection: a keep-alive client must not hold the exit.
+        if (!res.writableEnded && !res.destroyed) send(res, a, closing());
       },
       (e) => logger.error({ err: e }, 'control request failed'),
     );
@@ -131,6 +138,7 @@ function handle(api: DaemonApi, logger: Logger, req: IncomingMessage, res: Serve
 export async function startControlServer(opts: ServerOptions): Promise<ControlServer> {
   const { socketPath, api, logger } = opts;
   let active = 0;
+  let closing = false;
   const server: Server = createServer(
     {
       maxHeaderSize: MAX_HEADER_BYTES,
@@ -143,7 +151,7 @@ export async function startControlServer(opts: ServerOptions): Promise<ControlSe
       active++;
       res.once('close', () => active--);
       try {
-        handle(api, logger, req, res);
+        handle(api, logger, req, res, () => closing);
       } catch (e) {
         logger.error({ err: e }, 'control request failed');
         if (!res.headersSent) send(res, errorAnswer(500, 'E_INTERNAL', 'internal error'), true);
@@ -204,6 +212,7 @@ export async function startControlServer(opts: ServerOptions): Promise<ControlSe
           // already gone
         }
       }
+      closing = true;
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), drainMs);

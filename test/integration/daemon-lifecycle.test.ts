@@ -1,0 +1,111 @@
+// hephd's life as a process: bad config exits 78, the health mark, SIGTERM drains (socket gone
+// first, in-flight answers delivered, bounded by drain_timeout), a second signal exits at once.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Scratch, scratch } from '../helpers/cli.js';
+import { plainProbeRoot, type RunningDaemon, startDaemon, waitFor } from '../helpers/daemon.js';
+import { startForge, type TestForge } from '../helpers/forge-server.js';
+
+let s: Scratch;
+let forge: TestForge;
+const running: RunningDaemon[] = [];
+
+beforeEach(async () => {
+  s = scratch('heph-dlife-');
+  forge = await startForge({ kind: 'github' });
+  forge.publish({ tag: 'v0.1.1', assets: [{ name: 'heph-0.1.1.tgz', content: 'x' }] });
+});
+afterEach(async () => {
+  for (const d of running.splice(0)) await d.stop('SIGKILL').catch(() => {});
+  await forge.close();
+  s.cleanup();
+});
+
+/** notify mode without the scale knob: the first timed check is ≥ 30 s away, so only tests ask. */
+function config(restart = ''): void {
+  s.writeConfig(
+    `[update]\nmode = "notify"\n\n[forge]\nkind = "github"\nurl = "${forge.url}"\nrepo = "${forge.repo}"\n\n[restart]\n${restart}`,
+  );
+}
+
+async function start(): Promise<RunningDaemon> {
+  const d = await startDaemon({ home: s.home, env: { HEPH_DEV_PROBE_ROOT: plainProbeRoot() } });
+  running.push(d);
+  return d;
+}
+
+/** Starts POST /v1/update/check against a slow forge and waits until the daemon is busy with it. */
+async function inFlightCheck(d: RunningDaemon, slowMs: number) {
+  forge.failNext({ kind: 'slow', ms: slowMs }, 1, 'api');
+  let answered = false;
+  const answer = d.call('POST', '/v1/update/check').then((a) => {
+    answered = true;
+    return a;
+  });
+  await waitFor(
+    'the check to be running',
+    async () => (await d.call('GET', '/v1/status')).body.update.checking,
+  );
+  return { answer, answered: () => answered };
+}
+
+describe('hephd lifecycle', () => {
+  it('refuses an invalid config with exit 78 (the unit does not respawn on it)', async () => {
+    s.writeConfig('[update]\nmode = "sometimes"\n');
+    const d = await startDaemon({ home: s.home, noWait: true });
+    expect((await d.exited).code).toBe(78);
+    expect(d.output()).toContain('update.mode');
+  });
+
+  it('marks its version healthy after restart.health_grace', async () => {
+    config('health_grace = "1s"\n');
+    await start();
+    const file = join(s.home, 'state', 'launcher.json');
+    await waitFor(
+      'the health mark',
+      () => existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).healthy.length > 0,
+    );
+    expect(JSON.parse(readFileSync(file, 'utf8')).healthy).toEqual(['0.1.0']);
+  });
+
+  it('SIGTERM: the socket goes first, the in-flight request completes, exit 0 with a stop marker', async () => {
+    config();
+    const d = await start();
+    const flight = await inFlightCheck(d, 3_000);
+    process.kill(d.pid, 'SIGTERM');
+    await waitFor('the socket to disappear', () => !existsSync(d.socket));
+    expect(flight.answered()).toBe(false);
+    const a = await flight.answer;
+    expect(a.status).toBe(200);
+    expect(a.body.candidate).toBe('0.1.1');
+    expect((await d.exited).code).toBe(0);
+    const marker = JSON.parse(readFileSync(join(s.home, 'run', 'hephd.stopped'), 'utf8'));
+    expect(marker).toMatchObject({ pid: d.pid, reason: 'SIGTERM' });
+    const logs = d.logs().map((l) => l.msg);
+    expect(logs).toContain('stopping');
+    expect(logs).toContain('stopped');
+  });
+
+  it('exits 0 at drain_timeout even when a check is still running', async () => {
+    config('drain_timeout = "1s"\n');
+    const d = await start();
+    const flight = await inFlightCheck(d, 20_000);
+    flight.answer.catch(() => {});
+    process.kill(d.pid, 'SIGTERM');
+    expect((await d.exited).code).toBe(0);
+    expect(flight.answered()).toBe(false);
+  });
+
+  it('a second signal exits at once', async () => {
+    config('drain_timeout = "60s"\n');
+    const d = await start();
+    const flight = await inFlightCheck(d, 20_000);
+    flight.answer.catch(() => {});
+    process.kill(d.pid, 'SIGTERM');
+    await waitFor('the socket to disappear', () => !existsSync(d.socket));
+    process.kill(d.pid, 'SIGINT');
+    expect((await d.exited).code).toBe(1);
+    expect(flight.answered()).toBe(false);
+  });
+});
