@@ -96,13 +96,16 @@ export async function fetchTextHttp(
   return (await http.get(url, headers, maxBytes)).body.toString('utf8');
 }
 
-function fileSize(path: string, forge: string, url: string): number {
+/** The local path and size of a file:// URL; anything unreadable is E_FORGE_NOT_FOUND naming it. */
+function localFile(url: string, forge: string): { path: string; size: number } {
   try {
+    // fileURLToPath refuses file://otherhost/… with a TypeError; that is "cannot read" too.
+    const path = fileURLToPath(url);
     const st = statSync(path);
     if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
-    return st.size;
+    return { path, size: st.size };
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    const code = (e as NodeJS.ErrnoException).code ?? 'invalid file URL';
     throw new HephError('E_FORGE_NOT_FOUND', `${forge}: cannot read ${showUrl(url)} (${code})`, {
       hint: 'check forge.url and that the release folder holds this file (`heph release index DIR`)',
       details: { forge, url: showUrl(url), code },
@@ -117,16 +120,14 @@ export async function downloadFile(
   opts: DownloadOptions,
   forge: string,
 ): Promise<Downloaded> {
-  const path = fileURLToPath(url);
-  const size = fileSize(path, forge, url);
+  const { path, size } = localFile(url, forge);
   if (size > opts.maxBytes) throw tooLarge(forge, url, opts.maxBytes);
   return streamToFile(createReadStream(path, { signal: opts.signal }), dest, size, opts, forge, url);
 }
 
 /** Reads a file:// text asset (the static index, SHA256SUMS) with a size cap. */
 export async function readFileText(url: string, maxBytes: number, forge: string): Promise<string> {
-  const path = fileURLToPath(url);
-  const size = fileSize(path, forge, url);
+  const { path, size } = localFile(url, forge);
   if (size > maxBytes) throw tooLarge(forge, url, maxBytes);
   return (await readCapped(createReadStream(path), maxBytes, forge, url)).toString('utf8');
 }

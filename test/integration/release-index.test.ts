@@ -143,6 +143,14 @@ describe('the static release source', () => {
     expect(got).toEqual({ bytes: 3, sha256: sha256Hex(Buffer.from('two')) });
   });
 
+  it('a file:// folder without an index: exit 69 naming the file', async () => {
+    const missing = join(home.home, 'nowhere');
+    home.writeConfig(`[forge]\nkind = "static"\nurl = "${pathToFileURL(missing).href}"\n`);
+    const r = await runHeph(['update', 'check'], home.env);
+    expect(r.exitCode).toBe(69);
+    expect(r.stderr).toContain(`static: cannot read ${join(missing, 'index.json')} (ENOENT)`);
+  });
+
   it('over loopback HTTP: the folder URL names the index, asset URLs resolve against it', async () => {
     const server = await serveFolder(dir);
     try {
