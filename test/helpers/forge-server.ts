@@ -20,14 +20,25 @@ import {
   githubRelease,
   giteaRelease,
   gitlabRelease,
-  prng,
   sha256Hex,
   type StoredAsset,
   type StoredRelease,
   staticIndex,
+  tokenAccepted,
+  UNAUTHORIZED,
   type Urls,
 } from './forge-shapes.js';
+import {
+  chaosFault,
+  defaultMatch,
+  type Fault,
+  type Klass,
+  prng,
+  type Queued,
+  serveAsset,
+} from './forge-faults.js';
 
+export type { Fault } from './forge-faults.js';
 export type { ForgeKindServed } from './forge-shapes.js';
 
 export interface PublishedAsset {
@@ -45,12 +56,6 @@ export interface PublishOptions {
   notes?: string;
   assets: PublishedAsset[];
 }
-export type Fault =
-  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
-  | { kind: 'garbage' }
-  | { kind: 'slow'; ms: number }
-  | { kind: 'truncate' }
-  | { kind: 'tamper' };
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -90,36 +95,6 @@ const PAGING: Record<ForgeKindServed, { param: string; def: number; max: number 
 };
 /** How long ago the first release counts as published when the test names no publishedAt. */
 const PUBLISH_BACKDATE_MS = 3_600_000;
-/** A slow fault from chaos mode: long enough to matter with short test timeouts, short enough for CI. */
-const CHAOS_SLOW_MS = 150;
-
-type Klass = 'api' | 'asset';
-interface Queued {
-  fault: Fault;
-  left: number;
-  match: Klass | undefined;
-}
-
-function defaultMatch(f: Fault): Klass | undefined {
-  if (f.kind === 'garbage') return 'api';
-  if (f.kind === 'truncate' || f.kind === 'tamper') return 'asset';
-  return undefined;
-}
-
-function tokenAccepted(kind: ForgeKindServed, h: IncomingMessage['headers'], token: string): boolean {
-  const auth = h.authorization;
-  if (kind === 'gitlab') return h['private-token'] === token || auth === `Bearer ${token}`;
-  if (kind === 'static') return auth === `Bearer ${token}`;
-  return auth === `Bearer ${token}` || auth === `token ${token}`;
-}
-
-const UNAUTHORIZED: Record<ForgeKindServed, string> = {
-  github: '{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest","status":"401"}',
-  gitea: '{"message":"token is required","url":"https://gitea.example/api/swagger"}',
-  forgejo: '{"message":"token is required","url":"https://forgejo.example/api/swagger"}',
-  gitlab: '{"message":"401 Unauthorized"}',
-  static: 'Unauthorized',
-};
 
 export async function startForge(opts: {
   kind: ForgeKindServed;
@@ -130,7 +105,7 @@ export async function startForge(opts: {
   const kind = opts.kind;
   const repo = opts.repo ?? 'acme/heph';
   const [owner = 'acme', name = 'heph'] = repo.split('/');
-  const etagOn = opts.etag ?? kind !== 'gitea';
+  const etagOn = opts.etag ?? (kind !== 'gitea' && kind !== 'forgejo');
   const forgejo = kind === 'forgejo';
   const releases: StoredRelease[] = [];
   const queue: Queued[] = [];
@@ -147,21 +122,6 @@ export async function startForge(opts: {
     const q = queue[i]!;
     if (--q.left <= 0) queue.splice(i, 1);
     return q.fault;
-  };
-
-  const chaosFault = (klass: Klass): Fault | null => {
-    if (!chaos || chaos.rand() >= chaos.rate) return null;
-    const menu: Fault[] =
-      klass === 'api'
-        ? [
-            { kind: 'status', status: 500 },
-            { kind: 'status', status: 503 },
-            { kind: 'status', status: 429, headers: { 'retry-after': '1' } },
-            { kind: 'garbage' },
-            { kind: 'slow', ms: CHAOS_SLOW_MS },
-          ]
-        : [{ kind: 'status', status: 502 }, { kind: 'truncate' }, { kind: 'tamper' }];
-    return menu[Math.floor(chaos.rand() * menu.length)]!;
   };
 
   function handler(origin: 'forge' | 'cdn') {
@@ -185,7 +145,7 @@ export async function startForge(opts: {
       };
       const route = origin === 'cdn' ? cdnRoute(rawPath) : forgeRoute(rawPath, req);
       const klass: Klass = route?.klass ?? 'api';
-      let pending = chaosFault(klass);
+      let pending = chaosFault(klass, chaos);
       const stage = (kinds: Fault['kind'][]): Fault | null => {
         if (pending && kinds.includes(pending.kind)) {
           const f = pending;
@@ -419,29 +379,4 @@ export async function startForge(opts: {
       }
     },
   };
-}
-
-/** Asset bytes with Content-Length; a truncate fault sends half and drops the connection. */
-function serveAsset(
-  data: Buffer,
-  fault: Fault | null,
-  record: (status: number) => void,
-  res: ServerResponse,
-): void {
-  record(200);
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length });
-  if (fault?.kind === 'truncate') {
-    res.write(data.subarray(0, Math.floor(data.length / 2)));
-    // Let the half reach the client, then cut the socket: Content-Length promised more.
-    setTimeout(() => res.destroy(), 10);
-    return;
-  }
-  if (fault?.kind === 'tamper' && data.length > 0) {
-    const copy = Buffer.from(data);
-    const at = Math.floor(copy.length / 2);
-    copy[at] = copy[at]! ^ 0xff;
-    res.end(copy);
-    return;
-  }
-  res.end(data);
 }

@@ -1,6 +1,7 @@
 // What the loopback test forge answers, per kind, with the real forges' field names (GitHub REST,
 // Gitea/Forgejo API v1, GitLab API v4, heph's static index): pure functions from a stored release.
 import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 
 export type ForgeKindServed = 'github' | 'gitea' | 'forgejo' | 'gitlab' | 'static';
 
@@ -149,14 +150,19 @@ export function staticIndex(releases: StoredRelease[]): Record<string, unknown> 
   };
 }
 
-/** A small seeded PRNG (mulberry32), so a chaos run with the same seed fails the same way. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Whether a request carries `token` the way this kind expects it. */
+export function tokenAccepted(kind: ForgeKindServed, h: IncomingMessage['headers'], token: string): boolean {
+  const auth = h.authorization;
+  if (kind === 'gitlab') return h['private-token'] === token || auth === `Bearer ${token}`;
+  if (kind === 'static') return auth === `Bearer ${token}`;
+  return auth === `Bearer ${token}` || auth === `token ${token}`;
 }
+
+/** What each kind answers without the right credentials. */
+export const UNAUTHORIZED: Record<ForgeKindServed, string> = {
+  github: '{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest","status":"401"}',
+  gitea: '{"message":"token is required","url":"https://gitea.example/api/swagger"}',
+  forgejo: '{"message":"token is required","url":"https://forgejo.example/api/swagger"}',
+  gitlab: '{"message":"401 Unauthorized"}',
+  static: 'Unauthorized',
+};
