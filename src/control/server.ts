@@ -165,14 +165,16 @@ export async function startControlServer(opts: ServerOptions): Promise<ControlSe
       socket.destroy();
       return;
     }
-    const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    const status = timeout ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = JSON.stringify({
-      error: { code: 'E_USAGE', message: timeout ? 'request timed out' : 'malformed HTTP request' },
-    });
+    const [status, text, message] =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'request timed out']
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'Request Header Fields Too Large', `headers over ${MAX_HEADER_BYTES} bytes`]
+          : [400, 'Bad Request', 'malformed HTTP request'];
+    const body = `${JSON.stringify({ error: { code: 'E_USAGE', message, hint: null } })}\n`;
     socket.end(
-      `HTTP/1.1 ${status} ${timeout ? 'Request Timeout' : 'Bad Request'}\r\ncontent-type: application/json\r\n` +
-        `content-length: ${Buffer.byteLength(body) + 1}\r\nconnection: close\r\n\r\n${body}\n`,
+      `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   });
 

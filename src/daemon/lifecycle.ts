@@ -144,7 +144,7 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
     void (async () => {
       // The marker first: a client that finds no socket from here on knows to wait for a restart.
       writeStopMarker(deps, reason);
-      logger.info({ version: VERSION, reason }, 'stopping');
+      logger.info({ version: VERSION, supervisor, mode, reason }, 'stopping');
       clearTimeout(healthTimer);
       const drain = config.restart.drain_timeout;
       let timer: NodeJS.Timeout | undefined;
@@ -156,7 +156,7 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
       process.off('SIGINT', onSignal);
       process.off('unhandledRejection', onRejection);
       process.off('uncaughtException', onException);
-      logger.info({ version: VERSION, code }, 'stopped');
+      logger.info({ version: VERSION, supervisor, mode, code }, 'stopped');
       resolveExit(code);
     })().catch((e) => {
       logger.error({ error: describeError(e) }, 'shutdown failed');

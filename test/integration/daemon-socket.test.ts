@@ -104,6 +104,11 @@ describe('the control socket of a real hephd', () => {
     const garbage = await raw(d.socket, Buffer.from([0, 1, 2, 255, 13, 10, 13, 10, 71, 69, 84]));
     expect(garbage).toMatch(/^HTTP\/1\.1 400/);
     expect(garbage).toContain('"error"');
+    const hugeHeader = await raw(
+      d.socket,
+      `GET /v1/status HTTP/1.1\r\nHost: heph\r\nX-Big: ${'b'.repeat(64 * 1024)}\r\n\r\n`,
+    );
+    expect(hugeHeader).toMatch(/^HTTP\/1\.1 431/);
 
     const slow = connect(d.socket);
     slow.on('error', () => {});
