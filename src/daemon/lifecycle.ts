@@ -13,6 +13,7 @@ import { createLogger } from '../platform/logger.js';
 import { activatedFd, detectContainer, detectSupervisor, realProbe } from '../platform/supervisor.js';
 import { VERSION } from '../version.js';
 import { type Checker, Daemon } from './core.js';
+import { MAX_TIMER_MS } from './loop.js';
 import { acquireInstance } from './instance.js';
 
 /** Name of the development knob that multiplies every scheduler delay (docs/daemon.md). */
@@ -121,14 +122,17 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
 
-  const healthTimer = setTimeout(() => {
-    try {
-      markHealthy(paths, VERSION);
-      logger.info({ version: VERSION }, 'marked healthy');
-    } catch (e) {
-      logger.warn({ error: describeError(e) }, 'cannot mark this version healthy');
-    }
-  }, config.restart.health_grace);
+  const healthTimer = setTimeout(
+    () => {
+      try {
+        markHealthy(paths, VERSION);
+        logger.info({ version: VERSION }, 'marked healthy');
+      } catch (e) {
+        logger.warn({ error: describeError(e) }, 'cannot mark this version healthy');
+      }
+    },
+    Math.min(config.restart.health_grace, MAX_TIMER_MS),
+  );
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
