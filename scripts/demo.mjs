@@ -141,10 +141,14 @@ async function watchUpdate(auditFile, isServing) {
     if (tty && line) process.stdout.write(`\r${' '.repeat(line.length + 6)}\r`);
   };
   while (Date.now() - start < UPDATE_TIMEOUT_MS) {
+    // Status first: during the restart it waits (the client's restart grace), and the audit
+    // read after it then holds every step that happened meanwhile.
+    const serving = await isServing();
+    const servingAt = Date.now();
     const events = readAudit(auditFile).filter((e) => e.version === TO);
     // When each step happened (the audit's own time), so steps seen in one poll still show their order.
     const done = new Map(events.map((e) => [e.event, Date.parse(e.time)]));
-    if (!seen.has('serving') && (await isServing())) done.set('serving', Date.now());
+    if (serving) done.set('serving', servingAt);
     const failed = events.find((e) => e.event === 'update.failed');
     const blocked = events.find((e) => e.event === 'update.blocked');
     if (blocked) throw new Error(`hephd did not install ${TO}: blocked (${blocked.reason})`);
@@ -342,7 +346,11 @@ async function main() {
   process.stdout.write(`${bold('heph demo')}: a complete self-update cycle, no network\n`);
   const work = mkdtempSync(join(tmpdir(), 'heph-demo-'));
   let code = 0;
-  const cleanup = () => rmSync(work, { recursive: true, force: true });
+  // HEPH_DEMO_KEEP=1 keeps the scratch folder (logs, store, audit) for a look afterwards.
+  const keep = process.env.HEPH_DEMO_KEEP === '1';
+  const cleanup = () => {
+    if (!keep) rmSync(work, { recursive: true, force: true });
+  };
   process.once('SIGINT', () => {
     process.stdout.write('\ninterrupted; cleaning up\n');
   });
@@ -361,7 +369,7 @@ async function main() {
     code = 1;
   } finally {
     cleanup();
-    process.stdout.write(dim(`cleaned up ${work}\n`));
+    process.stdout.write(dim(keep ? `kept ${work} (HEPH_DEMO_KEEP=1)\n` : `cleaned up ${work}\n`));
   }
   process.exit(code);
 }
