@@ -1,0 +1,176 @@
+// heph under a real systemd user manager (TESTING.md): install from real release artifacts,
+// self-update N → N+1 with `heph status` callers that never fail, roll back a broken N+2, no
+// respawn on exit 78, and no refused connection with socket activation. The scenario needs its
+// own mount namespace, so it runs as one driver (systemd-driver.ts) under `unshare -m`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BROKEN_VERSION, getArtifacts } from '../helpers/artifacts.js';
+import { ROOT } from '../helpers/cli.js';
+import { SYSTEMD_BINARY } from './user-manager.js';
+
+/** The brief's budget for the whole scenario on 2 cores is about 3 minutes. */
+const SCENARIO_TIMEOUT_MS = 240_000;
+const VERSIONS = { n: '1.0.0', n1: '1.1.0', broken: BROKEN_VERSION, n3: '1.2.0' };
+
+/** Why this machine cannot run the scenario, or null when it can. */
+function missingPrerequisite(): string | null {
+  if (process.platform !== 'linux') return `not Linux (${process.platform})`;
+  if (process.getuid?.() !== 0) return 'not root (unshare -m and mount need CAP_SYS_ADMIN)';
+  if (!existsSync(SYSTEMD_BINARY)) return `${SYSTEMD_BINARY} is missing (install systemd)`;
+  for (const tool of ['systemctl', 'unshare', 'mount']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
+  }
+  const probe = spawnSync('unshare', ['-m', 'true'], { encoding: 'utf8' });
+  if (probe.status !== 0) return `unshare -m does not work here: ${probe.stderr.trim()}`;
+  return null;
+}
+
+const missing = missingPrerequisite();
+const mustRun = process.env.CI === 'true';
+if (missing && !mustRun) console.warn(`test/e2e/systemd.test.ts skipped: ${missing}`);
+
+// biome-ignore lint/suspicious/noExplicitAny: the driver's JSON result is checked field by field below
+type Result = Record<string, any>;
+let result: Result = {};
+let work = '';
+
+describe.skipIf(missing !== null && !mustRun)('heph under a real systemd user manager', () => {
+  beforeAll(async () => {
+    if (missing) throw new Error(`CI=true and this machine cannot run the systemd e2e: ${missing}`);
+    const art = await getArtifacts();
+    work = mkdtempSync(join(tmpdir(), 'heph-e2e-driver-'));
+    const driver = join(work, 'driver.mjs');
+    await esbuild.build({
+      absWorkingDir: ROOT,
+      entryPoints: [join(ROOT, 'test', 'e2e', 'systemd-driver.ts')],
+      outfile: driver,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20.18',
+      logLevel: 'error',
+      banner: {
+        js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+      },
+    });
+    const pidFile = join(work, 'manager.pid');
+    const run = execa('unshare', ['-m', process.execPath, driver], {
+      env: {
+        ...process.env,
+        HEPH_E2E_INPUT: JSON.stringify({ artifacts: art.dir, versions: VERSIONS, pidFile }),
+      },
+      reject: false,
+      timeout: SCENARIO_TIMEOUT_MS,
+      killSignal: 'SIGTERM',
+      forceKillAfterDelay: 30_000,
+    });
+    run.stderr?.on('data', (c: Buffer) => process.stderr.write(c)); // what it is doing, as it does it
+    const done = await run;
+    // the driver stops its manager itself; if it could not, end the one it started, by pid
+    if (existsSync(pidFile)) {
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      try {
+        process.kill(pid, 0);
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone, as it should be
+      }
+    }
+    const line = String(done.stdout)
+      .split('\n')
+      .find((l) => l.startsWith('E2E-RESULT '));
+    if (!line)
+      throw new Error(
+        `the driver printed no result (exit ${done.exitCode}):\n${String(done.stdout).slice(-2000)}`,
+      );
+    result = JSON.parse(line.slice('E2E-RESULT '.length)) as Result;
+    if (!result.ok)
+      console.error(`driver failed: ${result.error}\n--- manager log ---\n${result.managerLogTail}`);
+  }, SCENARIO_TIMEOUT_MS + 120_000);
+
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('ran the whole scenario', () => {
+    expect(result.error).toBeUndefined();
+    expect(result.ok).toBe(true);
+  });
+
+  it('daemon install starts version N as an active unit; a second install changes nothing', () => {
+    expect(result.install.exitCode).toBe(0);
+    expect(result.install.doc).toMatchObject({ manager: 'systemd', scope: 'user', changed: true });
+    expect(result.install.doc.warnings.join('\n')).toContain('loginctl enable-linger'); // no linger here
+    expect(result.afterInstall.unit.ActiveState).toBe('active');
+    expect(result.afterInstall.version).toBe(VERSIONS.n);
+    expect(result.reinstall.exitCode).toBe(0);
+    expect(result.reinstall.doc).toMatchObject({ changed: false, commands: [] });
+  });
+
+  it('updates itself to N+1 within 60 s, restarted by systemd, audited', () => {
+    expect(result.update.seconds).toBeLessThan(60);
+    expect(Number(result.update.unit.NRestarts)).toBeGreaterThanOrEqual(1);
+    expect(result.update.unit.ActiveState).toBe('active');
+    expect(result.update.events).toContain(`update.installed@${VERSIONS.n1}`);
+    expect(result.update.events).toContain(`update.restarting@${VERSIONS.n1}`);
+  });
+
+  it('a client running heph status every 100 ms saw no failure through the update', () => {
+    expect(result.update.statusCalls).toBeGreaterThan(10);
+    expect(result.update.statusFailures).toEqual([]);
+    expect(result.update.versionsSeen).toEqual(expect.arrayContaining([VERSIONS.n, VERSIONS.n1]));
+  });
+
+  it('a broken N+2 is rolled back to N+1 by the launcher and quarantined; the unit ends active', () => {
+    expect(result.broken.events).toContain(`update.installed@${VERSIONS.broken}`);
+    expect(result.broken.events).toContain(`update.rolled-back@${VERSIONS.n1}`);
+    expect(result.broken.quarantined).toEqual([VERSIONS.broken]);
+    expect(result.broken.version).toBe(VERSIONS.n1);
+    expect(result.broken.unit.ActiveState).toBe('active');
+  });
+
+  it('a bad config exits 78 and is not respawned', () => {
+    expect(result.badConfig.rightAfter.ExecMainStatus).toBe('78');
+    expect(result.badConfig.later.ExecMainStatus).toBe('78');
+    expect(result.badConfig.later.NRestarts).toBe(result.badConfig.rightAfter.NRestarts);
+    expect(result.badConfig.later.ActiveState).toBe('failed');
+  });
+
+  it('with --socket, a client connecting every 20 ms through a self-update is never refused', () => {
+    expect(result.socketInstall.exitCode).toBe(0);
+    expect(result.socketInstall.doc.files.map((f: { path: string }) => f.path.split('/').pop())).toContain(
+      'hephd.socket',
+    );
+    expect(result.socket.socketUnit.ActiveState).toBe('active');
+    expect(result.socket.attempts).toBeGreaterThan(50);
+    expect(result.socket.refused).toEqual([]);
+    expect(result.socket.unit.ActiveState).toBe('active');
+  });
+
+  it('heph doctor finds the service healthy; uninstall stops it and keeps the store', () => {
+    const checks = result.doctor.doc.checks as { id: string; status: string; summary: string }[];
+    const status = Object.fromEntries(checks.map((c) => [c.id, c.status]));
+    expect(status).toMatchObject({
+      config: 'ok',
+      unit: 'ok',
+      'unit-paths': 'ok',
+      forge: 'ok',
+      daemon: 'ok',
+      store: 'ok',
+    });
+    expect(checks.find((c) => c.id === 'supervisor')).toMatchObject({
+      status: 'ok',
+      summary: 'hephd runs under systemd',
+    });
+    expect(result.doctor.exitCode).toBe(0);
+    expect(result.uninstall.exitCode).toBe(0);
+    expect(result.uninstall.unitFileLeft).toBe(false);
+    expect(result.uninstall.storeKept).toBe(true);
+    expect(['inactive', '']).toContain(result.uninstall.unit.ActiveState ?? '');
+  });
+});
