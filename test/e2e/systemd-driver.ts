@@ -239,7 +239,7 @@ function tryJson(text: unknown): unknown {
 }
 
 let manager: UserManager | null = null;
-let diagnose: (() => Promise<unknown>) | null = null;
+let diagnose = null as (() => Promise<unknown>) | null;
 const finish = async (code: number) => {
   if (manager) {
     await manager.systemctl('stop', 'hephd.socket', UNIT).catch(() => undefined);
