@@ -1,17 +1,47 @@
 // The command-line wiring (commander). It does no work itself: each action lazily imports the
 // one file that implements its command group, so `heph status` never loads the installer.
 import { Command, CommanderError, Option } from 'commander';
+import type { Logger } from 'pino';
 import { describeError, EXIT, HephError, exitCodeFor } from '../errors.js';
-import { createDeps } from '../platform/deps.js';
-import { redactText } from '../platform/logger.js';
+import type { Deps } from '../platform/deps.js';
+import { resolvePaths } from '../platform/paths.js';
 import { VERSION } from '../version.js';
 import type { CliContext } from './context.js';
 
 type Action = (ctx: CliContext, ...args: never[]) => Promise<number | undefined> | number | undefined;
 
-function makeContext(json: boolean): CliContext {
+const noop = () => {};
+/**
+ * For commands that never log (`status`): loading pino would cost `heph status` a third of its
+ * cold start (bench/cold-start), so they get this stand-in instead of a silent pino logger.
+ */
+const quietLogger = {
+  level: 'silent',
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+  fatal: noop,
+  child: () => quietLogger,
+} as unknown as Logger;
+
+/** `light`: paths and clock only, nothing that loads pino (see quietLogger). */
+async function makeDeps(light: boolean): Promise<Deps> {
+  if (light) {
+    return {
+      env: process.env,
+      paths: resolvePaths(process.env),
+      clock: { now: Date.now },
+      logger: quietLogger,
+    };
+  }
+  return (await import('../platform/deps.js')).createDeps();
+}
+
+async function makeContext(json: boolean, light = false): Promise<CliContext> {
   return {
-    deps: createDeps(),
+    deps: await makeDeps(light),
     json,
     stdout: process.stdout,
     stderr: process.stderr,
@@ -20,7 +50,11 @@ function makeContext(json: boolean): CliContext {
 }
 
 /** Prints an error the way every command does, and returns its exit code. */
-export function reportError(ctx: Pick<CliContext, 'json' | 'stdout' | 'stderr'>, e: unknown): number {
+export async function reportError(
+  ctx: Pick<CliContext, 'json' | 'stdout' | 'stderr'>,
+  e: unknown,
+): Promise<number> {
+  const { redactText } = await import('../platform/logger.js');
   const code = exitCodeFor(e);
   const message = redactText(describeError(e));
   const hint = e instanceof HephError && e.hint ? redactText(e.hint) : undefined;
@@ -72,16 +106,19 @@ export async function runCli(argv: string[]): Promise<number> {
 
   /** Wraps a lazily loaded command so it gets a context and its errors are mapped once. */
   const lazy =
-    <A extends unknown[]>(load: () => Promise<(ctx: CliContext, ...args: A) => ReturnType<Action>>) =>
+    <A extends unknown[]>(
+      load: () => Promise<(ctx: CliContext, ...args: A) => ReturnType<Action>>,
+      opts: { light?: boolean } = {},
+    ) =>
     async (...args: A) => {
       const cmd = args[args.length - 2] as { json?: boolean } | undefined;
       json = json || Boolean(cmd && typeof cmd === 'object' && cmd.json);
-      const ctx = makeContext(json);
+      const ctx = await makeContext(json, opts.light);
       try {
         const fn = await load();
         exit = (await fn(ctx, ...args)) ?? EXIT.ok;
       } catch (e) {
-        exit = reportError(ctx, e);
+        exit = await reportError(ctx, e);
       }
       if (!json && !showsCandidateItself(argv)) await updateHint(ctx);
     };
@@ -97,7 +134,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .command('status')
     .description("the daemon's status over the control socket")
     .option('--json', 'one JSON document on stdout')
-    .action(lazy(async () => (await import('./status.js')).status));
+    .action(lazy(async () => (await import('./status.js')).status, { light: true }));
 
   const update = program.command('update').description('check, install, roll back and steer self-updates');
   update
@@ -220,7 +257,7 @@ export async function runCli(argv: string[]): Promise<number> {
       // help and version are "errors" to commander with exit code 0
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    return reportError({ json, stdout: process.stdout, stderr: process.stderr }, e);
+    return await reportError({ json, stdout: process.stdout, stderr: process.stderr }, e);
   }
   return exit;
 }
