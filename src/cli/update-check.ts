@@ -13,12 +13,12 @@ export interface UpdateCheckOptions {
 /** The human answer: the finding, then what to do (or when it changes by itself). */
 export function describeCheck(r: CheckReport): string[] {
   if (r.available && r.release) {
+    // select() appends why a newer release was not taken ("…; 2.0.0 is a major upgrade; …").
+    const also = r.detail.split('; ').slice(1).join('; ');
     return [
       `heph ${r.candidate} is available (current ${r.current}): ${r.release.url}`,
-      r.detail.includes('; ')
-        ? `note: ${r.detail.split('; ').slice(1).join('; ')}`
-        : 'run `heph update apply` to install it',
-    ].filter(Boolean);
+      `run \`heph update apply\` to install it${also ? ` (${also})` : ''}`,
+    ];
   }
   const lines = [r.reason === 'up-to-date' ? r.detail : `no update to install: ${r.detail}`];
   if (r.eligibleAt !== null) lines.push(`eligible at ${r.eligibleAt}`);
