@@ -61,6 +61,8 @@ export class Daemon implements DaemonApi {
   private lastReport: unknown = null;
   private lastInstall: { version: string; ok: boolean; error: string | null; at: string } | null = null;
   private reason: string | null = null;
+  /** The last check's error, so "check now" can answer with the forge's own code and hint. */
+  private lastFailure: unknown = null;
 
   constructor(private readonly o: DaemonOptions) {
     this.state = readState(o.deps.paths);
@@ -80,6 +82,11 @@ export class Daemon implements DaemonApi {
             jitter: o.config.update.jitter,
             check: () => this.checkOnce(),
             failures: () => this.state.consecutiveFailures,
+            onSchedule: (at) =>
+              o.deps.logger.debug(
+                { nextCheckAt: at === null ? null : new Date(at).toISOString() },
+                'next check',
+              ),
             onError: (e) => o.deps.logger.error({ error: describeError(e) }, 'poll loop error'),
           });
   }
@@ -149,6 +156,7 @@ export class Daemon implements DaemonApi {
     try {
       outcome = await this.o.checker({ paused });
     } catch (e) {
+      this.lastFailure = e;
       const s = this.state;
       s.consecutiveFailures += 1;
       s.lastCheckAt = new Date(deps.clock.now()).toISOString();
@@ -315,13 +323,10 @@ export class Daemon implements DaemonApi {
     }
     const r = await this.poller.runNow();
     if (!r.ok) {
-      throw new HephError(
-        'E_FORGE_UNREACHABLE',
-        `the check failed: ${this.state.lastError ?? 'unknown error'}`,
-        {
-          hint: 'the daemon retries by itself with backoff; `heph status` shows when',
-        },
-      );
+      if (this.lastFailure instanceof HephError) throw this.lastFailure;
+      throw new HephError('E_INTERNAL', `the check failed: ${this.state.lastError ?? 'unknown error'}`, {
+        hint: 'the daemon retries by itself with backoff; `heph status` shows when',
+      });
     }
     return this.lastReport;
   }
