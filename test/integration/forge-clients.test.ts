@@ -1,18 +1,21 @@
 // The forge clients in-process against the loopback forge: paging and its stop rule, the ETag
 // cache, downloads (CDN redirect without credentials, digest, truncation, tampering, size cap).
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { HephError } from '../../src/errors.js';
+import { GITEA_PAGE_LIMIT } from '../../src/forge/gitea.js';
 import { createForgeClient } from '../../src/forge/index.js';
 import { MAX_PAGES } from '../../src/forge/list.js';
 import type { ForgeClient } from '../../src/forge/types.js';
 import { createDeps, type Deps } from '../../src/platform/deps.js';
 import { resolvePaths } from '../../src/platform/paths.js';
 import { type ForgeKindServed, startForge, type TestForge } from '../helpers/forge-server.js';
-import { sha256Hex } from '../helpers/forge-shapes.js';
+import { giteaRelease, sha256Hex, type Urls } from '../helpers/forge-shapes.js';
 
 let forge: TestForge | undefined;
 let dir: string;
@@ -76,6 +79,53 @@ describe.each(['github', 'gitea', 'gitlab'] as ForgeKindServed[])('%s paging', (
     const all = await client.listReleases({ stopAtOrBelow: '0.1.0' });
     expect(all.releases).toHaveLength(MAX_PAGES);
     expect(all.requests).toBe(MAX_PAGES);
+  });
+});
+
+describe('gitea without a Link header (an old version, or a proxy stripping it)', () => {
+  it('asks for the next page only after a full page of 50', async () => {
+    const tags = Array.from({ length: GITEA_PAGE_LIMIT + 3 }, (_, i) => `v0.${GITEA_PAGE_LIMIT + 3 - i}.0`);
+    const urls: Urls = { origin: '', cdn: '', owner: 'acme', name: 'heph', project: 'acme%2Fheph' };
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      asked.push(req.url ?? '');
+      const u = new URL(req.url ?? '/', 'http://x');
+      const page = Number(u.searchParams.get('page'));
+      const limit = Number(u.searchParams.get('limit'));
+      const slice = tags
+        .slice((page - 1) * limit, page * limit)
+        .map((tag, i) =>
+          giteaRelease(
+            {
+              id: i + 1,
+              tag,
+              prerelease: false,
+              draft: false,
+              publishedAt: '2026-01-01T00:00:00Z',
+              createdAt: '2026-01-01T00:00:00Z',
+              notes: '',
+              assets: [],
+            },
+            urls,
+            false,
+          ),
+        );
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(slice));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    urls.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const config = configSchema.parse({ forge: { kind: 'gitea', url: urls.origin, repo: 'acme/heph' } });
+      const list = await createForgeClient(config, depsFor()).listReleases({ stopAtOrBelow: '0.0.1' });
+      expect(list.releases).toHaveLength(tags.length);
+      expect(asked).toEqual([
+        `/api/v1/repos/acme/heph/releases?page=1&limit=${GITEA_PAGE_LIMIT}`,
+        `/api/v1/repos/acme/heph/releases?page=2&limit=${GITEA_PAGE_LIMIT}`,
+      ]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
 

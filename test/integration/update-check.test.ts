@@ -201,6 +201,31 @@ describe('heph update check: failures and exit codes', () => {
   });
 });
 
+describe('the token file', () => {
+  it('forge.token_file is used, HEPH_FORGE_TOKEN beats it, and an unreadable one is exit 78', async () => {
+    forge = await startForge({ kind: 'forgejo' });
+    release(forge, '1.0.0');
+    forge.requireToken('from-the-file-0001');
+    writeFileSync(join(home.home, 'token'), 'from-the-file-0001\n', { mode: 0o600 });
+    home.writeConfig(
+      `[forge]\nkind = "forgejo"\nurl = "${forge.url}"\nrepo = "acme/heph"\ntoken_file = "~/token"\n`,
+    );
+    expect((await runHeph(['update', 'check'], home.env)).exitCode).toBe(0);
+    const env = { ...home.env, HEPH_FORGE_TOKEN: 'from-the-env-0002' };
+    expect((await runHeph(['update', 'check'], env)).exitCode).toBe(77);
+    expect(forge.requests.map((r) => r.headers.authorization)).toEqual([
+      'token from-the-file-0001',
+      'token from-the-env-0002',
+    ]);
+    home.writeConfig(
+      `[forge]\nkind = "forgejo"\nurl = "${forge.url}"\nrepo = "acme/heph"\ntoken_file = "~/missing"\n`,
+    );
+    const missing = await runHeph(['update', 'check'], home.env);
+    expect(missing.exitCode).toBe(78);
+    expect(missing.stderr).toContain(`forge.token_file: cannot read ${join(home.home, 'missing')} (ENOENT)`);
+  });
+});
+
 describe.each(KINDS)('the token with %s', (kind) => {
   it("goes in the kind's header, and never to stdout or stderr (success or refusal)", async () => {
     const token = `tok-${kind}-0123456789abcdef`;
