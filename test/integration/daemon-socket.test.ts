@@ -1,6 +1,6 @@
 // A real hephd (mode off, no forge) and its control socket: permissions, hostile clients, the
 // single-instance rule, stale-socket takeover, socket activation and the update-available hint.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -13,6 +13,16 @@ import {
   startDaemon,
   waitFor,
 } from '../helpers/daemon.js';
+
+/** systemd-socket-activate (systemd's own tool) plays the socket unit; without it this test cannot run. */
+const hasActivate = spawnSync('systemd-socket-activate', ['--help'], { stdio: 'ignore' }).status === 0;
+if (!hasActivate && process.env.CI !== 'true') {
+  console.log(
+    'skipping the socket-activation test: systemd-socket-activate is not installed (apt-get install systemd)',
+  );
+}
+/** Under CI=true a missing tool fails the test instead of skipping it. */
+const activationIt = hasActivate || process.env.CI === 'true' ? it : it.skip;
 
 let s: Scratch;
 const running: RunningDaemon[] = [];
@@ -168,46 +178,49 @@ describe('the control socket of a real hephd', () => {
     expect(next.output()).toContain('stale socket');
   });
 
-  it('with systemd socket activation it listens on fd 3 and never unlinks that socket', async () => {
-    const sock = join(s.home, 'activated.sock');
-    // systemd-socket-activate binds, then execs us with LISTEN_PID = our pid and the socket as fd 3.
-    const proc = spawn(
-      'systemd-socket-activate',
-      [
-        '-l',
-        sock,
-        '-E',
-        `HEPH_HOME=${s.home}`,
-        '-E',
-        `HEPH_DEV_PROBE_ROOT=${plainProbeRoot()}`,
-        process.execPath,
-        HEPHD,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    proc.stdout.on('data', (b) => (out += b));
-    proc.stderr.on('data', (b) => (out += b));
-    const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
-    try {
-      await waitFor('the activated daemon', async () => {
-        try {
-          return (
-            (await socketRequest(sock, 'GET', '/v1/status', undefined, 2_000)).body.socketActivated === true
-          );
-        } catch {
-          return false;
-        }
-      });
-      expect(existsSync(join(s.home, 'run', 'hephd.sock'))).toBe(false);
-      process.kill(proc.pid!, 'SIGTERM');
-      expect(await exited).toBe(0);
-      expect(existsSync(sock)).toBe(true);
-    } finally {
-      if (proc.exitCode === null) process.kill(proc.pid!, 'SIGKILL');
-      if (out.includes('"level":50')) console.log(out);
-    }
-  });
+  activationIt(
+    'with systemd socket activation it listens on fd 3 and never unlinks that socket',
+    async () => {
+      const sock = join(s.home, 'activated.sock');
+      // systemd-socket-activate binds, then execs us with LISTEN_PID = our pid and the socket as fd 3.
+      const proc = spawn(
+        'systemd-socket-activate',
+        [
+          '-l',
+          sock,
+          '-E',
+          `HEPH_HOME=${s.home}`,
+          '-E',
+          `HEPH_DEV_PROBE_ROOT=${plainProbeRoot()}`,
+          process.execPath,
+          HEPHD,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      proc.stdout.on('data', (b) => (out += b));
+      proc.stderr.on('data', (b) => (out += b));
+      const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+      try {
+        await waitFor('the activated daemon', async () => {
+          try {
+            return (
+              (await socketRequest(sock, 'GET', '/v1/status', undefined, 2_000)).body.socketActivated === true
+            );
+          } catch {
+            return false;
+          }
+        });
+        expect(existsSync(join(s.home, 'run', 'hephd.sock'))).toBe(false);
+        process.kill(proc.pid!, 'SIGTERM');
+        expect(await exited).toBe(0);
+        expect(existsSync(sock)).toBe(true);
+      } finally {
+        if (proc.exitCode === null) process.kill(proc.pid!, 'SIGKILL');
+        if (out.includes('"level":50')) console.log(out);
+      }
+    },
+  );
 
   it('one-shot commands print the update hint from state.json only, never with --json or from status', async () => {
     mkdirSync(join(s.home, 'state'), { recursive: true });

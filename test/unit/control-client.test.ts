@@ -23,6 +23,17 @@ afterEach(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
+/** A socket file nobody listens on, as a daemon killed with -9 leaves it (connect: ECONNREFUSED). */
+function deadSocket(path: string): void {
+  const script =
+    "require('net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))";
+  try {
+    execFileSync(process.execPath, ['-e', script, path], { stdio: 'ignore' });
+  } catch {
+    // it died by SIGKILL, as intended
+  }
+}
+
 function freshMarker(ageMs = 0): void {
   writeFileSync(
     paths.stopMarker,
@@ -88,11 +99,7 @@ describe('callDaemon', () => {
 
   it('the restartPlausible hook alone starts the grace (ECONNREFUSED on a dead socket file)', async () => {
     // A socket file nobody listens on, as a crashed daemon leaves it: bound by a process that exited.
-    execFileSync('python3', [
-      '-c',
-      'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])',
-      paths.socket,
-    ]);
+    deadSocket(paths.socket);
     let asked = 0;
     const pending = callDaemon(paths, 'GET', '/v1/health', undefined, {
       restartPlausible: () => {
