@@ -92,24 +92,22 @@ describe('gitea without a Link header (an old version, or a proxy stripping it)'
       const u = new URL(req.url ?? '/', 'http://x');
       const page = Number(u.searchParams.get('page'));
       const limit = Number(u.searchParams.get('limit'));
-      const slice = tags
-        .slice((page - 1) * limit, page * limit)
-        .map((tag, i) =>
-          giteaRelease(
-            {
-              id: i + 1,
-              tag,
-              prerelease: false,
-              draft: false,
-              publishedAt: '2026-01-01T00:00:00Z',
-              createdAt: '2026-01-01T00:00:00Z',
-              notes: '',
-              assets: [],
-            },
-            urls,
-            false,
-          ),
-        );
+      const slice = tags.slice((page - 1) * limit, page * limit).map((tag, i) =>
+        giteaRelease(
+          {
+            id: i + 1,
+            tag,
+            prerelease: false,
+            draft: false,
+            publishedAt: '2026-01-01T00:00:00Z',
+            createdAt: '2026-01-01T00:00:00Z',
+            notes: '',
+            assets: [],
+          },
+          urls,
+          false,
+        ),
+      );
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(slice));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
