@@ -46,8 +46,9 @@ export interface ClientParts {
 export function pageDecides(page: Release[], seen: Release[], opts: ListOptions, prefix: string): boolean {
   if (opts.find !== undefined) {
     const wanted = opts.find;
+    const version = versionFromTag(wanted, prefix);
     return seen.some(
-      (r) => r.tag === wanted || versionFromTag(r.tag, prefix) === versionFromTag(wanted, prefix),
+      (r) => r.tag === wanted || (version !== null && versionFromTag(r.tag, prefix) === version),
     );
   }
   const floor = opts.stopAtOrBelow === undefined ? null : semver.valid(opts.stopAtOrBelow);
