@@ -49,6 +49,7 @@ describe('pageDecides (the stop rule)', () => {
     ['no rule: walk on', [rel('v1.0.0')], {}, false],
     ['find: found by version', [rel('v1.0.0')], { find: '1.0.0' }, true],
     ['find: found by tag', [rel('v1.0.0')], { find: 'v1.0.0' }, true],
+    ['find: a non-semver name matches only its own tag', [rel('nightly')], { find: 'latest' }, false],
     [
       'find: not yet (ignores stopAtOrBelow)',
       [rel('v1.0.0')],
