@@ -163,7 +163,7 @@ export class ForgeHttp {
       const h = flatHeaders(res.headers as Record<string, string | string[] | undefined>);
       if (res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304 && h.location) {
         await discard(res.body);
-        current = new URL(h.location, current).href;
+        current = redirectTarget(h.location, current, this.forge);
         continue;
       }
       if (res.statusCode >= 400) {
@@ -215,6 +215,17 @@ export class ForgeHttp {
     } catch (e) {
       throw transportError(this.forge, res.url, e);
     }
+  }
+}
+
+/** Where a Location header points, resolved against the URL that sent it. */
+function redirectTarget(location: string, from: string, forge: string): string {
+  try {
+    return new URL(location, from).href;
+  } catch {
+    throw new HephError('E_FORGE_PAYLOAD', `${forge} redirected ${showUrl(from)} to an invalid URL`, {
+      hint: 'the forge or a proxy in between is misconfigured; try again later',
+    });
   }
 }
 
