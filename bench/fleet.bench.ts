@@ -11,9 +11,8 @@ import {
   type Rand,
   startDelay,
 } from '../src/daemon/schedule.js';
-import { row, seeded } from './lib.js';
+import { QUICK, row, seeded } from './lib.js';
 
-const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 /** The fleet the target is stated for; --quick uses a tenth, which only adds sampling noise. */
 const FLEET = QUICK ? 1_000 : 10_000;
 const M = 60_000;
