@@ -1,6 +1,6 @@
 // The control socket: HTTP/1.1 over a unix socket (or systemd's fd 3), with size and time limits
 // so no client can hurt the daemon, stale-socket takeover, and a drain for graceful shutdown.
-import { chmodSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import type { Logger } from 'pino';
@@ -26,7 +26,19 @@ export const MAX_CONNECTIONS = 64;
 /** A stale-socket connect test that takes longer than this means nobody is listening properly. */
 const PROBE_TIMEOUT_MS = 2_000;
 
+/** sun_path holds 108 bytes on Linux and 104 on macOS, the terminating NUL included. */
+export const MAX_SOCKET_PATH_BYTES = process.platform === 'darwin' ? 103 : 107;
+
 export type SocketState = 'live' | 'stale' | 'absent';
+
+/** A socket path the kernel would cut or refuse, reported before bind gives a cryptic EINVAL. */
+export function assertSocketPath(path: string): void {
+  if (Buffer.byteLength(path) <= MAX_SOCKET_PATH_BYTES) return;
+  throw new HephError('E_PREFLIGHT', `the control socket path is too long for a unix socket: ${path}`, {
+    hint: `unix sockets allow ${MAX_SOCKET_PATH_BYTES} bytes; use a shorter XDG_RUNTIME_DIR or HEPH_HOME`,
+    details: { socket: path },
+  });
+}
 
 /** Is a daemon listening on `path`? A file nobody accepts on is stale (a crashed daemon's). */
 export function probeSocket(path: string): Promise<SocketState> {
@@ -179,13 +191,13 @@ export async function startControlServer(opts: ServerOptions): Promise<ControlSe
   });
 
   const fd = activatedFd(opts.env, opts.pid ?? process.pid);
-  let inode: number | null = null;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     if (fd !== null) {
       server.listen({ fd }, resolve);
       return;
     }
+    assertSocketPath(socketPath);
     // umask 0177 while binding: the socket is born 0600, with no window where others could connect.
     const old = process.umask(0o177);
     try {
@@ -198,22 +210,15 @@ export async function startControlServer(opts: ServerOptions): Promise<ControlSe
   server.on('error', (e) => logger.error({ err: e }, 'control socket error'));
   if (fd === null) {
     chmodSync(socketPath, 0o600);
-    inode = statSync(socketPath).ino;
   }
 
   return {
     socketActivated: fd !== null,
     inFlight: () => active,
     async close(drainMs: number) {
-      // Unlink first, and only our own socket (a successor may already have bound a new one):
+      // The socket file goes first (libuv's close of a path-bound server unlinks it at once too):
       // new clients get ENOENT and, seeing the stop marker, retry until the next daemon is up.
-      if (inode !== null) {
-        try {
-          if (statSync(socketPath).ino === inode) unlinkSync(socketPath);
-        } catch {
-          // already gone
-        }
-      }
+      if (fd === null) rmSync(socketPath, { force: true });
       closing = true;
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
