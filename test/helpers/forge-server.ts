@@ -104,7 +104,10 @@ export async function startForge(opts: {
 }): Promise<TestForge> {
   const kind = opts.kind;
   const repo = opts.repo ?? 'acme/heph';
-  const [owner = 'acme', name = 'heph'] = repo.split('/');
+  // GitLab projects may sit in subgroups (group/sub/proj): the owner is everything before the name.
+  const cut = repo.lastIndexOf('/');
+  const owner = repo.slice(0, cut);
+  const name = repo.slice(cut + 1);
   const etagOn = opts.etag ?? (kind !== 'gitea' && kind !== 'forgejo');
   const forgejo = kind === 'forgejo';
   const releases: StoredRelease[] = [];
@@ -216,8 +219,14 @@ export async function startForge(opts: {
   }
 
   function forgeRoute(path: string, req: IncomingMessage): Route | null {
-    const seg = path.split('/').map((s) => decodeURIComponent(s));
     const web = `/${owner}/${name}`;
+    // Path segments after the project's web path: ['releases', 'download', TAG, NAME], …
+    const rest = path.startsWith(`${web}/`)
+      ? path
+          .slice(web.length + 1)
+          .split('/')
+          .map(decodeURIComponent)
+      : [];
     if (kind === 'github') {
       if (path === `/repos/${owner}/${name}/releases`) return { klass: 'api', list: pageOf };
       const api = /^\/repos\/[^/]+\/[^/]+\/releases\/assets\/(\d+)$/.exec(path);
@@ -231,32 +240,33 @@ export async function startForge(opts: {
         const shape = (githubRelease(rel, urls).assets as { id: number }[]).find((a) => a.id === asset.id);
         return { klass: 'api', list: () => ({ body: shape, headers: {} }) };
       }
-      if (path.startsWith(`${web}/releases/download/`)) {
-        const asset = findAsset(seg[5] ?? '', seg[6] ?? '');
+      if (rest[0] === 'releases' && rest[1] === 'download') {
+        const asset = findAsset(rest[2] ?? '', rest[3] ?? '');
         return asset ? { klass: 'asset', redirect: `${urls.cdn}/assets/${asset.id}/${asset.name}` } : null;
       }
       return null;
     }
     if (kind === 'gitea' || kind === 'forgejo') {
       if (path === `/api/v1/repos/${owner}/${name}/releases`) return { klass: 'api', list: pageOf };
-      if (path.startsWith(`${web}/releases/download/`)) {
-        const asset = findAsset(seg[5] ?? '', seg[6] ?? '');
+      if (rest[0] === 'releases' && rest[1] === 'download') {
+        const asset = findAsset(rest[2] ?? '', rest[3] ?? '');
         return asset ? { klass: 'asset', asset } : null;
       }
       return null;
     }
     if (kind === 'gitlab') {
       if (path === `/api/v4/projects/${urls.project}/releases`) return { klass: 'api', list: pageOf };
-      if (path.startsWith(`${web}/-/releases/`) && seg[6] === 'downloads') {
-        const asset = findAsset(seg[5] ?? '', seg[7] ?? '');
+      // -/releases/TAG/downloads/NAME redirects to -/package_files/ID/download, as GitLab does.
+      if (rest[0] === '-' && rest[1] === 'releases' && rest[3] === 'downloads') {
+        const asset = findAsset(rest[2] ?? '', rest[4] ?? '');
         return asset
           ? { klass: 'asset', redirect: `${urls.origin}${web}/-/package_files/${asset.id}/download` }
           : null;
       }
-      const pkg = /^\/[^/]+\/[^/]+\/-\/package_files\/(\d+)\/download$/.exec(path);
-      const asset = pkg ? byId(Number(pkg[1])) : undefined;
+      const asset = rest[1] === 'package_files' && rest[3] === 'download' ? byId(Number(rest[2])) : undefined;
       return asset ? { klass: 'asset', asset } : null;
     }
+    const seg = path.split('/').map(decodeURIComponent);
     if (path === '/releases/index.json') return { klass: 'api', list: pageOf };
     if (seg[1] === 'releases' && seg.length === 4) {
       const asset = findAsset(seg[2] ?? '', seg[3] ?? '');

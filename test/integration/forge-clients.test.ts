@@ -156,6 +156,21 @@ describe('conditional requests', () => {
   });
 });
 
+describe('gitlab subgroups', () => {
+  it('addresses group/sub/project URL-encoded and downloads through direct_asset_url', async () => {
+    forge = await startForge({ kind: 'gitlab', repo: 'platform/tools/heph' });
+    publishVersions(forge, ['1.0.0']);
+    const client = clientFor(forge);
+    const [release] = (await client.listReleases()).releases;
+    expect(forge.requests[0]!.path).toMatch(/^\/api\/v4\/projects\/platform%2Ftools%2Fheph\/releases\?/);
+    const asset = release!.assets[0]!;
+    expect(asset.url).toBe(`${forge.origin}/platform/tools/heph/-/releases/v1.0.0/downloads/heph-1.0.0.tgz`);
+    const got = await client.downloadAsset(asset, join(dir, 'a'), { maxBytes: 100 });
+    expect(got.sha256).toBe(sha256Hex(Buffer.from('the bytes of 1.0.0')));
+    expect(forge.requests.slice(1).map((r) => r.status)).toEqual([302, 200]);
+  });
+});
+
 describe('downloads', () => {
   it('github with a token: asset API URL, redirect to the CDN, token and header stay on the forge', async () => {
     const token = 'ghp_secret_for_test_0001';

@@ -1,5 +1,8 @@
 // The loopback test forge itself: each kind's paths, pagination, ETag/304, auth and faults, so
 // the suites that build on it (clients, daemon, faults, benchmarks) can trust what it serves.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ForgeKindServed, startForge, type TestForge } from '../helpers/forge-server.js';
 
@@ -121,6 +124,30 @@ describe('pagination and conditional requests', () => {
     forge.failNext({ kind: 'truncate' });
     const cut = await fetch(api, { headers: { accept: 'application/octet-stream' } });
     await expect(cut.text()).rejects.toThrow();
+  });
+
+  it('publishArtifacts publishes the tarball, SHA256SUMS and the signature when present', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'heph-forge-art-'));
+    try {
+      writeFileSync(join(dir, 'heph-3.0.0.tgz'), 'tgz');
+      writeFileSync(join(dir, 'SHA256SUMS'), 'sums');
+      forge = await startForge({ kind: 'gitea' });
+      forge.publishArtifacts('3.0.0', dir, { prerelease: true });
+      const [r] = (await (await fetch(`${forge.origin}${LIST_PATH.gitea}`)).json()) as {
+        tag_name: string;
+        prerelease: boolean;
+        assets: { name: string; size: number }[];
+      }[];
+      expect([r!.tag_name, r!.prerelease]).toEqual(['v3.0.0', true]);
+      expect(r!.assets.map((a) => [a.name, a.size])).toEqual([
+        ['heph-3.0.0.tgz', 3],
+        ['SHA256SUMS', 4],
+      ]);
+      forge.unpublish('v3.0.0');
+      expect(await (await fetch(`${forge.origin}${LIST_PATH.gitea}`)).json()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('chaos with the same seed fails the same requests', async () => {
