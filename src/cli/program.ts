@@ -149,12 +149,23 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--version <version>', 'install this version instead of the candidate')
     .option('-y, --yes', 'do not ask')
     .option('--json', 'one JSON document on stdout')
-    .action(lazy(async () => (await import('./update-apply.js')).updateApply));
+    .action(
+      // Only (ctx, opts): commander appends its Command, which would land in updateApply's `fx` slot.
+      lazy(async () => {
+        const { updateApply } = await import('./update-apply.js');
+        return (ctx: CliContext, opts: Parameters<typeof updateApply>[1]) => updateApply(ctx, opts);
+      }),
+    );
   update
     .command('rollback')
     .description('make the previous version current and restart the daemon')
     .option('--json', 'one JSON document on stdout')
-    .action(lazy(async () => (await import('./update-apply.js')).updateRollback));
+    .action(
+      lazy(async () => {
+        const { updateRollback } = await import('./update-apply.js');
+        return (ctx: CliContext, opts: Parameters<typeof updateRollback>[1]) => updateRollback(ctx, opts);
+      }),
+    );
   update
     .command('pause')
     .description('stop auto mode from installing (manual override)')

@@ -10,7 +10,7 @@ import { readAudit } from '../../src/audit/log.js';
 import { readState } from '../../src/daemon/state.js';
 import { type Paths, resolvePaths } from '../../src/platform/paths.js';
 import { type Artifacts, getArtifacts, seedStore } from '../helpers/artifacts.js';
-import { type Scratch, scratch } from '../helpers/cli.js';
+import { runHeph, type Scratch, scratch } from '../helpers/cli.js';
 import { plainProbeRoot, type RunningDaemon, startDaemon, waitFor } from '../helpers/daemon.js';
 import { startForge, type TestForge } from '../helpers/forge-server.js';
 
@@ -158,5 +158,22 @@ describe('auto mode with real artifacts', () => {
     const st = (await d.call('GET', '/v1/status')).body;
     expect(st.container).toBe('/.dockerenv');
     expect(st.reason).toContain('container');
+  });
+
+  it('`heph update apply` installs, then the supervised daemon restarts into it (drain, exit 0)', async () => {
+    s.writeConfig(
+      `[update]\nmode = "notify"\ninterval = "5m"\n\n[forge]\nkind = "github"\nurl = "${forge.url}"\nrepo = "${forge.repo}"\n`,
+    );
+    const d = await startVersion('1.0.0', { INVOCATION_ID: 'test', HEPH_DEV_PROBE_ROOT: systemdProbeRoot() });
+    const r = await runHeph(['update', 'apply', '--yes', '--json'], s.env, { timeout: AUTO_WAIT_MS });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ installed: true, version: '1.1.0', daemon: 'restarting' });
+    expect((await d.exited).code).toBe(0);
+    running.splice(0);
+    expect(current()).toBe('1.1.0');
+    expect(events().find((e) => e.event === 'update.restarting')).toMatchObject({
+      version: '1.1.0',
+      by: 'apply',
+    });
   });
 });
