@@ -16,8 +16,11 @@ import { expectGenuineStore, readAudit } from './store-check.js';
 const SOAK = process.env.HEPH_SOAK === '1';
 /** Checks per run: 300 fit the suite's budget on 2 cores (~10 s); the soak run does 1,000. */
 const CHECKS = SOAK ? 1_000 : 300;
-/** The chaos forge's seed (its faults are drawn in request order, and checks run one at a time). */
-const SEED = Number(process.env.HEPH_FAULT_SEED ?? 424_242);
+/**
+ * The chaos forge's seed (its faults are drawn in request order, and checks run one at a time, so
+ * a seed replays a run): fixed in `npm test`, new each soak run; HEPH_FAULT_SEED replays one.
+ */
+const SEED = Number(process.env.HEPH_FAULT_SEED ?? (SOAK ? Date.now() % 2 ** 31 : 424_242));
 /** Share of requests that fail in some way: high enough that most installs meet a fault. */
 const CHAOS_RATE = 0.3;
 /**
