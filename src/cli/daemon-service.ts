@@ -50,6 +50,7 @@ function planJson(plan: InstallPlan, dryRun: boolean) {
       ...(dryRun ? { content: redactText(f.content) } : {}),
     })),
     warnings: plan.warnings,
+    owner: plan.handOver ? { user: plan.handOver.account.name, paths: plan.handOver.paths } : null,
   };
 }
 
@@ -76,6 +77,12 @@ export async function daemonInstall(
       println(ctx, redactText(f.content).trimEnd());
     }
     println(ctx, '');
+    if (plan.handOver) {
+      println(
+        ctx,
+        `would give ${plan.handOver.paths.join(', ')} to ${plan.handOver.account.name} (the service's user)`,
+      );
+    }
     if (plan.commands.length === 0) println(ctx, 'would run no command (the service is already as wanted)');
     for (const c of plan.commands) println(ctx, `would run: ${commandLine(c)}`);
     for (const w of plan.warnings) note(ctx, `warning: ${w}`);

@@ -14,6 +14,7 @@ import { readTextIfExists } from '../platform/fs.js';
 import { type Env, resolvePaths } from '../platform/paths.js';
 import { detectContainer, realProbe, type Supervisor } from '../platform/supervisor.js';
 import { VERSION } from '../version.js';
+import { type Account, canRead } from './accounts.js';
 import type { DoctorFacts, TokenFileFact } from './doctor.js';
 import type { ServiceDeps } from './effects.js';
 import { detectManager } from './manager.js';
@@ -25,33 +26,6 @@ import { type InstalledUnit, parseEnvFile, readPlistUnit, readSystemdUnit } from
 
 /** The daemon gets this long to answer; doctor reports a hung daemon rather than hanging itself. */
 export const DAEMON_ANSWER_TIMEOUT_MS = 5_000;
-
-export interface Account {
-  name: string;
-  uid: number;
-  gids: number[];
-}
-
-/** Looks a user up in /etc/passwd and /etc/group (no NSS: enough to judge file modes). */
-export function lookupAccount(name: string, passwd: string, group: string): Account | null {
-  const row = passwd.split('\n').find((l) => l.split(':')[0] === name);
-  if (!row) return null;
-  const [, , uid, gid] = row.split(':');
-  const gids = new Set<number>([Number(gid)]);
-  for (const g of group.split('\n')) {
-    const parts = g.split(':');
-    if (parts[3]?.split(',').includes(name)) gids.add(Number(parts[2]));
-  }
-  return { name, uid: Number(uid), gids: [...gids] };
-}
-
-/** Whether `who` may read a file with this owner and mode (root reads everything). */
-export function canRead(st: { uid: number; gid: number; mode: number }, who: Account): boolean {
-  if (who.uid === 0) return true;
-  if (st.uid === who.uid) return (st.mode & 0o400) !== 0;
-  if (who.gids.includes(st.gid)) return (st.mode & 0o040) !== 0;
-  return (st.mode & 0o004) !== 0;
-}
 
 /** The installed unit for the manager, user scope first; null when none is installed. */
 function findUnit(
@@ -145,15 +119,13 @@ export async function gatherFacts(d: ServiceDeps): Promise<DoctorFacts> {
   const unit = found?.unit ?? null;
   const unitScope = found?.scope ?? null;
   const env = serviceEnvironment(d, unit, unitScope);
-  const passwd = readTextIfExists('/etc/passwd') ?? '';
-  const group = readTextIfExists('/etc/group') ?? '';
   // the installing user as the account database knows it (its groups decide group-readable files)
-  const me: Account = lookupAccount(d.userName, passwd, group) ?? {
+  const me: Account = d.account(d.userName) ?? {
     name: d.userName,
     uid: d.uid,
     gids: process.getgroups?.() ?? [],
   };
-  const serviceUser = unit?.runAs ? lookupAccount(unit.runAs, passwd, group) : me;
+  const serviceUser = unit?.runAs ? d.account(unit.runAs) : me;
   const serviceUserName = unit?.runAs ?? d.userName;
   // EnvironmentFile is read by the manager: root for system units, the user for user units
   const managerUser = unitScope === 'system' ? { name: 'root', uid: 0, gids: [0] } : me;

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import type { Deps } from '../platform/deps.js';
+import { type Account, readAccount } from './accounts.js';
 import { type ManagerFacts, readManagerFacts } from './manager.js';
 import { execaRunner, type Runner } from './runner.js';
 
@@ -16,6 +17,8 @@ export interface ServiceDeps extends Deps {
   facts: ManagerFacts;
   /** File existence, so linger and path checks are testable without root. */
   exists(path: string): boolean;
+  /** A local account by name (system services running as a named user). */
+  account(name: string): Account | null;
 }
 
 export function serviceDeps(deps: Deps, over: Partial<ServiceDeps> = {}): ServiceDeps {
@@ -29,5 +32,6 @@ export function serviceDeps(deps: Deps, over: Partial<ServiceDeps> = {}): Servic
     node: over.node ?? process.execPath,
     facts: over.facts ?? readManagerFacts(),
     exists: over.exists ?? existsSync,
+    account: over.account ?? readAccount,
   };
 }

@@ -1,13 +1,14 @@
 // `heph daemon install` as a plan and its application: the files (launcher, units, the 0600
 // token file) with their content and whether they change, and the manager commands. A dry run
 // prints the plan; a real run applies it, so both always agree on what "install" means.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { HephError } from '../errors.js';
 import { installRunningVersion, readStore } from '../install/index.js';
 import { renderLauncher } from '../install/launcher.js';
 import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
+import { type Account, chownTree } from './accounts.js';
 import type { ServiceDeps } from './effects.js';
 import { chooseManager, describeScope } from './manager.js';
 import { renderSecretFile } from './render.js';
@@ -46,6 +47,8 @@ export interface InstallPlan {
   state: ServiceState;
   commands: Cmd[];
   warnings: string[];
+  /** A system service running as a named user gets these folders (root created them). */
+  handOver: { account: Account; paths: string[] } | null;
 }
 
 export interface CommandReport {
@@ -118,6 +121,16 @@ export async function planInstall(d: ServiceDeps, opts: InstallOptions): Promise
   const linger = lingerWarning(d, backend.kind, scope);
   if (linger) warnings.push(linger);
   const store = readStore(d.paths);
+  let handOver: InstallPlan['handOver'] = null;
+  if (scope === 'system' && spec.runAs !== undefined && spec.runAs !== 'root') {
+    const account = d.account(spec.runAs);
+    if (account === null) {
+      throw new HephError('E_USAGE', `--user: there is no account named "${spec.runAs}" on this machine`, {
+        hint: `create it first (e.g. useradd --system ${spec.runAs}), or name an existing one`,
+      });
+    }
+    handOver = { account, paths: [d.paths.data, d.paths.state, d.paths.runDir] };
+  }
   return {
     manager: backend.kind,
     scope,
@@ -128,6 +141,7 @@ export async function planInstall(d: ServiceDeps, opts: InstallOptions): Promise
     state,
     commands,
     warnings,
+    handOver,
   };
 }
 
@@ -168,6 +182,11 @@ export async function applyInstall(d: ServiceDeps, plan: InstallPlan): Promise<I
   }
   const stored = await installRunningVersion(d);
   for (const f of plan.files) if (f.changed) writeFileAtomic(f.path, f.content, f.mode);
+  if (plan.handOver) {
+    // the daemon creates its socket in runDir: it must exist and be the service user's
+    mkdirSync(d.paths.runDir, { recursive: true, mode: 0o700 });
+    for (const p of plan.handOver.paths) chownTree(p, plan.handOver.account);
+  }
   const commands = await runCommands(d, plan.commands);
   return { plan, storeChanged: stored.changed, commands };
 }

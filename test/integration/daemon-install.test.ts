@@ -106,6 +106,46 @@ describe('heph daemon install --dry-run', () => {
     expect(doc.files.find((f) => f.kind === 'unit')!.content).toContain('<key>HEPH_FORGE_TOKEN_FILE</key>');
   });
 
+  it('a system service runs as the named user, who is given the store and state', async () => {
+    const r = await heph([
+      'daemon',
+      'install',
+      '--system',
+      '--user',
+      'nobody',
+      '--manager',
+      'systemd',
+      '--dry-run',
+      '--json',
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as DryRun & { owner: { user: string; paths: string[] } };
+    const unit = doc.files.find((f) => f.kind === 'unit')!;
+    expect(unit.path).toBe('/etc/systemd/system/hephd.service');
+    expect(unit.content).toMatch(/^User=nobody$/m);
+    expect(unit.content).toMatch(/^WantedBy=multi-user\.target$/m);
+    expect(doc.commands.map((c) => c.argv.join(' '))).toEqual([
+      'systemctl daemon-reload',
+      'systemctl enable --now hephd.service',
+    ]);
+    expect(doc.owner).toEqual({
+      user: 'nobody',
+      paths: [join(s.home, 'data'), join(s.home, 'state'), join(s.home, 'run')],
+    });
+    const ghost = await heph([
+      'daemon',
+      'install',
+      '--system',
+      '--user',
+      'no-such-user-x',
+      '--manager',
+      'systemd',
+      '--dry-run',
+    ]);
+    expect(ghost.exitCode).toBe(2);
+    expect(ghost.stderr).toContain('no account named "no-such-user-x"');
+  });
+
   it('refuses --socket with launchd and --user without --system (usage, exit 2)', async () => {
     const a = await heph(['daemon', 'install', '--manager', 'launchd', '--socket', '--dry-run']);
     expect(a.exitCode).toBe(2);

@@ -1,0 +1,64 @@
+// Local accounts as /etc/passwd and /etc/group describe them: enough to judge who can read a
+// token file and to hand a system service's folders to the user it runs as (no NSS, no addons).
+import { lchownSync, lstatSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { HephError } from '../errors.js';
+import { readTextIfExists } from '../platform/fs.js';
+
+export const PASSWD_FILE = '/etc/passwd';
+export const GROUP_FILE = '/etc/group';
+
+export interface Account {
+  name: string;
+  uid: number;
+  /** The primary group first, then supplementary groups. */
+  gids: number[];
+  home?: string;
+}
+
+/** Looks a user up in passwd and group text; null when the name is unknown. */
+export function lookupAccount(name: string, passwd: string, group: string): Account | null {
+  const row = passwd.split('\n').find((l) => l.split(':')[0] === name);
+  if (!row) return null;
+  const [, , uid, gid, , home] = row.split(':');
+  const gids = [Number(gid)];
+  for (const g of group.split('\n')) {
+    const parts = g.split(':');
+    const id = Number(parts[2]);
+    if (parts[3]?.split(',').includes(name) && !gids.includes(id)) gids.push(id);
+  }
+  return { name, uid: Number(uid), gids, home };
+}
+
+export function readAccount(name: string): Account | null {
+  return lookupAccount(name, readTextIfExists(PASSWD_FILE) ?? '', readTextIfExists(GROUP_FILE) ?? '');
+}
+
+/** Whether `who` may read a file with this owner and mode (root reads everything). */
+export function canRead(st: { uid: number; gid: number; mode: number }, who: Account): boolean {
+  if (who.uid === 0) return true;
+  if (st.uid === who.uid) return (st.mode & 0o400) !== 0;
+  if (who.gids.includes(st.gid)) return (st.mode & 0o040) !== 0;
+  return (st.mode & 0o004) !== 0;
+}
+
+/**
+ * Gives a folder tree to `who` (symlinks themselves, never their targets), so a system service
+ * running as that user can write the store and state that root created at install.
+ */
+export function chownTree(path: string, who: Account): void {
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return; // not created (yet): nothing to hand over
+  }
+  try {
+    lchownSync(path, who.uid, who.gids[0]!); // a link itself: `current` must not hand over its target twice
+  } catch (e) {
+    throw new HephError('E_SERVICE', `cannot give ${path} to ${who.name}: ${(e as Error).message}`, {
+      hint: `run the install as root, or \`chown -R ${who.name} ${path}\` by hand`,
+    });
+  }
+  if (st.isDirectory()) for (const n of readdirSync(path)) chownTree(join(path, n), who);
+}
