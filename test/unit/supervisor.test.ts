@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { LAUNCHD_LABEL } from '../../src/service/spec.js';
 import {
   activatedFd,
   cgroupIsService,
   detectContainer,
   detectSupervisor,
+  HEPH_LAUNCHD_LABEL,
   type Probe,
 } from '../../src/platform/supervisor.js';
 
@@ -40,9 +42,19 @@ describe('detectSupervisor', () => {
   it('a .service cgroup without INVOCATION_ID is not enough', () => {
     expect(detectSupervisor({}, probe({ '/proc/self/cgroup': SERVICE_V2 }))).toBe('none');
   });
-  it('launchd sets XPC_SERVICE_NAME to the label; a terminal has "0"', () => {
+  it('launchd sets XPC_SERVICE_NAME to the job label; a terminal has "0", an app shell its own label', () => {
     expect(detectSupervisor({ XPC_SERVICE_NAME: 'dev.heph.hephd' }, probe({}))).toBe('launchd');
     expect(detectSupervisor({ XPC_SERVICE_NAME: '0' }, probe({}))).toBe('none');
+    expect(detectSupervisor({ XPC_SERVICE_NAME: 'application.com.microsoft.VSCode.1' }, probe({}))).toBe(
+      'none',
+    );
+    expect(detectSupervisor({ XPC_SERVICE_NAME: 'org.example.job' }, probe({}), ['org.example.job'])).toBe(
+      'launchd',
+    );
+  });
+
+  it("knows the label heph's launchd plist uses", () => {
+    expect(HEPH_LAUNCHD_LABEL).toBe(LAUNCHD_LABEL);
   });
 });
 
