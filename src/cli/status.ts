@@ -1,6 +1,7 @@
 // `heph status [--json]`: the daemon's status over the control socket, for people or scripts.
 // Kept light (no config, no forge code) because people and scripts run it often.
 import { callDaemon } from '../control/client.js';
+import { unitStarting } from '../control/unit-state.js';
 import { humanDuration } from '../config/duration.js';
 import { EXIT, isHephError } from '../errors.js';
 import { type CliContext, printJson, println } from './context.js';
@@ -86,6 +87,7 @@ export async function status(ctx: CliContext, opts: { json?: boolean } = {}): Pr
   try {
     doc = (await callDaemon(paths, 'GET', '/v1/status', undefined, {
       timeoutMs: STATUS_TIMEOUT_MS,
+      restartPlausible: () => unitStarting(ctx.deps.env),
     })) as StatusDoc;
   } catch (e) {
     if (!isHephError(e, 'E_NOT_RUNNING')) throw e;

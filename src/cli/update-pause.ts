@@ -3,6 +3,7 @@
 import { appendAudit } from '../audit/log.js';
 import { parseDuration } from '../config/duration.js';
 import { callDaemon } from '../control/client.js';
+import { unitStarting } from '../control/unit-state.js';
 import { pause, resume } from '../daemon/guard.js';
 import { updateState } from '../daemon/state.js';
 import { HephError, isHephError } from '../errors.js';
@@ -23,7 +24,9 @@ function forMs(text: string | undefined): number | undefined {
 /** Asks the daemon; null when none runs (the caller then edits state.json itself). */
 async function viaDaemon(ctx: CliContext, path: string, body: unknown): Promise<unknown | null> {
   try {
-    return await callDaemon(ctx.deps.paths, 'POST', path, body);
+    return await callDaemon(ctx.deps.paths, 'POST', path, body, {
+      restartPlausible: () => unitStarting(ctx.deps.env),
+    });
   } catch (e) {
     if (isHephError(e, 'E_NOT_RUNNING')) return null;
     throw e;

@@ -61,6 +61,18 @@ describe('heph status', () => {
     expect(JSON.parse(r.stdout).pid).toBe(second.pid);
   });
 
+  it('systemd reporting the unit as activating is a sign of a restart too', async () => {
+    const bin = join(s.home, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'systemctl'), '#!/bin/sh\necho activating\nexit 3\n', { mode: 0o755 });
+    const pending = runHeph(['status', '--json'], { ...s.env, PATH: `${bin}:${process.env.PATH}` });
+    await new Promise((r) => setTimeout(r, 1_000));
+    const d = await start();
+    const r = await pending;
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout).pid).toBe(d.pid);
+  });
+
   it('an old stop marker is no sign of a restart: "not running" at once', async () => {
     mkdirSync(join(s.home, 'run'), { recursive: true });
     writeFileSync(marker(), JSON.stringify({ time: new Date(Date.now() - 60_000).toISOString(), pid: 1 }));

@@ -1,0 +1,37 @@
+// The second sign of a restart in SPEC.md "Control socket": the service manager reports the unit
+// starting. Only asked after a refused connect with no fresh stop marker, so its cost is rare.
+import { execFile } from 'node:child_process';
+import type { Env } from '../platform/paths.js';
+
+/** systemd's unit for hephd (src/service/spec.ts UNIT_NAME; not imported to keep status light). */
+export const HEPHD_UNIT = 'hephd.service';
+/** systemctl answers from memory in milliseconds; one that hangs must not hold a client. */
+export const SYSTEMCTL_TIMEOUT_MS = 1_000;
+/**
+ * `is-active` says "activating" while a unit starts, including the RestartSec wait after a
+ * self-update exit (SubState auto-restart), and "reloading" during a reload.
+ */
+const STARTING = new Set(['activating', 'reloading']);
+
+function isActive(args: string[], env: Env): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(
+      'systemctl',
+      [...args, 'is-active', HEPHD_UNIT],
+      { timeout: SYSTEMCTL_TIMEOUT_MS, env: env as NodeJS.ProcessEnv },
+      // is-active exits non-zero for anything but "active"; the word on stdout is the answer.
+      (_err, stdout) => resolve(String(stdout ?? '').trim()),
+    );
+  });
+}
+
+/**
+ * True when systemd (user or system manager) says hephd is starting. launchd has no stable
+ * machine-readable state (`launchctl print` is for people), so there the stop marker is the
+ * only sign. Never throws: no systemctl means no sign.
+ */
+export async function unitStarting(env: Env, platform: NodeJS.Platform = process.platform): Promise<boolean> {
+  if (platform !== 'linux') return false;
+  const answers = await Promise.all([isActive(['--user'], env), isActive([], env)]);
+  return answers.some((a) => STARTING.has(a));
+}
