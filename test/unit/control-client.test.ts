@@ -1,3 +1,5 @@
+// callDaemon against real unix sockets: answers, "not running" at once, the restart grace (marker
+// or hook), and no retry once a request was sent.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';

@@ -1,3 +1,5 @@
+// Supervisor and container detection as tables over fake environments and probe files, and
+// which environment means systemd socket activation.
 import { describe, expect, it } from 'vitest';
 import { LAUNCHD_LABEL } from '../../src/service/spec.js';
 import {
