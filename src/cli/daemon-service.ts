@@ -66,7 +66,8 @@ export async function daemonInstall(
       printJson(ctx, {
         ...planJson(plan, true),
         store: { version: plan.store.version, current: plan.store.current },
-        commands: plan.commands.map((c) => ({ argv: [c.file, ...c.args] })),
+        removes: plan.stale,
+        commands: [...plan.retire, ...plan.commands].map((c) => ({ argv: [c.file, ...c.args] })),
       });
       return 0;
     }
@@ -83,13 +84,20 @@ export async function daemonInstall(
         `would give ${plan.handOver.paths.join(', ')} to ${plan.handOver.account.name} (the service's user)`,
       );
     }
-    if (plan.commands.length === 0) println(ctx, 'would run no command (the service is already as wanted)');
+    if (plan.commands.length + plan.retire.length === 0)
+      println(ctx, 'would run no command (the service is already as wanted)');
+    for (const c of plan.retire) println(ctx, `would run: ${commandLine(c)}`);
+    for (const f of plan.stale) println(ctx, `would remove ${f} (no longer wanted)`);
     for (const c of plan.commands) println(ctx, `would run: ${commandLine(c)}`);
     for (const w of plan.warnings) note(ctx, `warning: ${w}`);
     return 0;
   }
   const result = await applyInstall(d, plan);
-  const changed = result.storeChanged || plan.files.some((f) => f.changed) || result.commands.length > 0;
+  const changed =
+    result.storeChanged ||
+    plan.files.some((f) => f.changed) ||
+    plan.stale.length > 0 ||
+    result.commands.length > 0;
   if (ctx.json) {
     printJson(ctx, {
       ...planJson(plan, false),

@@ -130,10 +130,12 @@ export async function gatherFacts(d: ServiceDeps): Promise<DoctorFacts> {
   // EnvironmentFile is read by the manager: root for system units, the user for user units
   const managerUser = unitScope === 'system' ? { name: 'root', uid: 0, gids: [0] } : me;
 
+  // the config the service reads: its own HEPH_HOME/HEPH_CONFIG/XDG_CONFIG_HOME decide the path
+  const configFile = resolvePaths(env, d.home).config;
   let config: DoctorFacts['config'];
   let loaded: Config | null = null;
   try {
-    loaded = loadConfig(d.paths.config, env).config;
+    loaded = loadConfig(configFile, env).config;
     config = { ok: true, mode: loaded.update.mode, allowInContainer: loaded.install.allow_in_container };
   } catch (e) {
     config = { ok: false, message: describeError(e), hint: isHephError(e) ? e.hint : undefined };
@@ -171,7 +173,7 @@ export async function gatherFacts(d: ServiceDeps): Promise<DoctorFacts> {
 
   return {
     version: VERSION,
-    configFile: d.paths.config,
+    configFile,
     config,
     manager,
     unit,

@@ -1,7 +1,7 @@
 // `heph daemon install` as a plan and its application: the files (launcher, units, the 0600
 // token file) with their content and whether they change, and the manager commands. A dry run
 // prints the plan; a real run applies it, so both always agree on what "install" means.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { HephError } from '../errors.js';
@@ -46,6 +46,9 @@ export interface InstallPlan {
   store: { version: string; current: string | null };
   state: ServiceState;
   commands: Cmd[];
+  /** Files of an earlier install to remove, after `retire` stopped what they describe. */
+  stale: string[];
+  retire: Cmd[];
   warnings: string[];
   /** A system service running as a named user gets these folders (root created them). */
   handOver: { account: Account; paths: string[] } | null;
@@ -117,7 +120,8 @@ export async function planInstall(d: ServiceDeps, opts: InstallOptions): Promise
   }
   const state = choice.forced ? NOT_LOADED : await queryState(backend, scope, d);
   const changed = files.some((f) => f.changed);
-  const commands = backend.installCommands(spec, { changed, state, start: opts.start !== false });
+  const stale = backend.staleFiles(spec, d.env).filter((f) => d.exists(f));
+  const commands = backend.installCommands(spec, { changed, state, start: opts.start !== false, stale });
   const linger = lingerWarning(d, backend.kind, scope);
   if (linger) warnings.push(linger);
   const store = readStore(d.paths);
@@ -140,6 +144,8 @@ export async function planInstall(d: ServiceDeps, opts: InstallOptions): Promise
     store: { version: spec.version, current: store.current },
     state,
     commands,
+    stale,
+    retire: backend.retireCommands(scope, stale),
     warnings,
     handOver,
   };
@@ -182,11 +188,13 @@ export async function applyInstall(d: ServiceDeps, plan: InstallPlan): Promise<I
   }
   const stored = await installRunningVersion(d);
   for (const f of plan.files) if (f.changed) writeFileAtomic(f.path, f.content, f.mode);
+  const commands = await runCommands(d, plan.retire);
+  for (const f of plan.stale) rmSync(f, { force: true }); // before the daemon-reload forgets them
   if (plan.handOver) {
     // the daemon creates its socket in runDir: it must exist and be the service user's
     mkdirSync(d.paths.runDir, { recursive: true, mode: 0o700 });
     for (const p of plan.handOver.paths) chownTree(p, plan.handOver.account);
   }
-  const commands = await runCommands(d, plan.commands);
+  commands.push(...(await runCommands(d, plan.commands)));
   return { plan, storeChanged: stored.changed, commands };
 }

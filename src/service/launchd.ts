@@ -52,6 +52,14 @@ export const launchd: ServiceBackend = {
     return [{ path: plistPath(spec.scope, spec.home), content: renderPlist(spec), mode: 0o644 }];
   },
 
+  staleFiles(): string[] {
+    return [];
+  },
+
+  retireCommands(): Cmd[] {
+    return [];
+  },
+
   unitPaths(scope: Scope, _env: Env, home: string): string[] {
     return [plistPath(scope, home)];
   },

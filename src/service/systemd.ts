@@ -52,6 +52,10 @@ export const systemd: ServiceBackend = {
     return files;
   },
 
+  staleFiles(spec: ServiceSpec, env: Env): string[] {
+    return spec.socket ? [] : [join(systemdUnitDir(spec.scope, env, spec.home), SOCKET_UNIT_NAME)];
+  },
+
   unitPaths(scope: Scope, env: Env, home: string): string[] {
     const dir = systemdUnitDir(scope, env, home);
     return [join(dir, UNIT_NAME), join(dir, SOCKET_UNIT_NAME)];
@@ -73,9 +77,16 @@ export const systemd: ServiceBackend = {
     };
   },
 
-  installCommands(spec, { changed, state, start }): Cmd[] {
+  retireCommands(scope: Scope, stale: string[]): Cmd[] {
+    // a socket unit left from `install --socket` would keep holding the daemon's socket path
+    return stale.some((f) => f.endsWith(SOCKET_UNIT_NAME))
+      ? [{ ...systemctl(scope, 'disable', '--now', SOCKET_UNIT_NAME), tolerateFailure: true }]
+      : [];
+  },
+
+  installCommands(spec, { changed, state, start, stale = [] }): Cmd[] {
     const cmds: Cmd[] = [];
-    if (changed) cmds.push(systemctl(spec.scope, 'daemon-reload'));
+    if (changed || stale.length) cmds.push(systemctl(spec.scope, 'daemon-reload'));
     const names = units(Boolean(spec.socket));
     if (!start) {
       if (changed || !state.enabled) cmds.push(systemctl(spec.scope, 'enable', ...names));

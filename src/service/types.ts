@@ -32,6 +32,8 @@ export interface InstallSituation {
   state: ServiceState;
   /** False with --no-start. */
   start: boolean;
+  /** Files from an earlier install this one no longer wants (a socket unit after dropping --socket). */
+  stale?: string[];
 }
 
 export interface Capabilities {
@@ -48,6 +50,10 @@ export interface ServiceBackend {
   capabilities: Capabilities;
   /** The unit files this spec renders to (not the secret file). */
   unitFiles(spec: ServiceSpec, env: Env): UnitFile[];
+  /** Files an earlier install may have written that this spec does not want. */
+  staleFiles(spec: ServiceSpec, env: Env): string[];
+  /** Stops and disables what stale files describe, before they are removed. */
+  retireCommands(scope: Scope, stale: string[]): Cmd[];
   /** Every file an install of this scope may have written (for uninstall and doctor). */
   unitPaths(scope: Scope, env: Env, home: string): string[];
   stateQuery(scope: Scope, uid: number): Cmd;

@@ -1,6 +1,6 @@
 // `heph daemon install --dry-run` and the verbs, run as the built CLI from a package tree: every
 // file is printed with its content, every command with its argv, and nothing on disk changes.
-import { readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +104,25 @@ describe('heph daemon install --dry-run', () => {
     expect(secret.path.endsWith('hephd.token')).toBe(true);
     expect(secret.content).toBe('[redacted]\n');
     expect(doc.files.find((f) => f.kind === 'unit')!.content).toContain('<key>HEPH_FORGE_TOKEN_FILE</key>');
+  });
+
+  it('without --socket, a socket unit left by an earlier install is retired', async () => {
+    const unitDir = join(s.home, '.config', 'systemd', 'user');
+    mkdirSync(unitDir, { recursive: true });
+    writeFileSync(join(unitDir, 'hephd.socket'), '[Socket]\nListenStream=/tmp/x.sock\n');
+    try {
+      const r = await heph(['daemon', 'install', '--manager', 'systemd', '--dry-run']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const lines = r.stdout.split('\n');
+      const at = (text: string) => lines.findIndex((l) => l.startsWith(text));
+      expect(at('would run: systemctl --user disable --now hephd.socket')).toBeGreaterThan(0);
+      expect(at(`would remove ${join(unitDir, 'hephd.socket')}`)).toBeGreaterThan(
+        at('would run: systemctl --user disable'),
+      );
+      expect(at('would run: systemctl --user daemon-reload')).toBeGreaterThan(at('would remove'));
+    } finally {
+      rmSync(join(s.home, '.config'), { recursive: true, force: true });
+    }
   });
 
   it('a system service runs as the named user, who is given the store and state', async () => {

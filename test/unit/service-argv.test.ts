@@ -197,6 +197,25 @@ describe('systemctl argument lists', () => {
     expect(argv(systemd.verbCommands(verb, 'user', 0, state(true, true), ''))).toEqual([expected]);
   });
 
+  it('dropping --socket retires the socket unit, then reloads', () => {
+    const stale = ['/home/ada/.config/systemd/user/hephd.socket'];
+    expect(argv(systemd.retireCommands('user', stale))).toEqual([
+      'systemctl --user disable --now hephd.socket',
+    ]);
+    expect(argv(systemd.retireCommands('user', []))).toEqual([]);
+    expect(
+      argv(
+        systemd.installCommands(spec('systemd'), {
+          changed: false,
+          state: state(true, true),
+          start: true,
+          stale,
+        }),
+      ),
+    ).toEqual(['systemctl --user daemon-reload']);
+    expect(systemd.staleFiles(spec('systemd', 'user', true), {})).toEqual([]);
+  });
+
   it('uninstall, logs and the state query', () => {
     expect(argv(systemd.uninstallCommands('user', 0))).toEqual([
       'systemctl --user disable --now hephd.socket hephd.service',
