@@ -190,6 +190,8 @@ export async function applyInstall(d: ServiceDeps, plan: InstallPlan): Promise<I
   for (const f of plan.files) if (f.changed) writeFileAtomic(f.path, f.content, f.mode);
   const commands = await runCommands(d, plan.retire);
   for (const f of plan.stale) rmSync(f, { force: true }); // before the daemon-reload forgets them
+  // launchd opens StandardOutPath but does not create its folder
+  if (plan.manager === 'launchd') mkdirSync(plan.spec.logDir, { recursive: true });
   if (plan.handOver) {
     // the daemon creates its socket in runDir: it must exist and be the service user's
     mkdirSync(d.paths.runDir, { recursive: true, mode: 0o700 });
