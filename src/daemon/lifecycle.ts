@@ -60,6 +60,15 @@ function writeStopMarker(deps: Deps, reason: string): void {
   }
 }
 
+/** SIGHUP too: a terminal that closes on a foreground hephd gets the same drain as systemctl stop. */
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+/**
+ * A log reader that went away (EPIPE on a closed pipe) must not end the daemon: every log line
+ * would raise the error again. The logs are lost until the next start; the updates go on.
+ */
+function ignoreStdoutError(): void {}
+
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
@@ -156,8 +165,7 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
       await Promise.race([Promise.all([server.close(drain), daemon.stop()]), deadline]);
       clearTimeout(timer);
       instance.release();
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
+      for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
       process.off('unhandledRejection', onRejection);
       process.off('uncaughtException', onException);
       logger.info({ version: VERSION, supervisor, mode, code }, 'stopped');
@@ -167,8 +175,8 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
       resolveExit(EXIT.error);
     });
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  process.stdout.on('error', ignoreStdoutError); // kept to the end: the last log lines write too
 
   logger.info(
     {

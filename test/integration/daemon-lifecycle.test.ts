@@ -108,4 +108,14 @@ describe('hephd lifecycle', () => {
     expect((await d.exited).code).toBe(1);
     expect(flight.answered()).toBe(false);
   });
+
+  it('a log reader that goes away (EPIPE) does not end the daemon; SIGHUP drains like SIGTERM', async () => {
+    config();
+    const d = await start();
+    d.proc.stdout!.destroy(); // the read end of its stdout pipe is gone
+    for (let i = 0; i < 3; i++) expect((await d.call('POST', '/v1/update/pause', {})).status).toBe(200);
+    expect((await d.call('GET', '/v1/health')).status).toBe(200);
+    expect(d.proc.exitCode).toBeNull();
+    expect((await d.stop('SIGHUP')).code).toBe(0);
+  });
 });
