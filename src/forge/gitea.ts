@@ -2,7 +2,7 @@
 // first), GitHub-like fields; Forgejo marks off-site assets `type: "external"`.
 import { z } from 'zod';
 import type { Headers } from './failures.js';
-import { type Page, PagedClient } from './list.js';
+import { type ClientParts, type Page, PagedClient } from './list.js';
 import { isHttpUrl, nextLink, parseWith, resolveNext } from './payload.js';
 import type { Release } from './types.js';
 
@@ -60,7 +60,7 @@ export class GiteaClient extends PagedClient {
   /** Instance URL without a trailing slash or /api/v1. */
   private readonly base: string;
 
-  constructor(parts: ConstructorParameters<typeof PagedClient>[0], base: string) {
+  constructor(parts: ClientParts, base: string) {
     super(parts);
     this.base = base;
   }

@@ -2,7 +2,7 @@
 // paging, the REST headers, private assets through the asset API with the token kept home.
 import { z } from 'zod';
 import type { Headers } from './failures.js';
-import { type Page, PagedClient } from './list.js';
+import { type ClientParts, type Page, PagedClient } from './list.js';
 import { isHttpUrl, nextLink, parseWith, resolveNext, sha256FromDigest } from './payload.js';
 import type { Release, ReleaseAsset } from './types.js';
 
@@ -65,7 +65,7 @@ export class GithubClient extends PagedClient {
   /** API base without a trailing slash: https://api.github.com or https://HOST/api/v3. */
   private readonly base: string;
 
-  constructor(parts: ConstructorParameters<typeof PagedClient>[0], base: string) {
+  constructor(parts: ClientParts, base: string) {
     super(parts);
     this.base = base;
   }

@@ -4,7 +4,7 @@ import semver from 'semver';
 import { z } from 'zod';
 import { versionFromTag } from '../release/version.js';
 import type { Headers } from './failures.js';
-import { type Page, PagedClient } from './list.js';
+import { type ClientParts, type Page, PagedClient } from './list.js';
 import { isHttpUrl, parseWith } from './payload.js';
 import type { Release } from './types.js';
 
@@ -69,7 +69,7 @@ export class GitlabClient extends PagedClient {
   /** Instance URL without a trailing slash or /api/v4. */
   private readonly base: string;
 
-  constructor(parts: ConstructorParameters<typeof PagedClient>[0], base: string) {
+  constructor(parts: ClientParts, base: string) {
     super(parts);
     this.base = base;
   }
