@@ -2,6 +2,8 @@
 // and a close that unlinks only its own socket while finishing the answer in flight.
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
+import fc from 'fast-check';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -96,5 +98,38 @@ describe('control server', () => {
     expect(await answer).toBe(200);
     await closing;
     expect(server.inFlight()).toBe(0);
+  });
+
+  it('answers or closes on any bytes, and keeps serving (fuzz)', async () => {
+    const sock = join(dir, 's.sock');
+    const server = await startControlServer({
+      socketPath: sock,
+      api: fakeApi(),
+      logger: silentLogger(),
+      env: {},
+    });
+    const send = (bytes: Uint8Array) =>
+      new Promise<string>((resolve) => {
+        const c = connect(sock);
+        let got = '';
+        c.on('data', (b) => (got += b.toString('latin1')));
+        c.on('error', () => resolve(got));
+        c.on('close', () => resolve(got));
+        c.end(bytes); // half-close: the server sees the end of the request
+      });
+    const line = fc.constantFrom('GET /v1/status HTTP/1.1\r\n', 'POST /v1/update/pause HTTP/1.1\r\n', '');
+    const payload = fc
+      .tuple(line, fc.uint8Array({ maxLength: 600 }))
+      .map(([l, b]) => Buffer.concat([Buffer.from(l), b]));
+    await fc.assert(
+      fc.asyncProperty(payload, async (bytes) => {
+        const got = await send(bytes);
+        // Either nothing (the request never completed) or a well-formed HTTP answer.
+        return got === '' || /^HTTP\/1\.1 \d{3} /.test(got);
+      }),
+      { numRuns: 150 },
+    );
+    expect(await probeSocket(sock)).toBe('live');
+    await server.close(1_000);
   });
 });
