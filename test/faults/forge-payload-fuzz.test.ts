@@ -175,7 +175,18 @@ describe.each(PARSERS)('$name parser', ({ parse, real, schemes }) => {
         fc.nat({ max: all.length - 1 }),
         fc.oneof(
           fc.jsonValue(),
-          fc.constantFrom(null, '', 'file:///etc/passwd', -1, 1.5, 'ftp://x/y', [], {}),
+          fc.constantFrom(
+            null,
+            '',
+            'file:///etc/passwd',
+            -1,
+            1.5,
+            'ftp://x/y',
+            'https://[broken',
+            '//[::1',
+            [],
+            {},
+          ),
         ),
         fc.boolean(),
         (at, replacement, remove) => {
