@@ -151,6 +151,23 @@ describe('hephd against a loopback forge', () => {
     expect(d.proc.exitCode).toBeNull();
   });
 
+  it('a chaotic forge (seeded: 5xx, 429, garbage, slow) never ends the daemon, and it gets through', async () => {
+    config('notify');
+    publishNext();
+    forge.setChaos({ seed: 7, rate: 0.6 });
+    const d = await start();
+    await waitFor('six polls', () => listRequests().length >= 6, POLL_WAIT_MS * 2);
+    expect(d.proc.exitCode).toBeNull();
+    expect([200, 503]).toContain((await d.call('GET', '/v1/health')).status);
+    forge.setChaos(null);
+    await waitFor(
+      'a good check',
+      async () => (await d.call('GET', '/v1/status')).body.update.candidate === NEXT,
+      POLL_WAIT_MS * 2,
+    );
+    expect(audit().filter((e) => e.event === 'update.available')).toHaveLength(1);
+  });
+
   it('a forge that is down (connection refused) never ends the daemon', async () => {
     s.writeConfig(
       `[update]\nmode = "notify"\ninterval = "5m"\n\n[forge]\nkind = "github"\nurl = "http://127.0.0.1:9"\nrepo = "a/b"\n`,
