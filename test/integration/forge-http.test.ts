@@ -1,10 +1,14 @@
 // The HTTP layer every client shares, against real loopback servers: credentials never follow a
 // redirect to another origin (custom headers included), redirect loops end, timeouts come from
 // the env overrides, proxies from the environment are used, and 5xx/rate limits carry retryAt.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HephError } from '../../src/errors.js';
+import { downloadHttp } from '../../src/forge/download.js';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, rateLimitRetryAt } from '../../src/forge/failures.js';
 import { ForgeHttp, MAX_REDIRECTS } from '../../src/forge/http.js';
 import { systemClock } from '../../src/platform/deps.js';
@@ -113,6 +117,49 @@ describe('timeouts and proxies from the environment', () => {
       HEPH_HTTP_CONNECT_TIMEOUT_MS: '9002',
     }).get(`${forge.origin}/y`);
     expect(tunnels).toHaveLength(1);
+  });
+});
+
+describe('downloads that stall or are cancelled', () => {
+  /** Sends half of what Content-Length promises, then goes quiet until the client gives up. */
+  const stalling: Handler = (_req, res) => {
+    res.writeHead(200, { 'content-length': 10 });
+    res.write('12345');
+  };
+
+  it('HEPH_HTTP_BODY_TIMEOUT_MS ends a body that goes quiet; no partial file is left', async () => {
+    const stall = await serve(stalling);
+    const dir = mkdtempSync(join(tmpdir(), 'heph-stall-'));
+    try {
+      const dest = join(dir, 'asset');
+      const client = http(stall.origin, { HEPH_HTTP_BODY_TIMEOUT_MS: '150' });
+      const e = await failure(downloadHttp(client, `${stall.origin}/a.tgz`, {}, dest, { maxBytes: 100 }));
+      expect(e.code).toBe('E_FORGE_UNREACHABLE');
+      expect(e.message).toContain('timed out waiting for the response body');
+      expect(existsSync(dest)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an aborted download rejects with the AbortError and removes the file', async () => {
+    const stall = await serve(stalling);
+    const dir = mkdtempSync(join(tmpdir(), 'heph-abort-'));
+    try {
+      const dest = join(dir, 'asset');
+      const ac = new AbortController();
+      const got = downloadHttp(http(stall.origin), `${stall.origin}/a.tgz`, {}, dest, {
+        maxBytes: 100,
+        signal: ac.signal,
+        onProgress: (n) => {
+          if (n >= 5) ac.abort();
+        },
+      }).catch((x: unknown) => x);
+      expect(((await got) as Error).name).toBe('AbortError');
+      expect(existsSync(dest)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
