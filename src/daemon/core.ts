@@ -299,8 +299,8 @@ export class Daemon implements DaemonApi {
     };
   }
 
-  /** Why the daemon does less than its mode says, or null. */
-  private modeReason(): string | null {
+  /** Why the daemon does less than its mode says, or null (logged at startup, shown in status). */
+  modeReason(): string | null {
     if (this.mode === 'off') return 'update.mode is "off": no forge requests are made';
     if (
       this.mode === 'auto' &&

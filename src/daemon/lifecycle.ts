@@ -190,6 +190,8 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
     },
     'hephd started',
   );
+  const limited = daemon.modeReason();
+  if (limited !== null) logger[mode === 'off' ? 'info' : 'warn']({ mode }, limited);
   daemon.start();
   return exited;
 }
