@@ -4,7 +4,7 @@
 // version, no respawn on exit 78, no refused connections with socket activation. Prints one
 // `E2E-RESULT {json}` line; the test asserts on it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { callDaemon } from '../../src/control/client.js';
@@ -26,6 +26,8 @@ const STEP_TIMEOUT_MS = 60_000;
 /** RestartSec=2 plus a start: after this long without a respawn, systemd has given up for good. */
 const NO_RESPAWN_WAIT_MS = 6_000;
 const UNIT = 'hephd.service';
+/** The forge demands it; it must reach the daemon through the 0600 EnvironmentFile only. */
+const TOKEN = 'e2e-token-only-in-the-environment-file';
 const result: Record<string, unknown> = { ok: false };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -109,6 +111,7 @@ async function main(m: UserManager): Promise<void> {
   });
   try {
     const { n, n1, broken, n3 } = input.versions;
+    forge.requireToken(TOKEN);
     forge.publishArtifacts(n, join(input.artifacts, n));
     mkdirSync(join(paths.config, '..'), { recursive: true });
     writeFileSync(paths.config, config(forge.url, forge.repo));
@@ -118,11 +121,17 @@ async function main(m: UserManager): Promise<void> {
     mkdirSync(pkg);
     execFileSync('tar', ['-xzf', join(input.artifacts, n, `heph-${n}.tgz`), '-C', pkg]);
     const hephN = join(pkg, 'package', 'dist', 'heph.mjs');
-    const heph = (bin: string, args: string[]) =>
-      execa(process.execPath, [bin, ...args], { env, extendEnv: false, reject: false, timeout: 120_000 });
+    const heph = (bin: string, args: string[], extra: Record<string, string> = {}) =>
+      execa(process.execPath, [bin, ...args], {
+        env: { ...env, ...extra },
+        extendEnv: false,
+        reject: false,
+        timeout: 120_000,
+      });
+    const withToken = { HEPH_FORGE_TOKEN: TOKEN };
 
     say(`heph ${n}: daemon install`);
-    const inst = await heph(hephN, ['daemon', 'install', '--json']);
+    const inst = await heph(hephN, ['daemon', 'install', '--json'], withToken);
     result.install = {
       exitCode: inst.exitCode,
       doc: tryJson(inst.stdout),
@@ -133,8 +142,15 @@ async function main(m: UserManager): Promise<void> {
       unit: await show(),
       version: await waitUntil(`hephd ${n} answering`, runningVersion(n)),
     };
-    const again = await heph(hephN, ['daemon', 'install', '--json']);
+    const again = await heph(hephN, ['daemon', 'install', '--json'], withToken);
     result.reinstall = { exitCode: again.exitCode, doc: tryJson(again.stdout) };
+    const unitText = readFileSync(join(m.env.XDG_CONFIG_HOME!, 'systemd', 'user', UNIT), 'utf8');
+    const envFile = join(paths.config, '..', 'hephd.env');
+    result.token = {
+      inUnit: unitText.includes(TOKEN),
+      envFileMode: (statSync(envFile).mode & 0o777).toString(8),
+      envFileHasIt: readFileSync(envFile, 'utf8').includes(TOKEN),
+    };
 
     say(`publishing ${n1}; heph status every 100 ms meanwhile`);
     const clients = statusLoop(hephN, env, 100);
@@ -144,8 +160,11 @@ async function main(m: UserManager): Promise<void> {
     const seconds = (Date.now() - t0) / 1000;
     await sleep(1_000); // a few more calls against the new daemon
     const calls = await clients.stop();
+    const api = forge.requests.filter((r) => r.path.includes('/releases'));
     result.update = {
       seconds,
+      apiRequests: api.length,
+      apiWithoutToken: api.filter((r) => r.headers.authorization !== `Bearer ${TOKEN}`).length,
       unit: await show(),
       events: audit().map((e) => `${e.event}@${e.version}`),
       statusCalls: calls.length,

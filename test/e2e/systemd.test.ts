@@ -112,6 +112,12 @@ describe.skipIf(missing !== null && !mustRun)('heph under a real systemd user ma
     expect(result.reinstall.doc).toMatchObject({ changed: false, commands: [] });
   });
 
+  it('the token reaches the daemon only through the 0600 EnvironmentFile', () => {
+    expect(result.token).toEqual({ inUnit: false, envFileMode: '600', envFileHasIt: true });
+    expect(result.update.apiRequests).toBeGreaterThan(0);
+    expect(result.update.apiWithoutToken).toBe(0); // the forge refuses those: the daemon had the token
+  });
+
   it('updates itself to N+1 within 60 s, restarted by systemd, audited', () => {
     expect(result.update.seconds).toBeLessThan(60);
     expect(Number(result.update.unit.NRestarts)).toBeGreaterThanOrEqual(1);
