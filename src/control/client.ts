@@ -149,6 +149,12 @@ export async function callDaemon(
       await sleep(RESTART_RETRY_MS);
       continue;
     }
+    if (!a.ok && (a.error as NodeJS.ErrnoException | undefined)?.code === 'EACCES') {
+      throw new HephError('E_DAEMON', `no permission to use the control socket ${paths.socket}`, {
+        hint: 'the socket is 0600 for the user hephd runs as: run this as that user (or with sudo for a system service)',
+        cause: a.error,
+      });
+    }
     if (!a.ok) {
       throw new HephError('E_DAEMON', `hephd did not answer ${method} ${path}: ${a.error?.message}`, {
         hint: 'check `heph daemon logs`; the request was not retried because hephd may have acted on it',

@@ -1,10 +1,11 @@
 // `heph status` and `heph update pause|resume` as users run them: not running (exit 3, JSON
 // still printed), riding out a restart, and pause/resume with and without a daemon.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit/log.js';
-import { runHeph, type Scratch, scratch } from '../helpers/cli.js';
+import { cleanEnv, HEPH, runHeph, type Scratch, scratch } from '../helpers/cli.js';
 import { plainProbeRoot, type RunningDaemon, startDaemon } from '../helpers/daemon.js';
 
 let s: Scratch;
@@ -24,6 +25,9 @@ async function start(): Promise<RunningDaemon> {
   running.push(d);
   return d;
 }
+
+/** The conventional uid/gid of nobody. */
+const NOBODY = 65534;
 
 const marker = () => join(s.home, 'run', 'hephd.stopped');
 
@@ -71,6 +75,26 @@ describe('heph status', () => {
     const r = await pending;
     expect(r.exitCode).toBe(0);
     expect(JSON.parse(r.stdout).pid).toBe(d.pid);
+  });
+
+  it('a user who may not use the socket is told so, not "not running"', async () => {
+    const d = await start();
+    let r: Awaited<ReturnType<typeof runHeph>>;
+    if (process.getuid?.() === 0) {
+      // root passes permission checks: ask as nobody, for whom the 0700 folders are closed.
+      r = await execa(process.execPath, [HEPH, 'status'], {
+        env: cleanEnv(s.env),
+        extendEnv: false,
+        reject: false,
+        uid: NOBODY,
+        gid: NOBODY,
+      });
+    } else {
+      chmodSync(d.socket, 0o000);
+      r = await runHeph(['status'], s.env);
+    }
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('no permission to use the control socket');
   });
 
   it('an old stop marker is no sign of a restart: "not running" at once', async () => {
