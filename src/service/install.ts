@@ -103,6 +103,7 @@ export async function planInstall(d: ServiceDeps, opts: InstallOptions): Promise
     node: d.node,
     home: d.home,
     drainTimeoutMs: config.restart.drain_timeout,
+    configText: readTextIfExists(d.paths.config) ?? '',
   });
   const planned = (kind: FileKind, path: string, content: string, mode: number): PlannedFile => ({
     kind,

@@ -137,6 +137,7 @@ export function renderSystemdService(spec: ServiceSpec, template?: string): stri
       .join('\n'),
     ENV_FILE: unitPath(spec.secretFile),
     USER: spec.runAs ?? 'root',
+    CONFIG_DIGEST: spec.configDigest,
   });
   return stamp(body, spec.version);
 }
@@ -177,6 +178,10 @@ export function renderPlist(spec: ServiceSpec, template?: string): string {
   if (spec.runAs) job.UserName = spec.runAs;
   const xml = buildPlist(job, { pretty: true, indent: '  ' });
   // The stamp rides in an XML comment right after the prolog: launchd and parsers ignore it.
-  const withMarker = xml.replace(/(<!DOCTYPE[^>]*>\n)/, `$1<!-- ${STAMP_PLACEHOLDER} -->\n`);
+  // The config digest too: hephd reads its config once, so a changed config changes this file.
+  const withMarker = xml.replace(
+    /(<!DOCTYPE[^>]*>\n)/,
+    `$1<!-- ${STAMP_PLACEHOLDER} -->\n<!-- heph-config sha256=${spec.configDigest} -->\n`,
+  );
   return stamp(withMarker.endsWith('\n') ? withMarker : `${withMarker}\n`, spec.version);
 }

@@ -1,5 +1,6 @@
 // What a service unit says, decided once from the install's options and environment: which
 // manager and scope, the absolute node and launcher, the captured environment, where the token goes.
+import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, join } from 'node:path';
 import { HephError } from '../errors.js';
 import type { Env, Paths } from '../platform/paths.js';
@@ -48,6 +49,12 @@ export interface ServiceSpec {
   /** Socket activation: the ListenStream path (systemd only). */
   socket?: string;
   drainTimeoutMs: number;
+  /**
+   * SHA-256 (hex, shortened) of the config file at install, written into the unit as a comment:
+   * the daemon reads its config once, so a changed config must change the unit, which makes the
+   * next `heph daemon install` restart hephd.
+   */
+  configDigest: string;
   /** launchd log folder (`~/Library/Logs/heph`). */
   logDir: string;
   home: string;
@@ -61,8 +68,27 @@ const CAPTURED_USER_ONLY = ['XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_STATE_HOME'
 /** Never into a unit: secrets and variables that only make sense in the installing shell. */
 const NEVER_CAPTURED = new Set(['HEPH_FORGE_TOKEN', 'HEPH_DEBUG']);
 
+/** Hex digits of the config digest kept in the unit: enough to notice any edit. */
+const CONFIG_DIGEST_CHARS = 16;
+
+export function configDigest(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, CONFIG_DIGEST_CHARS);
+}
+
+/**
+ * PATH as the service should have it: only absolute entries (a service has no working folder
+ * worth searching, and launchd expands nothing), with the folder of the node that runs heph, so
+ * `npm` and `node` mean the same programs as at install.
+ */
+export function servicePath(path: string | undefined, node: string): string {
+  const parts = (path ?? '').split(':').filter((p) => isAbsolute(p));
+  const unique = [...new Set(parts.length ? parts : DEFAULT_PATH.split(':'))];
+  if (!unique.includes(dirname(node))) unique.push(dirname(node));
+  return unique.join(':');
+}
+
 /** The environment the service gets, sorted by name so the rendered unit is stable. */
-export function captureEnvironment(env: Env, scope: Scope): Record<string, string> {
+export function captureEnvironment(env: Env, scope: Scope, node = '/usr/bin/node'): Record<string, string> {
   const out: Record<string, string> = {};
   const names = Object.keys(env).filter(
     (k) =>
@@ -74,7 +100,7 @@ export function captureEnvironment(env: Env, scope: Scope): Record<string, strin
     const v = env[k];
     if (v !== undefined && v !== '') out[k] = v;
   }
-  out.PATH ??= DEFAULT_PATH;
+  out.PATH = servicePath(out.PATH, node);
   return out;
 }
 
@@ -89,6 +115,8 @@ export interface SpecInput {
   node: string;
   home: string;
   drainTimeoutMs: number;
+  /** The config file's text ('' when there is none). */
+  configText: string;
 }
 
 /** A user name systemd's User= and launchd's UserName accept without quoting. */
@@ -116,7 +144,7 @@ export function buildSpec(input: SpecInput): ServiceSpec {
       hint: 'drop --socket; clients still retry through a restart for 8 s',
     });
   }
-  const environment = captureEnvironment(env, scope);
+  const environment = captureEnvironment(env, scope, input.node);
   const configDir = dirname(paths.config);
   const token = env.HEPH_FORGE_TOKEN?.trim() || undefined;
   const secretFile = join(configDir, manager === 'systemd' ? ENV_FILE_NAME : LAUNCHD_TOKEN_FILE_NAME);
@@ -136,6 +164,7 @@ export function buildSpec(input: SpecInput): ServiceSpec {
     token,
     socket: input.socket ? paths.socket : undefined,
     drainTimeoutMs: input.drainTimeoutMs,
+    configDigest: configDigest(input.configText),
     logDir,
     home: input.home,
     version: VERSION,

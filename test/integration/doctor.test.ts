@@ -73,6 +73,7 @@ function install(
     node: opts.node ?? process.execPath,
     home,
     drainTimeoutMs: 30_000,
+    configText: '',
   });
   const unitDir = join(home, '.config', 'systemd', 'user');
   mkdirSync(unitDir, { recursive: true });

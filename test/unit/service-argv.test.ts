@@ -25,6 +25,7 @@ function spec(manager: ManagerKind, scope: Scope = 'user', socket = false): Serv
     node: '/usr/local/bin/node',
     home: HOME,
     drainTimeoutMs: 30_000,
+    configText: '',
   });
 }
 

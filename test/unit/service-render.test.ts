@@ -52,6 +52,7 @@ function spec(over: Partial<Parameters<typeof buildSpec>[0]> = {}): ServiceSpec 
     node: process.execPath,
     home: '/home/someone',
     drainTimeoutMs: 30_000,
+    configText: '',
     ...over,
   });
 }
@@ -148,6 +149,20 @@ describe('systemd units', () => {
     expect(() =>
       renderSystemdService(spec({ env: { ...env, HEPH_X: 'a\nExecStartPre=/bin/evil' } })),
     ).toThrow(/control character/);
+  });
+
+  it('a changed config changes the unit (hephd reads it once; install then restarts it)', () => {
+    const a = renderSystemdService(spec({ configText: '[update]\nmode = "auto"\n' }));
+    const b = renderSystemdService(spec({ configText: '[update]\nmode = "notify"\n' }));
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^# heph-config sha256=[0-9a-f]{16} /m);
+    const pa = renderPlist(spec({ manager: 'launchd', configText: 'x' }));
+    expect(pa).not.toBe(renderPlist(spec({ manager: 'launchd', configText: 'y' })));
+  });
+
+  it('PATH keeps absolute entries only and the folder of the node that runs heph', () => {
+    const s = spec({ env: { ...env, PATH: '.:bin:/usr/bin:~/x:/usr/bin' }, node: '/opt/node-22/bin/node' });
+    expect(s.environment.PATH).toBe('/usr/bin:/opt/node-22/bin');
   });
 
   it('stamps the version and a hash that notices edits', () => {
