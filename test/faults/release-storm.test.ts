@@ -26,6 +26,11 @@ const PUBLISH_GAP_MS = 500;
 const SCALE = '0.002';
 /** systemd's default RestartSec is 100 ms; the respawn loop waits the same. */
 const RESTART_SEC_MS = 100;
+/**
+ * Building the ten releases after a source change takes ~5 s on an idle 2-core machine, but the
+ * rest of the suite runs beside it; the default hook timeout (60 s) is too tight for that.
+ */
+const BUILD_TIMEOUT_MS = 180_000;
 /** The whole storm must settle by then (it takes seconds; this only stops a hang). */
 const SETTLE_MS = 45_000;
 
@@ -98,7 +103,7 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-});
+}, BUILD_TIMEOUT_MS);
 afterAll(async () => {
   await forge?.close();
   rmSync(home, { recursive: true, force: true });
