@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { launchd, parsePrint } from '../../src/service/launchd.js';
 import { chooseManager, detectManager } from '../../src/service/manager.js';
 import { buildSpec, type ManagerKind, type Scope, type ServiceSpec } from '../../src/service/spec.js';
-import { isRestarting } from '../../src/service/restarting.js';
 import { parseShow, systemd } from '../../src/service/systemd.js';
 import type { ServiceState } from '../../src/service/types.js';
 import { resolvePaths } from '../../src/platform/paths.js';
@@ -273,27 +272,5 @@ describe('which manager', () => {
     expect(() => chooseManager(undefined, { platform: 'linux', systemdBooted: false })).toThrow(
       /no supported service manager/,
     );
-  });
-});
-
-describe('is the manager restarting hephd?', () => {
-  const st = (detail: Record<string, string>, loaded = true, active = false): ServiceState => ({
-    loaded,
-    active,
-    enabled: loaded,
-    detail,
-  });
-  it.each([
-    ['systemd', st({ ActiveState: 'activating', SubState: 'auto-restart' }), true],
-    ['systemd', st({ ActiveState: 'activating', SubState: 'start' }), true],
-    ['systemd', st({ ActiveState: 'deactivating', SubState: 'stop-sigterm' }), true],
-    ['systemd', st({ ActiveState: 'active', SubState: 'running' }, true, true), false],
-    ['systemd', st({ ActiveState: 'failed', SubState: 'failed' }), false],
-    ['systemd', st({ ActiveState: 'inactive', SubState: 'dead' }), false],
-    ['launchd', st({ state: 'not running' }), true],
-    ['launchd', st({ state: 'running' }, true, true), false],
-    ['launchd', st({}, false), false],
-  ] as const)('%s %o → %s', (kind, state, expected) => {
-    expect(isRestarting(kind, state)).toBe(expected);
   });
 });
