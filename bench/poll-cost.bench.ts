@@ -13,10 +13,10 @@ import { row } from './lib.js';
 
 const KINDS: ForgeKindServed[] = ['github', 'gitlab', 'gitea', 'forgejo', 'static'];
 /**
- * Releases on the forge: more than one page at every kind's default page size (GitLab 20,
- * GitHub and Gitea 30), so the figures show that a machine on the newest release reads one page.
+ * Releases on the forge: more than one page of what heph asks for (GitHub 100, GitLab and Gitea
+ * 50 a page), so the figures show that a machine on the newest release reads the first page only.
  */
-const RELEASES = 40;
+const RELEASES = 120;
 /** Repeat checks per kind; every one must cost the same, so a few show it. */
 const REPEATS = 3;
 /** The machine runs the newest release: the common case, where a poll finds nothing new. */
