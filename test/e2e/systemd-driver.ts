@@ -143,7 +143,8 @@ async function main(m: UserManager): Promise<void> {
       version: await waitUntil(`hephd ${n} answering`, runningVersion(n)),
     };
     const again = await heph(hephN, ['daemon', 'install', '--json'], withToken);
-    result.reinstall = { exitCode: again.exitCode, doc: tryJson(again.stdout) };
+    const human = await heph(hephN, ['daemon', 'install'], withToken);
+    result.reinstall = { exitCode: again.exitCode, doc: tryJson(again.stdout), human: String(human.stdout) };
     const unitText = readFileSync(join(m.env.XDG_CONFIG_HOME!, 'systemd', 'user', UNIT), 'utf8');
     const envFile = join(paths.config, '..', 'hephd.env');
     result.token = {

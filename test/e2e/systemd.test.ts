@@ -110,6 +110,7 @@ describe.skipIf(missing !== null && !mustRun)('heph under a real systemd user ma
     expect(result.afterInstall.version).toBe(VERSIONS.n);
     expect(result.reinstall.exitCode).toBe(0);
     expect(result.reinstall.doc).toMatchObject({ changed: false, commands: [] });
+    expect(result.reinstall.human).toContain('nothing changed');
   });
 
   it('the token reaches the daemon only through the 0600 EnvironmentFile', () => {
