@@ -1,6 +1,7 @@
 // `heph status [--json]`: the daemon's status over the control socket, for people or scripts.
 // Kept light (no config, no forge code) because people and scripts run it often.
 import { callDaemon } from '../control/client.js';
+import type { StatusDocument } from '../control/types.js';
 import { unitStarting } from '../control/unit-state.js';
 import { humanDuration } from '../config/duration.js';
 import { EXIT, isHephError } from '../errors.js';
@@ -9,37 +10,8 @@ import { type CliContext, printJson, println } from './context.js';
 /** The daemon answers status from memory at once; a daemon that takes longer than this is wedged. */
 export const STATUS_TIMEOUT_MS = 10_000;
 
-/** The shape of GET /v1/status that this command reads (SPEC.md `heph status --json`). */
-interface StatusDoc {
-  running: boolean;
-  version: string | null;
-  pid: number | null;
-  startedAt: string | null;
-  supervisor: string | null;
-  mode: string | null;
-  update: {
-    lastCheckAt: string | null;
-    lastResult: string | null;
-    lastError: string | null;
-    latest: string | null;
-    candidate: string | null;
-    nextCheckAt: string | null;
-    consecutiveFailures: number;
-  } | null;
-  guard: {
-    paused: boolean;
-    pausedUntil: string | null;
-    cooldownUntil: string | null;
-    restartsInWindow: number;
-    circuit: string;
-    recommendedAction: string | null;
-  } | null;
-  pendingRestart?: string | null;
-  reason?: string | null;
-}
-
 /** What --json prints when no daemon answers: the same keys, nothing known. */
-export function notRunningDoc(socket: string, message: string): StatusDoc & { socket: string } {
+export function notRunningDoc(socket: string, message: string): StatusDocument & { socket: string } {
   return {
     running: false,
     version: null,
@@ -54,7 +26,7 @@ export function notRunningDoc(socket: string, message: string): StatusDoc & { so
   };
 }
 
-function human(ctx: CliContext, s: StatusDoc): void {
+function human(ctx: CliContext, s: StatusDocument): void {
   const up = s.startedAt ? humanDuration(Date.now() - Date.parse(s.startedAt)) : '?';
   println(
     ctx,
@@ -83,12 +55,12 @@ function human(ctx: CliContext, s: StatusDoc): void {
 
 export async function status(ctx: CliContext, opts: { json?: boolean } = {}): Promise<number> {
   const { paths } = ctx.deps;
-  let doc: StatusDoc;
+  let doc: StatusDocument;
   try {
     doc = (await callDaemon(paths, 'GET', '/v1/status', undefined, {
       timeoutMs: STATUS_TIMEOUT_MS,
       restartPlausible: () => unitStarting(ctx.deps.env),
-    })) as StatusDoc;
+    })) as StatusDocument;
   } catch (e) {
     if (!isHephError(e, 'E_NOT_RUNNING')) throw e;
     if (ctx.json || opts.json) printJson(ctx, notRunningDoc(paths.socket, e.message));

@@ -8,6 +8,7 @@ import type { Deps } from '../platform/deps.js';
 import type { Supervisor } from '../platform/supervisor.js';
 import type { Selection, VersionedRelease } from '../release/types.js';
 import type { DaemonApi } from '../control/routes.js';
+import type { InstallAttempt, StatusDocument } from '../control/types.js';
 import { VERSION } from '../version.js';
 import { type AutoContext, blockOnce, considerCandidate, restartInto } from './auto.js';
 import { expire, type GuardPolicy, guardPolicyFromConfig, guardStatus, pause, resume } from './guard.js';
@@ -59,7 +60,7 @@ export class Daemon implements DaemonApi {
   readonly policy: GuardPolicy;
   private readonly poller: Poller | null;
   private lastReport: unknown = null;
-  private lastInstall: { version: string; ok: boolean; error: string | null; at: string } | null = null;
+  private lastInstall: InstallAttempt | null = null;
   private reason: string | null = null;
   /** The last check's error, so "check now" can answer with the forge's own code and hint. */
   private lastFailure: unknown = null;
@@ -260,7 +261,7 @@ export class Daemon implements DaemonApi {
     return { ok: true };
   }
 
-  status(): Record<string, unknown> {
+  status(): StatusDocument {
     const now = this.o.deps.clock.now();
     this.expireGuard(now);
     const { runtime } = this.o;
