@@ -50,6 +50,7 @@ function human(ctx: CliContext, s: StatusDocument): void {
     );
     if (g.recommendedAction) println(ctx, `  next step:   ${g.recommendedAction}`);
   }
+  if (s.health && !s.health.ok) println(ctx, `  health:      degraded: ${s.health.reason ?? 'unknown'}`);
   if (s.reason) println(ctx, `  note:        ${s.reason}`);
 }
 
