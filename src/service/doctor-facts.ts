@@ -45,7 +45,9 @@ function findUnit(
 /** What the service's process environment will hold: the unit's settings, not this shell's. */
 export function serviceEnvironment(d: ServiceDeps, unit: InstalledUnit | null, scope: Scope | null): Env {
   if (unit === null) return d.env;
-  const base: Record<string, string | undefined> = { HOME: d.home };
+  // systemd sets HOME to the home of User= (launchd: UserName); a user unit gets the user's own
+  const home = unit.runAs ? (d.account(unit.runAs)?.home ?? d.home) : d.home;
+  const base: Record<string, string | undefined> = { HOME: home };
   // a user manager hands its own runtime folder to units; a system unit has none by default
   if (scope === 'user') base.XDG_RUNTIME_DIR = d.env.XDG_RUNTIME_DIR;
   const fromFiles: Record<string, string> = {};
