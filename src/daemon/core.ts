@@ -10,6 +10,7 @@ import type { Selection, VersionedRelease } from '../release/types.js';
 import type { DaemonApi } from '../control/routes.js';
 import type { InstallAttempt, StatusDocument } from '../control/types.js';
 import { VERSION } from '../version.js';
+import semver from 'semver';
 import { type AutoContext, blockOnce, considerCandidate, restartInto } from './auto.js';
 import { expire, type GuardPolicy, guardPolicyFromConfig, guardStatus, pause, resume } from './guard.js';
 import { type CheckResult, createPoller, type Poller, type Timers } from './loop.js';
@@ -55,6 +56,11 @@ export interface DaemonOptions {
   scale?: number;
 }
 
+/** True when `a` is a valid version above `b`; an unreadable remembered value counts as stale. */
+function isNewer(a: string, b: string): boolean {
+  return semver.valid(a) !== null && semver.valid(b) !== null && semver.gt(a, b);
+}
+
 export class Daemon implements DaemonApi {
   readonly state: DaemonState;
   readonly policy: GuardPolicy;
@@ -71,6 +77,9 @@ export class Daemon implements DaemonApi {
     // A supervised restart happened, or we run the version that was pending: nothing is pending.
     if (this.state.pendingRestart === VERSION || o.runtime.supervisor !== 'none')
       this.state.pendingRestart = null;
+    // A candidate remembered from before a restart is news only while it is newer than us: after
+    // updating into it (or past it), status must not go on offering the version that runs.
+    if (this.state.candidate !== null && !isNewer(this.state.candidate, VERSION)) this.state.candidate = null;
     this.poller =
       o.config.update.mode === 'off'
         ? null

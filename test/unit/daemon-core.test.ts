@@ -9,12 +9,13 @@ import { readAudit } from '../../src/audit/log.js';
 import { type Config, configSchema } from '../../src/config/schema.js';
 import { type CheckOutcome, Daemon, DEGRADED_AFTER_FAILURES } from '../../src/daemon/core.js';
 import type { Timers } from '../../src/daemon/loop.js';
-import { readState } from '../../src/daemon/state.js';
+import { emptyState, readState, writeState } from '../../src/daemon/state.js';
 import { HephError } from '../../src/errors.js';
 import type { InstallResult } from '../../src/install/index.js';
 import { createDeps, type Deps } from '../../src/platform/deps.js';
 import type { Supervisor } from '../../src/platform/supervisor.js';
 import type { Selection, VersionedRelease } from '../../src/release/types.js';
+import { VERSION } from '../../src/version.js';
 
 const M = 60_000;
 const H = 60 * M;
@@ -245,6 +246,18 @@ describe('health and status', () => {
     forge.fail = undefined;
     await daemon.check();
     expect(daemon.health()).toEqual({ ok: true });
+  });
+
+  it('forgets a remembered candidate that is not newer than the version now running', () => {
+    // After a self-update the new daemon reads the old one's state.json: its candidate is the
+    // version now running, which status must not go on offering.
+    writeState(deps.paths, { ...emptyState(), candidate: VERSION, latest: VERSION });
+    expect(setup({ mode: 'notify' }).daemon.status().update).toMatchObject({
+      candidate: null,
+      latest: VERSION,
+    });
+    writeState(deps.paths, { ...emptyState(), candidate: '999.0.0' });
+    expect(setup({ mode: 'notify' }).daemon.status().update).toMatchObject({ candidate: '999.0.0' });
   });
 
   it('the status document has every SPEC field', async () => {
