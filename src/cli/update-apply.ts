@@ -30,8 +30,19 @@ export interface ApplyEffects {
   confirm(ctx: CliContext, question: string): Promise<boolean>;
 }
 
-/** What became of the restart request; `not-restarted` when nothing changed. */
-export type DaemonOutcome = 'restarting' | 'not-running' | 'error' | 'not-restarted';
+/**
+ * What became of the restart request: `pending` when the daemon runs without a supervisor that
+ * would start it again, so it keeps the old version until someone restarts it; `not-restarted`
+ * when nothing changed.
+ */
+export type DaemonOutcome = 'restarting' | 'pending' | 'not-running' | 'error' | 'not-restarted';
+
+/** The daemon's answer to POST /v1/update/apply (src/daemon/core.ts). */
+interface ApplyAnswer {
+  restarting?: boolean;
+  reason?: string;
+  recommendedAction?: string | null;
+}
 
 async function defaultEffects(): Promise<ApplyEffects> {
   return (await import('./update-apply-effects.js')).applyEffects;
@@ -50,8 +61,13 @@ export async function promptYesNo(ctx: CliContext, question: string): Promise<bo
 /** Asks the daemon to restart into what is now current; no daemon is a normal answer. */
 async function restartDaemon(ctx: CliContext, fx: ApplyEffects, version: string): Promise<DaemonOutcome> {
   try {
-    await fx.callDaemon(ctx.deps.paths, 'POST', '/v1/update/apply', { installed: version });
-    return 'restarting';
+    const answer = (await fx.callDaemon(ctx.deps.paths, 'POST', '/v1/update/apply', {
+      installed: version,
+    })) as ApplyAnswer | null;
+    if (answer?.restarting !== false) return 'restarting';
+    if (answer.reason === 'already-running') return 'not-restarted';
+    if (answer.recommendedAction) note(ctx, `heph: ${answer.recommendedAction}`);
+    return 'pending';
   } catch (e) {
     if (isHephError(e, 'E_NOT_RUNNING')) return 'not-running';
     note(ctx, `heph: the daemon did not accept the restart: ${(e as Error).message}`);
@@ -64,6 +80,8 @@ function daemonSays(daemon: DaemonOutcome): string {
   if (daemon === 'restarting') return 'the daemon is restarting into it';
   if (daemon === 'not-running') return 'no daemon is running; it starts this version next time';
   if (daemon === 'not-restarted') return 'the daemon was not asked to restart';
+  if (daemon === 'pending')
+    return 'the daemon has no supervisor to restart it and runs the old version until restarted';
   return 'the daemon still runs the old version';
 }
 

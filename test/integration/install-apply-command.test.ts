@@ -35,6 +35,8 @@ let out: string;
 let err: string;
 let daemonCalls: unknown[];
 let daemonRunning: boolean;
+/** What the fake daemon answers to POST /v1/update/apply (the real one: src/daemon/core.ts apply()). */
+let daemonAnswer: Record<string, unknown>;
 
 function sink(write: (s: string) => void): Writable {
   return new Writable({
@@ -76,7 +78,7 @@ function effects(candidate: string | null, versions: string[]): ApplyEffects {
     callDaemon: async (_paths, _method, path, body) => {
       if (!daemonRunning) throw new HephError('E_NOT_RUNNING', 'not running');
       daemonCalls.push({ path, body });
-      return { ok: true };
+      return daemonAnswer;
     },
     confirm: async () => false,
   };
@@ -94,6 +96,7 @@ beforeEach(async () => {
   err = '';
   daemonCalls = [];
   daemonRunning = false;
+  daemonAnswer = { restarting: true };
   await seedStore(resolvePaths({ HEPH_HOME: home }), art, '1.0.0');
   publishRelease(root, '1.1.0', art);
   publishRelease(root, '1.2.0', art);
@@ -116,6 +119,20 @@ describe('heph update apply', () => {
     expect(daemonCalls).toEqual([{ path: '/v1/update/apply', body: { installed: '1.1.0' } }]);
     expect(err).toBe(''); // --json: no progress bar, no notes
     expect(readStore(resolvePaths({ HEPH_HOME: home })).current).toBe('1.1.0');
+  });
+
+  it('says so when the daemon has no supervisor to restart it', async () => {
+    daemonRunning = true;
+    const action = 'restart hephd to run 1.1.0 (installed; no supervisor restarts it): `heph daemon restart`';
+    daemonAnswer = {
+      restarting: false,
+      version: '1.1.0',
+      pendingRestart: '1.1.0',
+      recommendedAction: action,
+    };
+    expect(await updateApply(ctx(), {}, effects('1.1.0', ['1.1.0']))).toBe(0);
+    expect(out).toMatch(/1.1.0 is now current, the daemon has no supervisor to restart it/);
+    expect(err).toContain(action);
   });
 
   it('says the new version is current when no daemon runs', async () => {
