@@ -4,6 +4,8 @@ import { connect } from 'node:net';
 import { execa } from 'execa';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Lower priority for the polling clients (see statusLoop). */
+const CLIENT_NICENESS = 10;
 
 export interface StatusCall {
   at: number;
@@ -17,18 +19,26 @@ export interface Loop<T> {
   stop(): Promise<T[]>;
 }
 
-/** Runs `node heph status --json` one after another, `gapMs` apart, until stopped. */
+/**
+ * Runs `node heph status --json` one after another, `gapMs` apart, until stopped. The callers run
+ * under `nice`: starting a node process every 100 ms is most of a core on a 2-core machine, and
+ * the client must not be what slows the daemon's restart past the client's own grace.
+ */
 export function statusLoop(heph: string, env: Record<string, string>, gapMs: number): Loop<StatusCall> {
   const results: StatusCall[] = [];
   let running = true;
   const done = (async () => {
     while (running) {
-      const r = await execa(process.execPath, [heph, 'status', '--json'], {
-        env,
-        extendEnv: false,
-        reject: false,
-        timeout: 30_000,
-      });
+      const r = await execa(
+        'nice',
+        ['-n', String(CLIENT_NICENESS), process.execPath, heph, 'status', '--json'],
+        {
+          env,
+          extendEnv: false,
+          reject: false,
+          timeout: 30_000,
+        },
+      );
       let version: string | null = null;
       try {
         version = (JSON.parse(String(r.stdout)) as { version?: string }).version ?? null;

@@ -220,8 +220,18 @@ async function main(m: UserManager): Promise<void> {
     await waitUntil(`hephd ${n3} answering`, runningVersion(n3));
     await sleep(500);
     const attempts = await connects.stop();
+    // settled: the new daemon stays up (a flapping unit fails here, with the diagnosis)
+    const settled = await waitUntil(
+      'the unit to be active',
+      async () => {
+        const u = await show();
+        return u.ActiveState === 'active' ? u : null;
+      },
+      20_000,
+    );
     result.socket = {
-      unit: await show(),
+      unit: settled,
+      events: audit().map((e) => `${e.event}@${e.version}`),
       socketUnit: await m.show('hephd.socket', ['ActiveState']),
       attempts: attempts.length,
       refused: attempts.filter((a) => !a.ok),
@@ -233,6 +243,28 @@ async function main(m: UserManager): Promise<void> {
       exitCode: doc.exitCode,
       doc: tryJson(doc.stdout),
       stderr: String(doc.stderr).slice(-500),
+    };
+
+    say('daemon status, restart, stop, start');
+    const verb = async (v: string) => {
+      const r = await heph(hephCurrent, ['daemon', v, '--json']);
+      return { exitCode: r.exitCode, doc: tryJson(r.stdout) };
+    };
+    const statusBefore = await verb('status');
+    const restarted = await verb('restart');
+    const answersAfterRestart = await waitUntil('hephd answering after restart', runningVersion(n3));
+    const stopped = await verb('stop');
+    const statusStopped = await verb('status');
+    const started = await verb('start');
+    const statusStarted = await verb('status');
+    result.verbs = {
+      statusBefore,
+      restarted,
+      answersAfterRestart,
+      stopped,
+      statusStopped,
+      started,
+      statusStarted,
     };
 
     say('daemon uninstall');

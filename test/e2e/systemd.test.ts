@@ -161,6 +161,23 @@ describe.skipIf(missing !== null && !mustRun)('heph under a real systemd user ma
     expect(result.socket.unit.ActiveState).toBe('active');
   });
 
+  it('the verbs drive the real manager: status, restart, stop (status exits 3), start', () => {
+    const v = result.verbs;
+    expect(v.statusBefore).toMatchObject({
+      exitCode: 0,
+      doc: { manager: 'systemd', installed: true, active: true },
+    });
+    expect(v.restarted).toMatchObject({
+      exitCode: 0,
+      doc: { commands: [{ argv: ['systemctl', '--user', 'restart', 'hephd.service'] }] },
+    });
+    expect(v.answersAfterRestart).toBe(VERSIONS.n3);
+    expect(v.stopped.exitCode).toBe(0);
+    expect(v.statusStopped).toMatchObject({ exitCode: 3, doc: { active: false } });
+    expect(v.started.exitCode).toBe(0);
+    expect(v.statusStarted).toMatchObject({ exitCode: 0, doc: { active: true } });
+  });
+
   it('heph doctor finds the service healthy; uninstall stops it and keeps the store', () => {
     const checks = result.doctor.doc.checks as { id: string; status: string; summary: string }[];
     const status = Object.fromEntries(checks.map((c) => [c.id, c.status]));
