@@ -16,6 +16,12 @@ export const STALE_MS = 10_000;
 const CLOCK_SLACK_MS = 5;
 /** How often a waiting install tries again. */
 const RETRY_MS = 200;
+/**
+ * The holder writes its name just after taking the lock; a loser that looks in between finds no
+ * name. It waits up to this long for one, so E_LOCKED names the holder instead of "another process".
+ */
+const HOLDER_WRITE_GRACE_MS = 1_000;
+const HOLDER_POLL_MS = 25;
 /** The holder's command line is shown to people; long argument lists are cut. */
 const MAX_COMMAND_CHARS = 200;
 
@@ -108,14 +114,18 @@ export async function acquireInstallLock(paths: Paths, waitMs = 0): Promise<() =
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
       if (takeOverDeadHolder(paths)) continue;
-      if (Date.now() >= deadline) throw lockedError(paths);
+      if (Date.now() >= deadline) throw await lockedError(paths);
       await sleep(RETRY_MS);
     }
   }
 }
 
-function lockedError(paths: Paths): HephError {
-  const h = readHolder(paths);
+async function lockedError(paths: Paths): Promise<HephError> {
+  let h = readHolder(paths);
+  for (let waited = 0; h === null && waited < HOLDER_WRITE_GRACE_MS; waited += HOLDER_POLL_MS) {
+    await sleep(HOLDER_POLL_MS);
+    h = readHolder(paths);
+  }
   const who = h ? `pid ${h.pid} (${h.command || 'heph'}) since ${h.since}` : 'another process';
   return new HephError('E_LOCKED', `another install is in progress: ${who}`, {
     hint: 'wait for it to finish and try again; a crashed holder is taken over automatically',
