@@ -80,7 +80,10 @@ async function forgeFact(config: Config, d: ServiceDeps, env: Env): Promise<Doct
   try {
     const client = createForgeClient(config, { ...d, env, paths: resolvePaths(env, d.home) });
     const list = await client.listReleases();
-    const proxy = env.HTTPS_PROXY ?? env.https_proxy ?? null;
+    // the variable undici's EnvHttpProxyAgent reads for this URL's scheme (lower case first)
+    const proxy = config.forge.url.startsWith('http:')
+      ? (env.http_proxy ?? env.HTTP_PROXY)
+      : (env.https_proxy ?? env.HTTPS_PROXY);
     return {
       ok: true,
       kind: config.forge.kind,

@@ -2,6 +2,8 @@
 // heph, its EnvironmentFile token used against a loopback forge that demands it, and the failures
 // an operator meets (hand-edited Restart=, a node that moved away, a token the service can't read).
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +40,12 @@ interface Setup {
 /** A scratch user with heph installed as a systemd user service, the way `daemon install` lays it out. */
 function install(
   name: string,
-  opts: { node?: string; tokenFile?: string; as?: { uid: number; userName: string } } = {},
+  opts: {
+    node?: string;
+    tokenFile?: string;
+    as?: { uid: number; userName: string };
+    serviceEnv?: Record<string, string>;
+  } = {},
 ): Setup {
   const home = join(root, name);
   const env = {
@@ -67,7 +74,7 @@ function install(
     manager: 'systemd',
     scope: 'user',
     socket: false,
-    env: { ...env, HEPH_FORGE_TOKEN: SERVICE_TOKEN },
+    env: { ...env, HEPH_FORGE_TOKEN: SERVICE_TOKEN, ...opts.serviceEnv },
     paths,
     uid: 0,
     node: opts.node ?? process.execPath,
@@ -81,13 +88,46 @@ function install(
   writeFileSync(unitFile, renderSystemdService(spec));
   writeFileSync(spec.secretFile, renderSecretFile(spec, SERVICE_TOKEN), { mode: 0o600 });
   // the shell running doctor has no token and its own proxy: doctor must not use either
-  const shellEnv = { ...env, HTTPS_PROXY: 'http://127.0.0.1:9' };
+  const shellEnv = { ...env, HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9' };
   const d = serviceDeps(createDeps({ env: shellEnv, paths }), {
     facts: { platform: 'linux', systemdBooted: true },
     home,
     ...(opts.as ?? {}),
   });
   return { d, unitFile };
+}
+
+/** A real HTTP proxy on loopback that tunnels CONNECT requests and remembers where to. */
+async function startConnectProxy(): Promise<{ url: string; tunnels: string[]; close(): Promise<void> }> {
+  const tunnels: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((_req, res) => res.writeHead(405).end());
+  server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    tunnels.push(req.url ?? '');
+    const [host, port] = (req.url ?? '').split(':');
+    const upstream = connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => s.destroy());
+      s.on('close', () => sockets.delete(s));
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    tunnels,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
 }
 
 const byId = (results: CheckResult[], id: string) => results.filter((r) => r.id === id);
@@ -112,6 +152,21 @@ describe('heph doctor on a real install', () => {
       status: 'fail',
       fix: expect.stringContaining('heph daemon start'),
     });
+  });
+
+  it("goes through the unit's proxy, not the shell's", async () => {
+    const proxy = await startConnectProxy();
+    try {
+      const { d } = install('proxied', { serviceEnv: { HTTP_PROXY: proxy.url } });
+      const results = runChecks(await gatherFacts(d));
+      expect(byId(results, 'forge')[0]).toMatchObject({
+        status: 'ok',
+        summary: expect.stringContaining(`via proxy ${proxy.url}`),
+      });
+      expect(proxy.tunnels).toContain(new URL(forge.url).host);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('flags a hand-edited Restart=on-failure with its fix', async () => {
