@@ -2,7 +2,17 @@
 // hides a tmpfs /run/systemd/system marker in that namespace, gives the manager a scratch HOME
 // and XDG folders, and is started and killed by pid. Talk to it only through `systemctl --user`.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -17,6 +27,42 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function say(text: string): void {
   process.stderr.write(`e2e ${new Date().toISOString().slice(11, 19)} ${text}\n`);
+}
+
+/**
+ * Hierarchies systemd tracks units in: cgroup v1's name=systemd plus the hybrid unified tree, or
+ * a pure v2 tree at the top. A user manager started from /init.scope takes "/" as its root, so
+ * two managers (two test runs, or anyone else's) would share /app.slice/hephd.service and kill
+ * each other's daemons; a private subtree per manager keeps them apart.
+ */
+const CGROUP_HIERARCHIES = ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified', '/sys/fs/cgroup'];
+
+function privateCgroups(name: string): string[] {
+  const made: string[] = [];
+  for (const root of CGROUP_HIERARCHIES) {
+    if (!existsSync(join(root, 'cgroup.procs'))) continue; // not a cgroup hierarchy (e.g. the v1 tmpfs)
+    const dir = join(root, name);
+    try {
+      mkdirSync(dir);
+      made.push(dir);
+    } catch (e) {
+      say(`cannot make ${dir} (${(e as Error).message}); the manager shares the root cgroup`);
+    }
+  }
+  return made;
+}
+
+/** Removes a private subtree once its processes are gone (deepest folders first; rmdir only). */
+function removeCgroups(dirs: string[]): void {
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(join(dir, e.name));
+    try {
+      rmdirSync(dir);
+    } catch (err) {
+      say(`cgroup ${dir} left behind: ${(err as Error).message}`);
+    }
+  };
+  for (const d of dirs) if (existsSync(d)) walk(d);
 }
 
 export interface UserManager {
@@ -53,10 +99,18 @@ export async function startUserManager(pidFile?: string): Promise<UserManager> {
   mkdirSync(env.XDG_RUNTIME_DIR!, { mode: 0o700 });
   const logFile = join(root, 'manager.log');
   const out = openSync(logFile, 'a');
-  const proc: ChildProcess = spawn(SYSTEMD_BINARY, ['--user', '--log-target=console', '--log-level=info'], {
-    env,
-    stdio: ['ignore', out, out],
-  });
+  const cgroups = privateCgroups(`heph-e2e-${process.pid}`);
+  // a shell joins the private cgroups, then becomes the manager (exec keeps the pid)
+  const proc: ChildProcess = spawn(
+    'sh',
+    [
+      '-c',
+      `for d in "$@"; do echo $$ > "$d/cgroup.procs"; done; exec ${SYSTEMD_BINARY} --user --log-target=console --log-level=info`,
+      'sh',
+      ...cgroups,
+    ],
+    { env, stdio: ['ignore', out, out] },
+  );
   closeSync(out);
   const pid = proc.pid!;
   if (pidFile) writeFileSync(pidFile, `${pid}\n`); // the test kills it by pid if this driver dies
@@ -104,15 +158,17 @@ export async function startUserManager(pidFile?: string): Promise<UserManager> {
       return outMap;
     },
     async stop() {
-      if (exited) return;
-      process.kill(pid, 'SIGTERM'); // a user manager stops its units and exits on SIGTERM
-      const deadline = Date.now() + MANAGER_EXIT_TIMEOUT_MS;
-      while (!exited && Date.now() < deadline) await sleep(100);
       if (!exited) {
-        say(`user manager pid ${pid} ignored SIGTERM; killing it`);
-        process.kill(pid, 'SIGKILL');
-        while (!exited) await sleep(50);
+        process.kill(pid, 'SIGTERM'); // a user manager stops its units and exits on SIGTERM
+        const deadline = Date.now() + MANAGER_EXIT_TIMEOUT_MS;
+        while (!exited && Date.now() < deadline) await sleep(100);
+        if (!exited) {
+          say(`user manager pid ${pid} ignored SIGTERM; killing it`);
+          process.kill(pid, 'SIGKILL');
+          while (!exited) await sleep(50);
+        }
       }
+      removeCgroups(cgroups);
     },
   };
 }
