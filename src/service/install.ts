@@ -13,7 +13,7 @@ import type { ServiceDeps } from './effects.js';
 import { chooseManager, describeScope } from './manager.js';
 import { renderSecretFile } from './render.js';
 import { type Cmd, type CmdResult, commandLine } from './runner.js';
-import { buildSpec, type ManagerKind, type Scope, type ServiceSpec } from './spec.js';
+import { buildSpec, type ManagerKind, type Scope, type ServiceSpec, secretFilePath } from './spec.js';
 import { LINGER_DIR } from './systemd.js';
 import type { ServiceBackend, ServiceState } from './types.js';
 
@@ -104,6 +104,7 @@ export async function planInstall(d: ServiceDeps, opts: InstallOptions): Promise
     home: d.home,
     drainTimeoutMs: config.restart.drain_timeout,
     configText: readTextIfExists(d.paths.config) ?? '',
+    keepSecret: existsSync(secretFilePath(backend.kind, d.paths)),
   });
   const planned = (kind: FileKind, path: string, content: string, mode: number): PlannedFile => ({
     kind,
@@ -116,7 +117,7 @@ export async function planInstall(d: ServiceDeps, opts: InstallOptions): Promise
   for (const u of backend.unitFiles(spec, d.env)) files.push(planned('unit', u.path, u.content, u.mode));
   if (spec.token !== undefined)
     files.push(planned('secret', spec.secretFile, renderSecretFile(spec, spec.token), 0o600));
-  else if (backend.kind === 'systemd' && existsSync(spec.secretFile)) {
+  else if (existsSync(spec.secretFile)) {
     warnings.push(`HEPH_FORGE_TOKEN is not set: keeping the token already in ${spec.secretFile}`);
   }
   const state = choice.forced ? NOT_LOADED : await queryState(backend, scope, d);

@@ -117,6 +117,13 @@ export interface SpecInput {
   drainTimeoutMs: number;
   /** The config file's text ('' when there is none). */
   configText: string;
+  /** The secret file from an earlier install exists (its token stays in use without a new one). */
+  keepSecret?: boolean;
+}
+
+/** systemd: the EnvironmentFile; launchd: the file HEPH_FORGE_TOKEN_FILE names. Beside the config. */
+export function secretFilePath(manager: ManagerKind, paths: Paths): string {
+  return join(dirname(paths.config), manager === 'systemd' ? ENV_FILE_NAME : LAUNCHD_TOKEN_FILE_NAME);
 }
 
 /** A user name systemd's User= and launchd's UserName accept without quoting. */
@@ -145,12 +152,14 @@ export function buildSpec(input: SpecInput): ServiceSpec {
     });
   }
   const environment = captureEnvironment(env, scope, input.node);
-  const configDir = dirname(paths.config);
   const token = env.HEPH_FORGE_TOKEN?.trim() || undefined;
-  const secretFile = join(configDir, manager === 'systemd' ? ENV_FILE_NAME : LAUNCHD_TOKEN_FILE_NAME);
+  const secretFile = secretFilePath(manager, paths);
   // launchd has no EnvironmentFile: the daemon reads the token through forge.token_file, set by
-  // its env override so the config file stays the user's.
-  if (manager === 'launchd' && token !== undefined) environment.HEPH_FORGE_TOKEN_FILE = secretFile;
+  // its env override so the config file stays the user's. Only when heph manages a token: an
+  // override would hide a token_file the user configured.
+  if (manager === 'launchd' && (token !== undefined || input.keepSecret)) {
+    environment.HEPH_FORGE_TOKEN_FILE = secretFile;
+  }
   const logDir = scope === 'system' ? '/Library/Logs/heph' : join(input.home, 'Library', 'Logs', 'heph');
   return {
     manager,

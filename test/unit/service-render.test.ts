@@ -250,6 +250,13 @@ describe('launchd plists', () => {
     },
   );
 
+  it('a token file from an earlier install stays in use; none is invented without one', () => {
+    const noToken = { ...env, HEPH_FORGE_TOKEN: undefined };
+    const kept = spec({ manager: 'launchd', env: noToken, keepSecret: true });
+    expect(kept.environment.HEPH_FORGE_TOKEN_FILE).toBe(kept.secretFile);
+    expect(spec({ manager: 'launchd', env: noToken }).environment.HEPH_FORGE_TOKEN_FILE).toBeUndefined();
+  });
+
   it('escapes XML in values', () => {
     const s = spec({ manager: 'launchd', env: { ...env, HEPH_NOTE: '<a & "b">' } });
     const job = parsePlist(renderPlist(s)) as { EnvironmentVariables: Record<string, string> };
