@@ -127,6 +127,12 @@ export async function planInstall(d: ServiceDeps, opts: InstallOptions): Promise
   const linger = lingerWarning(d, backend.kind, scope);
   if (linger) warnings.push(linger);
   const store = readStore(d.paths);
+  if (store.current !== null && store.current !== spec.version) {
+    // install adds this heph to the store but never switches versions behind the user's back
+    warnings.push(
+      `the service runs the store's current version ${store.current}, not this heph ${spec.version}; to switch: heph update apply --version ${spec.version}`,
+    );
+  }
   let handOver: InstallPlan['handOver'] = null;
   if (scope === 'system' && spec.runAs !== undefined && spec.runAs !== 'root') {
     const account = d.account(spec.runAs);
