@@ -1,7 +1,8 @@
 // heph under a real systemd user manager (TESTING.md): install from real release artifacts,
 // self-update N → N+1 with `heph status` callers that never fail, roll back a broken N+2, no
-// respawn on exit 78, and no refused connection with socket activation. The scenario needs its
-// own mount namespace, so it runs as one driver (systemd-driver.ts) under `unshare -m`.
+// respawn on exit 78, no refused connection with socket activation, then doctor, the verbs and
+// uninstall against the same manager. The scenario needs its own mount namespace, so it runs as
+// one driver (systemd-driver.ts, bundled by esbuild) under `unshare -m` and prints its result.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,8 +14,9 @@ import { BROKEN_VERSION, getArtifacts } from '../helpers/artifacts.js';
 import { ROOT } from '../helpers/cli.js';
 import { SYSTEMD_BINARY } from './user-manager.js';
 
-/** The brief's budget for the whole scenario on 2 cores is about 3 minutes. */
+/** The whole scenario takes 30-50 s; on a loaded 2-core machine it must still end within this. */
 const SCENARIO_TIMEOUT_MS = 240_000;
+/** N, N+1, the broken "N+2" (any newer version will do) and the update with socket activation. */
 const VERSIONS = { n: '1.0.0', n1: '1.1.0', broken: BROKEN_VERSION, n3: '1.2.0' };
 
 /** Why this machine cannot run the scenario, or null when it can. */
