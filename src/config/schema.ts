@@ -87,13 +87,39 @@ const restartSchema = z.strictObject({
   health_grace: duration().default(30_000),
 });
 
+/** https://, or http:// to a loopback host: the same rule for the forge and the webhook. */
+function isSafeHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname));
+  } catch {
+    return false;
+  }
+}
+
 const notifySchema = z.strictObject({
   command: z.string().default(''),
   webhook: z
     .string()
-    .refine((t) => t === '' || /^https?:\/\//.test(t), { message: 'expected an http(s):// URL' })
+    .refine((t) => t === '' || isSafeHttpUrl(t), {
+      message: 'expected an https:// URL (http:// only for 127.0.0.1, localhost or [::1])',
+    })
     .default(''),
 });
+
+/**
+ * What forge.repo must look like for `kind`, or null when `repo` has that shape. GitLab takes a
+ * project path with subgroups or a numeric id; the others OWNER/NAME; static needs none.
+ */
+export function repoShapeProblem(kind: string, repo: string): string | null {
+  if (kind === 'static') return null;
+  if (kind === 'gitlab') {
+    return /^(\d+|[^/\s]+(\/[^/\s]+)+)$/.test(repo)
+      ? null
+      : 'GROUP/PROJECT (subgroups allowed) or a numeric project id';
+  }
+  return /^[^/\s]+\/[^/\s]+$/.test(repo) ? null : 'OWNER/NAME';
+}
 
 export const DEFAULT_FORGE_URL: Record<string, string> = {
   github: 'https://api.github.com',
@@ -129,7 +155,27 @@ export const configSchema = z
         message: 'method = "command" needs a command (placeholders {version} {tag})',
       });
     }
-    if (c.restart.max_per_window < 1) return;
+    // forge.repo and forge.url are checked here, not first when the forge is asked, so that
+    // `config validate` and `config set` catch them; with mode "off" an unset repo is fine.
+    const polls = c.update.mode !== 'off';
+    const shape = repoShapeProblem(c.forge.kind, c.forge.repo);
+    if (shape !== null && (c.forge.repo !== '' || polls)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['forge', 'repo'],
+        message:
+          c.forge.repo === ''
+            ? `required when update.mode = "${c.update.mode}": expected ${shape}`
+            : `expected ${shape}, got "${c.forge.repo}"`,
+      });
+    }
+    if (polls && c.forge.url === '' && !DEFAULT_FORGE_URL[c.forge.kind]) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['forge', 'url'],
+        message: `required for kind = "${c.forge.kind}" when update.mode = "${c.update.mode}"`,
+      });
+    }
   })
   .transform((c) => ({
     ...c,

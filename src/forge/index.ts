@@ -1,7 +1,7 @@
 // The one way the rest of heph gets a forge client: reads forge.* from the config, checks what
 // each kind needs, attaches the token in the kind's own header and the ETag cache in the state folder.
 import { join } from 'node:path';
-import { type Config, DEFAULT_FORGE_URL, type ForgeKind } from '../config/schema.js';
+import { type Config, DEFAULT_FORGE_URL, type ForgeKind, repoShapeProblem } from '../config/schema.js';
 import { HephError } from '../errors.js';
 import type { Deps } from '../platform/deps.js';
 import { HTTP_CACHE_FILE, HttpCache } from './cache.js';
@@ -49,16 +49,14 @@ export function apiBase(config: Config): string {
   return base;
 }
 
-function checkRepo(config: Config): void {
+/** The runtime guard for a config that skipped validation of the repo (mode "off" allows none). */
+function checkRepo(config: Config, file: string): void {
   const { kind, repo } = config.forge;
-  if (kind === 'static') return;
-  const ok = kind === 'gitlab' ? /^(\d+|[^/\s]+(\/[^/\s]+)+)$/.test(repo) : /^[^/\s]+\/[^/\s]+$/.test(repo);
-  if (!ok) {
-    const shape =
-      kind === 'gitlab' ? 'GROUP/PROJECT (subgroups allowed) or a numeric project id' : 'OWNER/NAME';
+  const shape = repoShapeProblem(kind, repo);
+  if (shape !== null) {
     throw configError(
       'repo',
-      `expected ${shape}, got "${repo}"`,
+      `expected ${shape}, got "${repo}" (in ${file})`,
       `set forge.repo = "${shape.split(' ')[0]}"`,
     );
   }
@@ -67,7 +65,7 @@ function checkRepo(config: Config): void {
 /** A client for config.forge; the ETag cache lives at state/http-cache.json. */
 export function createForgeClient(config: Config, deps: Deps): ForgeClient {
   const { kind, repo, tag_prefix: tagPrefix } = config.forge;
-  checkRepo(config);
+  checkRepo(config, deps.paths.config);
   const base = apiBase(config);
   const token = readToken(config, deps.env);
   const origin = base.startsWith('file:') ? '' : new URL(kind === 'static' ? indexUrlOf(base) : base).origin;

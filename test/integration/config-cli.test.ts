@@ -1,5 +1,5 @@
 // `heph config …` and config errors through the built CLI, as a user sees them.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runHeph, type Scratch, scratch } from '../helpers/cli.js';
 
@@ -12,6 +12,12 @@ describe('heph config', () => {
     const path = await runHeph(['config', 'path'], s.env);
     expect(path.stdout.trim()).toBe(`${s.home}/config.toml`);
 
+    // Polling needs a repo: refused before it is set, with the key named and nothing written.
+    const early = await runHeph(['config', 'set', 'update.mode', 'notify'], s.env);
+    expect(early.exitCode).toBe(78);
+    expect(early.stderr).toContain('forge.repo: required when update.mode = "notify"');
+    expect(existsSync(`${s.home}/config.toml`)).toBe(false);
+    expect((await runHeph(['config', 'set', 'forge.repo', 'acme/app'], s.env)).exitCode).toBe(0);
     const set = await runHeph(['config', 'set', 'update.mode', 'notify'], s.env);
     expect(set.exitCode).toBe(0);
     expect((await runHeph(['config', 'get', 'update.mode'], s.env)).stdout).toBe('notify');

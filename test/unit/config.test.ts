@@ -59,7 +59,7 @@ describe('loadConfig', () => {
 
   it('reads durations, booleans and lists', () => {
     const file = tempConfig(
-      '[update]\nmode = "auto"\ninterval = "15m"\nallow_major = true\npin = "^1"\n[install]\nverify = "minisign"\npublic_keys = ["RWQ1", "RWQ2"]\n',
+      '[update]\nmode = "auto"\ninterval = "15m"\nallow_major = true\npin = "^1"\n[forge]\nrepo = "me/app"\n[install]\nverify = "minisign"\npublic_keys = ["RWQ1", "RWQ2"]\n',
     );
     const { config } = loadConfig(file, {});
     expect(config.update.interval).toBe(900_000);
@@ -114,7 +114,7 @@ describe('loadConfig', () => {
   });
 
   it('lets HEPH_<SECTION>_<KEY> override the file and names the variable on error', () => {
-    const file = tempConfig('[update]\nmode = "notify"\n');
+    const file = tempConfig('[update]\nmode = "notify"\n[forge]\nrepo = "me/app"\n');
     expect(loadConfig(file, { HEPH_UPDATE_MODE: 'auto' }).config.update.mode).toBe('auto');
     expect(loadConfig(file, { HEPH_INSTALL_KEEP: '5' }).config.install.keep).toBe(5);
     const err = configError(() => loadConfig(file, { HEPH_UPDATE_MODE: 'always' }));
@@ -162,7 +162,7 @@ describe('config set', () => {
   });
 
   it('falls back to a clean rewrite for inline tables without losing keys', () => {
-    const file = tempConfig('update = { mode = "notify", interval = "1h" }\n');
+    const file = tempConfig('update = { mode = "notify", interval = "1h" }\nforge = { repo = "me/app" }\n');
     setConfigValue(file, 'update.mode', 'auto');
     const { config } = loadConfig(file, {});
     expect(config.update.mode).toBe('auto');

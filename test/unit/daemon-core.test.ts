@@ -87,6 +87,7 @@ function setup(o: Setup = {}) {
   const config: Config = configSchema.parse({
     update: { mode: o.mode ?? 'auto' },
     restart: { cooldown: '15m', max_per_window: 2, window: '24h' },
+    forge: { repo: 'acme/app' },
     ...o.config,
   });
   const daemon = new Daemon({

@@ -83,8 +83,10 @@ describe('announce', () => {
     expect(failed.find((e) => e.channel === 'webhook')!.error).toContain('HTTP 500');
   });
 
-  it('refuses a plain-http webhook off loopback', async () => {
-    const config = configSchema.parse({ notify: { webhook: 'http://example.com/hook' } });
+  it('refuses a plain-http webhook off loopback (validation refuses it first; this is the second line)', async () => {
+    expect(configSchema.safeParse({ notify: { webhook: 'http://example.com/hook' } }).success).toBe(false);
+    const valid = configSchema.parse({});
+    const config = { ...valid, notify: { ...valid.notify, webhook: 'http://example.com/hook' } };
     await announce(config, deps, emptyState(), rel('2.0.0'));
     expect(events().find((e) => e.event === 'notify.failed')!.error).toContain('https://');
   });
