@@ -1,6 +1,5 @@
 // The command-line wiring (commander). It does no work itself: each action lazily imports the
 // one file that implements its command group, so `heph status` never loads the installer.
-import { Command, CommanderError, Option } from 'commander';
 import type { Logger } from 'pino';
 import { describeError, EXIT, HephError, exitCodeFor } from '../errors.js';
 import type { Deps } from '../platform/deps.js';
@@ -100,6 +99,18 @@ async function updateHint(ctx: CliContext): Promise<void> {
   }
 }
 
+/**
+ * Command lines so common or so hot that they skip commander: importing it costs `heph status`
+ * ~8 ms of a ~50 ms cold start (bench/cold-start), and hephd ~0.5 MB of resident memory. Only
+ * these exact argument lists; anything else (`--help`, an unknown option) goes through commander.
+ */
+function plainCommand(argv: readonly string[]): 'status' | 'daemon run' | null {
+  const line = argv.join(' ');
+  if (line === 'status' || line === 'status --json') return 'status';
+  if (line === 'daemon run') return 'daemon run';
+  return null;
+}
+
 export async function runCli(argv: string[]): Promise<number> {
   let exit: number = EXIT.ok;
   let json = argv.includes('--json');
@@ -123,6 +134,21 @@ export async function runCli(argv: string[]): Promise<number> {
       if (!json && !showsCandidateItself(argv)) await updateHint(ctx);
     };
 
+  const statusAction = lazy(async () => (await import('./status.js')).status, { light: true });
+  const daemonRunAction = lazy(async () => (await import('./daemon-run.js')).daemonRun);
+  const plain = plainCommand(argv);
+  if (plain !== null) {
+    // The same action commander would call, with the options it would have parsed, and the same
+    // last resort for an error outside the action.
+    try {
+      await (plain === 'status' ? statusAction({ json }) : daemonRunAction());
+    } catch (e) {
+      return await reportError({ json, stdout: process.stdout, stderr: process.stderr }, e);
+    }
+    return exit;
+  }
+
+  const { Command, CommanderError, Option } = await import('commander');
   const program = new Command('heph')
     .description('keep a long-running service on the newest release of its forge, safely')
     .version(VERSION, '-V, --version', 'print the version')
@@ -134,7 +160,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .command('status')
     .description("the daemon's status over the control socket")
     .option('--json', 'one JSON document on stdout')
-    .action(lazy(async () => (await import('./status.js')).status, { light: true }));
+    .action(statusAction);
 
   const update = program.command('update').description('check, install, roll back and steer self-updates');
   update
@@ -188,7 +214,7 @@ export async function runCli(argv: string[]): Promise<number> {
   daemon
     .command('run')
     .description('the daemon in the foreground (what the service runs)')
-    .action(lazy(async () => (await import('./daemon-run.js')).daemonRun));
+    .action(daemonRunAction);
   daemon
     .command('install')
     .description('install heph into the store, write the launcher and the unit, enable and start it')
