@@ -1,6 +1,5 @@
 // The second sign of a restart in SPEC.md "Control socket": the service manager reports the unit
 // starting. Only asked after a refused connect with no fresh stop marker, so its cost is rare.
-import { execFile } from 'node:child_process';
 import type { Env } from '../platform/paths.js';
 
 /** systemd's unit for hephd (src/service/spec.ts UNIT_NAME; not imported to keep status light). */
@@ -13,7 +12,12 @@ export const SYSTEMCTL_TIMEOUT_MS = 1_000;
  */
 const STARTING = new Set(['activating', 'reloading']);
 
-function isActive(args: string[], env: Env): Promise<string> {
+/**
+ * node:child_process is imported here, when a refused connect needs the answer, not with the
+ * module: `heph status` against a running daemon never spawns, and the import costs its cold start.
+ */
+async function isActive(args: string[], env: Env): Promise<string> {
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     execFile(
       'systemctl',

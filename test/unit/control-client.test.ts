@@ -139,4 +139,37 @@ describe('callDaemon', () => {
     await listenJson(503, { ok: false, reason: 'degraded' });
     expect(await callDaemon(paths, 'GET', '/v1/health')).toEqual({ ok: false, reason: 'degraded' });
   });
+  /** A server that answers every request with these raw bytes, then closes. */
+  async function listenRaw(raw: string): Promise<void> {
+    const s = createNetServer((sock) => {
+      sock.once('data', () => sock.end(raw));
+    });
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(paths.socket, () => r()));
+  }
+
+  it('reads a chunked answer', async () => {
+    const body = JSON.stringify({ running: true, chunked: 'yes' });
+    const [a, b] = [body.slice(0, 10), body.slice(10)];
+    const chunks = `${a.length.toString(16)}\r\n${a}\r\n${b.length.toString(16)}\r\n${b}\r\n0\r\n\r\n`;
+    await listenRaw(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${chunks}`);
+    expect(await callDaemon(paths, 'GET', '/v1/status')).toEqual({ running: true, chunked: 'yes' });
+  });
+
+  it('reads an answer without a length up to the close', async () => {
+    await listenRaw('HTTP/1.0 200 OK\r\ncontent-type: application/json\r\n\r\n{"running":true}');
+    expect(await callDaemon(paths, 'GET', '/v1/status')).toEqual({ running: true });
+  });
+
+  it('an answer cut short of its content-length is E_DAEMON, not a parsed half', async () => {
+    await listenRaw('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"running":');
+    const e = await expectCode(callDaemon(paths, 'GET', '/v1/status'), 'E_DAEMON');
+    expect(e.message).toContain('mid-answer');
+  });
+
+  it('something that is not HTTP is E_DAEMON', async () => {
+    await listenRaw('SSH-2.0-OpenSSH_9.6\r\n\r\n');
+    const e = await expectCode(callDaemon(paths, 'GET', '/v1/status'), 'E_DAEMON');
+    expect(e.message).toContain('not HTTP');
+  });
 });
