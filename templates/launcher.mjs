@@ -115,29 +115,45 @@ const state = readState();
 const isQuarantined = (v) => state.quarantined.some((q) => q.version === v);
 const failedStarts = state.attempts[current] ?? 0;
 
-if (!state.healthy.includes(current) && failedStarts >= MAX_FAILED_STARTS) {
+function saveState() {
+  try {
+    writeAtomic(BAKED.launcherState, `${JSON.stringify(state, null, 2)}\n`);
+  } catch (e) {
+    say(`could not write ${BAKED.launcherState}: ${e.message}`);
+  }
+}
+
+// A quarantined `current` is one whose rollback was cut short (killed between the quarantine and
+// the swap): finish it. Otherwise a version that never became healthy in MAX_FAILED_STARTS starts
+// is given up.
+const giveUp =
+  isQuarantined(current) || (!state.healthy.includes(current) && failedStarts >= MAX_FAILED_STARTS);
+if (giveUp) {
   const previous = readLink('previous');
   if (previous !== null && previous !== current && !isQuarantined(previous) && runnable(previous)) {
     const bad = current;
-    const reason = `failed to start ${MAX_FAILED_STARTS} times`;
+    let reason = `failed to start ${MAX_FAILED_STARTS} times`;
+    if (isQuarantined(bad)) {
+      reason = state.quarantined.find((q) => q.version === bad).reason;
+    } else {
+      // Quarantine first and durably: a crash before the swap then still never reruns `bad`
+      // unnoticed, and no installer ever selects it again.
+      state.quarantined.push({ version: bad, reason, at: new Date().toISOString() });
+      delete state.attempts[bad];
+      saveState();
+      audit({ event: 'update.quarantined', version: bad, reason, by: 'launcher' });
+    }
     setCurrent(previous);
-    if (!isQuarantined(bad)) state.quarantined.push({ version: bad, reason, at: new Date().toISOString() });
-    delete state.attempts[bad];
     current = previous;
     audit({ event: 'update.rolled-back', version: previous, from: bad, reason, by: 'launcher' });
-    audit({ event: 'update.quarantined', version: bad, reason, by: 'launcher' });
-    say(`version ${bad} ${reason}; rolled back to ${previous} and quarantined ${bad}`);
+    say(`version ${bad} ${reason}; quarantined it and rolled back to ${previous}`);
   } else {
     say(`version ${current} has failed ${failedStarts} starts and there is no other version to fall back to`);
   }
 }
 
 if (!state.healthy.includes(current)) state.attempts[current] = (state.attempts[current] ?? 0) + 1;
-try {
-  writeAtomic(BAKED.launcherState, `${JSON.stringify(state, null, 2)}\n`);
-} catch (e) {
-  say(`could not write ${BAKED.launcherState}: ${e.message}`);
-}
+saveState();
 
 // The version folder itself, not `current`: a swap while this daemon runs must not change which
 // files the already-running version loads lazily.

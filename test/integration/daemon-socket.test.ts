@@ -57,6 +57,9 @@ function raw(socket: string, bytes: string | Buffer): Promise<string> {
 /**
  * Sends `head`, then 10 MB of body in 64 KiB pieces (framed by `frame`) until the daemon answers:
  * like a client that stops sending once refused, so the answer is read rather than lost to EPIPE.
+ * Resolves with what was read, or with the socket error when the daemon's close (with our unread
+ * bytes still queued) reset the connection before its 413 could be read — which happens on a
+ * loaded machine and is also a refusal; what matters is that the daemon is unhurt afterwards.
  */
 function flood(socket: string, head: string, frame: (chunk: string) => string): Promise<string> {
   return new Promise((resolve) => {
@@ -65,7 +68,7 @@ function flood(socket: string, head: string, frame: (chunk: string) => string): 
     let sent = 0;
     const piece = 'a'.repeat(64 * 1024);
     c.on('data', (b) => (got += b.toString('utf8')));
-    c.on('error', () => resolve(got));
+    c.on('error', (e: NodeJS.ErrnoException) => resolve(got || `reset: ${e.code}`));
     c.on('close', () => resolve(got));
     // One piece at a time, yielding between pieces so an answer is read before the next write.
     const pump = () => {
@@ -126,13 +129,13 @@ describe('the control socket of a real hephd', () => {
 
     const head = 'POST /v1/update/pause HTTP/1.1\r\nHost: heph\r\nContent-Type: application/json\r\n';
     const big = await flood(d.socket, `${head}Content-Length: ${10 * 1024 * 1024}\r\n\r\n`, (c) => c);
-    expect(big).toMatch(/^HTTP\/1\.1 413/);
+    expect(big).toMatch(/^(HTTP\/1\.1 413|reset: (ECONNRESET|EPIPE))/);
     const chunked = await flood(
       d.socket,
       `${head}Transfer-Encoding: chunked\r\n\r\n`,
       (c) => `${c.length.toString(16)}\r\n${c}\r\n`,
     );
-    expect(chunked).toMatch(/^HTTP\/1\.1 413/);
+    expect(chunked).toMatch(/^(HTTP\/1\.1 413|reset: (ECONNRESET|EPIPE))/);
 
     expect((await d.call('GET', '/v1/health')).body).toEqual({ ok: true });
     expect((await d.call('GET', '/v1/nope')).status).toBe(404);

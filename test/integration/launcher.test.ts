@@ -10,7 +10,12 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit/log.js';
 import { extractRelease } from '../../src/install/extract.js';
 import { renderLauncher, writeLauncher } from '../../src/install/launcher.js';
-import { markHealthy, readLauncherState, readQuarantined } from '../../src/install/launcher-state.js';
+import {
+  markHealthy,
+  quarantineVersion,
+  readLauncherState,
+  readQuarantined,
+} from '../../src/install/launcher-state.js';
 import { readStore, swapCurrent } from '../../src/install/store.js';
 import { type Paths, resolvePaths } from '../../src/platform/paths.js';
 import { select } from '../../src/release/select.js';
@@ -71,6 +76,32 @@ describe('launcher', () => {
     expect(r.stderr).toMatch(/no runnable version.*heph daemon install/);
   });
 
+  it('finishes a rollback that was killed between the quarantine and the swap', async () => {
+    await seedStore(paths, art, '1.0.0');
+    markHealthy(paths, '1.0.0');
+    await addVersion(BROKEN_VERSION);
+    swapCurrent(paths, BROKEN_VERSION);
+    writeLauncher(paths);
+    // What a launcher killed right after saving the quarantine leaves behind: current is still bad.
+    quarantineVersion(paths, BROKEN_VERSION, 'failed to start 3 times');
+
+    const next = start();
+    const deadline = Date.now() + 30_000;
+    while (readStore(paths).current !== '1.0.0' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (next.pid !== undefined && next.exitCode === null) process.kill(next.pid, 'SIGTERM');
+    await next;
+    expect(readStore(paths).current).toBe('1.0.0');
+    expect(readAudit(paths.auditFile)[0]).toMatchObject({
+      event: 'update.rolled-back',
+      version: '1.0.0',
+      from: BROKEN_VERSION,
+      reason: 'failed to start 3 times',
+    });
+    expect(readLauncherState(paths).attempts[BROKEN_VERSION]).toBeUndefined();
+  });
+
   it('rolls back a version whose daemon exits 1 after 3 failed starts, and quarantines it', async () => {
     await seedStore(paths, art, '1.0.0');
     markHealthy(paths, '1.0.0');
@@ -106,17 +137,18 @@ describe('launcher', () => {
       from,
       reason,
     }));
+    // Newest first: the quarantine is written (and audited) before the swap back.
     expect(audit).toEqual([
-      {
-        event: 'update.quarantined',
-        version: BROKEN_VERSION,
-        from: undefined,
-        reason: 'failed to start 3 times',
-      },
       {
         event: 'update.rolled-back',
         version: '1.0.0',
         from: BROKEN_VERSION,
+        reason: 'failed to start 3 times',
+      },
+      {
+        event: 'update.quarantined',
+        version: BROKEN_VERSION,
+        from: undefined,
         reason: 'failed to start 3 times',
       },
     ]);
