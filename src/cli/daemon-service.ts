@@ -12,6 +12,7 @@ import {
   queryState,
   runCommands,
 } from '../service/install.js';
+import { applyForeign, planForeign, supervisorCommand } from '../service/foreign.js';
 import { launchdLogFile } from '../service/spec.js';
 import { chooseManager, describeScope } from '../service/manager.js';
 import { commandLine } from '../service/runner.js';
@@ -54,13 +55,85 @@ function planJson(plan: InstallPlan, dryRun: boolean) {
   };
 }
 
+/** --manager none: the store and the launcher, and the command for the operator's own supervisor. */
+async function installForeign(
+  ctx: CliContext,
+  d: ServiceDeps,
+  opts: { dryRun?: boolean; system?: boolean },
+): Promise<number> {
+  if (opts.system) {
+    throw new HephError('E_USAGE', '--manager none writes no unit, so --system means nothing with it', {
+      hint: 'drop --system; run the printed command as the account your supervisor uses',
+    });
+  }
+  const plan = planForeign(d);
+  const command = supervisorCommand(plan);
+  const files = [
+    {
+      kind: 'launcher',
+      path: plan.launcher.path,
+      mode: mode(plan.launcher.mode),
+      changed: plan.launcher.changed,
+    },
+  ];
+  if (opts.dryRun) {
+    if (ctx.json) {
+      printJson(ctx, {
+        manager: 'none',
+        dryRun: true,
+        files,
+        command: plan.command,
+        warnings: plan.warnings,
+      });
+      return 0;
+    }
+    println(ctx, 'heph daemon install --dry-run --manager none: nothing is changed');
+    println(ctx, `would install heph into ${d.paths.store} if it is not there`);
+    println(ctx, `would ${plan.launcher.changed ? 'write' : 'keep (unchanged)'} ${plan.launcher.path}`);
+    println(ctx, `your supervisor would run: ${command}`);
+    for (const w of plan.warnings) note(ctx, `warning: ${w}`);
+    return 0;
+  }
+  const result = await applyForeign(d, plan);
+  if (ctx.json) {
+    printJson(ctx, {
+      manager: 'none',
+      dryRun: false,
+      changed: result.storeChanged || plan.launcher.changed,
+      store: { version: result.storeVersion, changed: result.storeChanged },
+      files,
+      command: plan.command,
+      warnings: plan.warnings,
+    });
+    return 0;
+  }
+  println(ctx, 'heph daemon install: no service manager (--manager none)');
+  println(
+    ctx,
+    `  store     heph ${result.storeVersion} ${result.storeChanged ? 'installed' : 'already there'}`,
+  );
+  println(ctx, `  launcher  ${plan.launcher.path} ${plan.launcher.changed ? '(written)' : '(unchanged)'}`);
+  println(
+    ctx,
+    'run this under your supervisor and start it again whenever it exits (exit 78: fix the config first):',
+  );
+  println(ctx, `  ${command}`);
+  for (const w of plan.warnings) note(ctx, `warning: ${w}`);
+  return 0;
+}
+
 export async function daemonInstall(
   ctx: CliContext,
-  opts: InstallOptions & { dryRun?: boolean; json?: boolean },
+  opts: Omit<InstallOptions, 'manager'> & {
+    manager?: InstallOptions['manager'] | 'none';
+    dryRun?: boolean;
+    json?: boolean;
+  },
 ): Promise<number> {
   const d = depsFor(ctx, Boolean(opts.system));
+  if (opts.manager === 'none') return installForeign(ctx, d, opts);
   registerSecret(d.env.HEPH_FORGE_TOKEN?.trim()); // the token file's content is printed redacted
-  const plan = await planInstall(d, opts);
+  const plan = await planInstall(d, { ...opts, manager: opts.manager });
   if (opts.dryRun) {
     if (ctx.json) {
       printJson(ctx, {

@@ -219,7 +219,12 @@ export async function runCli(argv: string[]): Promise<number> {
     .command('install')
     .description('install heph into the store, write the launcher and the unit, enable and start it')
     .option('--system', 'a system service (root) instead of a user service')
-    .addOption(new Option('--manager <manager>', 'service manager').choices(['systemd', 'launchd']))
+    .addOption(
+      new Option(
+        '--manager <manager>',
+        'service manager (none: store and launcher only, for your own supervisor)',
+      ).choices(['systemd', 'launchd', 'none']),
+    )
     .option('--dry-run', 'print every file and command, change nothing')
     .option('--no-start', 'write and enable, but do not start')
     .option('--socket', 'systemd socket activation: clients queue during restarts')
