@@ -5,9 +5,9 @@
 // restart into it, then prints the audit trail and removes everything it made.
 //
 // Supervisor: a private real systemd user manager when this machine allows one (root, unshare,
-// systemd installed; the demo re-runs itself inside `unshare -m`), otherwise the demo itself
-// plays the service manager (it restarts hephd when it exits, as Restart=always would) and says
-// why. Nothing outside a scratch folder under the system temp dir is touched.
+// systemd installed; the demo re-runs itself inside `unshare -m`), otherwise none: hephd runs in
+// the foreground and the demo restarts it when status asks (HEPH_DEMO_SUPERVISOR=none forces
+// that path). Nothing outside a scratch folder under the system temp dir is touched.
 import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -39,13 +39,22 @@ const bold = (s) => (tty ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s) => (tty ? `\x1b[2m${s}\x1b[0m` : s);
 const ok = tty ? '\x1b[32m✓\x1b[0m' : 'ok';
 
-// The steps of a self-update as the audit log and status show them, in order.
-const UPDATE_STEPS = [
-  ['update.available', 'hephd found 1.1.0 in the release source'],
+// The steps of a self-update as the audit log and status show them, in order. Under a service
+// manager hephd exits 0 and is started again; with none it waits for a restart (status says so).
+const STEPS_FOUND = [
+  ['update.available', `hephd found ${TO} in the release source`],
   ['update.installing', 'downloading and verifying (SHA-256 against SHA256SUMS)'],
   ['update.installed', 'installed into the versioned store; smoke test passed'],
+];
+const SUPERVISED_STEPS = [
+  ...STEPS_FOUND,
   ['update.restarting', 'draining and exiting 0 for the service manager'],
   ['serving', `the service manager started it again: hephd ${TO} is serving`],
+];
+const UNSUPERVISED_STEPS = [
+  ...STEPS_FOUND,
+  ['pending', 'no supervisor will start it again: status asks for a restart (pendingRestart)'],
+  ['serving', `restarted as status recommended: hephd ${TO} is serving`],
 ];
 
 let step = 0;
@@ -127,14 +136,17 @@ health_grace = "5s"
   return file;
 }
 
-/** Polls status and the audit log, printing each step of the update once, until TO serves. */
-async function watchUpdate(auditFile, isServing) {
+/**
+ * Polls status and the audit log, printing each of `steps` once, until TO serves. `probe()`
+ * returns {serving, pending}; `onPending()` runs once when hephd waits for a restart.
+ */
+async function watchUpdate(auditFile, steps, probe, onPending = async () => {}) {
   const seen = new Set();
   const start = Date.now();
   let line = '';
   const draw = (label) => {
     if (!tty) return;
-    line = progressBar(seen.size, UPDATE_STEPS.length, label);
+    line = progressBar(seen.size, steps.length, label);
     process.stdout.write(`\r      ${line}`);
   };
   const clear = () => {
@@ -143,20 +155,22 @@ async function watchUpdate(auditFile, isServing) {
   while (Date.now() - start < UPDATE_TIMEOUT_MS) {
     // Status first: during the restart it waits (the client's restart grace), and the audit
     // read after it then holds every step that happened meanwhile.
-    const serving = await isServing();
-    const servingAt = Date.now();
+    const { serving, pending } = await probe();
+    const probedAt = Date.now();
     const events = readAudit(auditFile).filter((e) => e.version === TO);
     // When each step happened (the audit's own time), so steps seen in one poll still show their order.
     const done = new Map(events.map((e) => [e.event, Date.parse(e.time)]));
-    if (serving) done.set('serving', servingAt);
+    if (serving) done.set('serving', probedAt);
+    if (pending) done.set('pending', probedAt);
     const failed = events.find((e) => e.event === 'update.failed');
     const blocked = events.find((e) => e.event === 'update.blocked');
     if (blocked) throw new Error(`hephd did not install ${TO}: blocked (${blocked.reason})`);
-    for (const [key, text] of UPDATE_STEPS) {
+    for (const [key, text] of steps) {
       if (done.has(key) && !seen.has(key)) {
         seen.add(key);
         clear();
         say(`${ok} ${text} ${dim(`(+${((done.get(key) - start) / 1000).toFixed(1)} s)`)}`);
+        if (key === 'pending') await onPending();
       }
     }
     if (failed) throw new Error(`hephd could not install ${TO}: ${failed.error}`);
@@ -218,7 +232,9 @@ async function underSystemd(work) {
 
     header(`watch hephd update itself (it polls every ~3 s in this demo)`);
     const auditFile = join(env.XDG_STATE_HOME, 'heph', 'audit.jsonl');
-    const took = await watchUpdate(auditFile, async () => statusJson(current, env).version === TO);
+    const took = await watchUpdate(auditFile, SUPERVISED_STEPS, async () => ({
+      serving: statusJson(current, env).version === TO,
+    }));
     const after = manager.show(UNIT, ['ActiveState', 'MainPID', 'NRestarts']);
     say(
       `${ok} ${UNIT} ${after.ActiveState}, pid ${after.MainPID}, NRestarts=${after.NRestarts} ${dim(`(${(took / 1000).toFixed(1)} s from publish)`)}`,
@@ -235,32 +251,44 @@ async function underSystemd(work) {
   }
 }
 
-/** The demo without systemd: this process restarts hephd whenever it exits, like Restart=always. */
-async function underDemoSupervisor(work, why) {
+/**
+ * The demo without a service manager: `heph daemon install --manager none` puts 1.0.0 in the
+ * store and names the command a supervisor should run; the demo runs it. hephd sees no
+ * supervisor, so after installing 1.1.0 it does not exit: status reports a pending restart, and
+ * the demo restarts it as `recommendedAction` says — what an operator (or runit, s6, …) would do.
+ */
+async function underNoManager(work, why) {
   process.stdout.write(
-    `${dim(`no real service manager here (${why});`)}\n${dim('the demo plays it: it restarts hephd when hephd exits, as systemd Restart=always would.')}\n`,
+    `${dim(`supervisor: none (${why});`)}\n${dim('hephd runs in the foreground and the demo restarts it when status asks.')}\n`,
   );
   const staged = await buildReleases(work);
   const home = join(work, 'home');
   mkdirSync(home);
-  // An empty probe root with a fake systemd cgroup tells hephd a supervisor respawns it (the
-  // documented HEPH_DEV_PROBE_ROOT knob): here that supervisor is this script.
-  const probe = join(work, 'probe');
-  mkdirSync(join(probe, 'proc', 'self'), { recursive: true });
-  writeFileSync(join(probe, 'proc', 'self', 'cgroup'), '0::/user.slice/demo.slice/hephd.service\n');
-  const env = {
-    ...process.env,
-    ...scratchEnv(home),
-    HEPH_DEV_SCHEDULE_SCALE: SCHEDULE_SCALE,
-    HEPH_DEV_PROBE_ROOT: probe,
-    INVOCATION_ID: 'heph-demo',
-    NO_COLOR: '1',
-  };
-  delete env.HEPH_HOME;
-  delete env.HEPH_CONFIG;
+  const env = { ...process.env, ...scratchEnv(home), HEPH_DEV_SCHEDULE_SCALE: SCHEDULE_SCALE, NO_COLOR: '1' };
+  for (const k of [
+    'HEPH_HOME',
+    'HEPH_CONFIG',
+    'INVOCATION_ID',
+    'XPC_SERVICE_NAME',
+    'LISTEN_FDS',
+    'LISTEN_PID',
+  ])
+    delete env[k];
   let child = null;
-  let stopping = false;
-  let restarts = 0;
+  const log = join(work, 'hephd.log');
+  const startDaemon = (command) => {
+    child = spawn(command[0], command.slice(1), {
+      env,
+      stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')],
+    });
+  };
+  const stopDaemon = async () => {
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 40_000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
   try {
     header(`publish ${FROM} in a static release source and install it into the store`);
     const source = join(work, 'releases');
@@ -273,24 +301,15 @@ async function underDemoSupervisor(work, why) {
     say(`${ok} release source ${pathToFileURL(source).href}/index.json`);
     const config = writeConfig(env, source);
     say(`${ok} config ${config} (update.mode = "auto")`);
-    const inst = heph(downloaded, ['daemon', 'install', '--manager', 'none'], env);
-    for (const l of inst.stdout.trimEnd().split('\n')) say(dim(l));
-    const launcher = join(env.XDG_DATA_HOME, 'heph', 'bin', 'hephd');
+    const inst = heph(downloaded, ['daemon', 'install', '--manager', 'none', '--json'], env);
+    const { command } = JSON.parse(inst.stdout);
+    say(
+      `${ok} \`heph daemon install --manager none\`: store and launcher; supervisor command: ${command.join(' ')}`,
+    );
     const current = join(env.XDG_DATA_HOME, 'heph', 'versions', 'current', 'dist', 'heph.mjs');
-    const log = join(work, 'hephd.log');
-    const startDaemon = () => {
-      const out = openSync(log, 'a');
-      child = spawn(process.execPath, [launcher], { env, stdio: ['ignore', out, out] });
-      child.once('exit', (code) => {
-        if (stopping) return;
-        restarts += 1;
-        setTimeout(startDaemon, 2_000); // RestartSec=2, as in the generated unit
-        if (code !== 0) say(dim(`hephd exited ${code}; restarting it in 2 s`));
-      });
-    };
-    startDaemon();
-    const before = await waitFor(() => statusJson(current, env).version === FROM, 30_000);
-    if (!before) throw new Error(`hephd ${FROM} did not start; its log:\n${readFileSync(log, 'utf8')}`);
+    startDaemon(command);
+    if (!(await waitFor(() => statusJson(current, env).version === FROM, 30_000)))
+      throw new Error(`hephd ${FROM} did not start; its log:\n${readFileSync(log, 'utf8')}`);
     say(`${ok} hephd ${FROM} running (pid ${child.pid}) and answering on its control socket`);
 
     header(`publish ${TO}`);
@@ -299,23 +318,31 @@ async function underDemoSupervisor(work, why) {
 
     header(`watch hephd update itself (it polls every ~3 s in this demo)`);
     const auditFile = join(env.XDG_STATE_HOME, 'heph', 'audit.jsonl');
-    const took = await watchUpdate(auditFile, async () => statusJson(current, env).version === TO);
-    say(
-      `${ok} restarted ${restarts} time(s) by the demo supervisor ${dim(`(${(took / 1000).toFixed(1)} s from publish)`)}`,
+    const took = await watchUpdate(
+      auditFile,
+      UNSUPERVISED_STEPS,
+      async () => {
+        const st = statusJson(current, env);
+        return { serving: st.version === TO, pending: st.pendingRestart === TO };
+      },
+      async () => {
+        say(
+          dim(`status.recommendedAction: ${statusJson(current, env).guard?.recommendedAction ?? '(none)'}`),
+        );
+        await stopDaemon();
+        startDaemon(command);
+      },
     );
+    say(`${ok} ${dim(`(${(took / 1000).toFixed(1)} s from publish)`)}`);
 
     header(`what heph says now`);
     const st = statusJson(current, env);
-    say(`version ${st.version}, mode ${st.mode}, candidate ${st.update?.candidate ?? 'none'}`);
+    say(
+      `version ${st.version}, supervisor ${st.supervisor}, mode ${st.mode}, candidate ${st.update?.candidate ?? 'none'}`,
+    );
     printHistory(current, env);
   } finally {
-    stopping = true;
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    await stopDaemon();
   }
 }
 
@@ -331,7 +358,7 @@ async function waitFor(fn, ms) {
 async function main() {
   const inside = process.env[INSIDE] === '1';
   const why = userManagerUnavailable({ insideNamespace: inside });
-  if (!inside && why === null && process.env.HEPH_DEMO_SUPERVISOR !== 'demo') {
+  if (!inside && why === null && process.env.HEPH_DEMO_SUPERVISOR !== 'none') {
     // Re-run inside a private mount namespace, where a user manager may pretend systemd booted.
     const r = spawnSync(
       'unshare',
@@ -361,7 +388,7 @@ async function main() {
       );
       await underSystemd(work);
     } else {
-      await underDemoSupervisor(work, why ?? 'HEPH_DEMO_SUPERVISOR=demo');
+      await underNoManager(work, why ?? 'HEPH_DEMO_SUPERVISOR=none');
     }
     process.stdout.write(`\n${ok} ${bold(`done: hephd updated itself from ${FROM} to ${TO}`)}\n`);
   } catch (e) {
