@@ -65,8 +65,18 @@ export interface ServiceSpec {
 const CAPTURED = ['PATH', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'https_proxy', 'http_proxy', 'no_proxy'];
 /** Folder variables that decide heph's paths: the service must resolve the same files as the CLI. */
 const CAPTURED_USER_ONLY = ['XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_STATE_HOME', 'XDG_RUNTIME_DIR'];
-/** Never into a unit: secrets and variables that only make sense in the installing shell. */
-const NEVER_CAPTURED = new Set(['HEPH_FORGE_TOKEN', 'HEPH_DEBUG']);
+/**
+ * Never into a unit: secrets, variables that only make sense in the installing shell, and the
+ * fault-injection knobs (a stray HEPH_FAULT_KILL_AT would SIGKILL every install the service
+ * makes; HEPH_TEST_FREE_BYTES would lie to the disk preflight). HEPH_DEV_SCHEDULE_SCALE and
+ * HEPH_DEV_PROBE_ROOT are copied on purpose: tests and the demo run services with them.
+ */
+export const NEVER_CAPTURED = new Set([
+  'HEPH_FORGE_TOKEN',
+  'HEPH_DEBUG',
+  'HEPH_FAULT_KILL_AT',
+  'HEPH_TEST_FREE_BYTES',
+]);
 
 /** Hex digits of the config digest kept in the unit: enough to notice any edit. */
 const CONFIG_DIGEST_CHARS = 16;

@@ -30,6 +30,8 @@ const env: Env = {
   HEPH_DEV_SCHEDULE_SCALE: '0.01',
   HEPH_FORGE_TOKEN: 'tok-never-inline',
   HEPH_DEBUG: '1',
+  HEPH_FAULT_KILL_AT: 'swap',
+  HEPH_TEST_FREE_BYTES: '1',
   SHELL: '/bin/bash',
 };
 
@@ -149,6 +151,8 @@ describe('systemd units', () => {
     expect(text).not.toContain('tok-never-inline');
     expect(text).not.toContain('HEPH_FORGE_TOKEN=');
     expect(text).not.toContain('HEPH_DEBUG');
+    expect(text).not.toContain('HEPH_FAULT_KILL_AT'); // fault injection never reaches a service
+    expect(text).not.toContain('HEPH_TEST_FREE_BYTES');
     expect(text).not.toContain('SHELL');
     expect(text).toMatch(/^EnvironmentFile=-\/.*hephd\.env$/m);
   });
