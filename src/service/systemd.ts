@@ -92,6 +92,14 @@ export const systemd: ServiceBackend = {
       if (changed || !state.enabled) cmds.push(systemctl(spec.scope, 'enable', ...names));
       return cmds;
     }
+    if (spec.socket && changed && state.active) {
+      // The running daemon may hold the socket path itself (installed without --socket): the
+      // socket unit can bind it only once that daemon has stopped, so stop, then start both.
+      // With the socket unit already active this is the same restart, and clients queue meanwhile.
+      cmds.push(systemctl(spec.scope, 'stop', UNIT_NAME));
+      cmds.push(systemctl(spec.scope, 'enable', '--now', ...names));
+      return cmds;
+    }
     // enable --now starts what is stopped; a running daemon keeps its old unit until restarted.
     if (changed || !state.enabled || !state.active)
       cmds.push(systemctl(spec.scope, 'enable', '--now', ...names));

@@ -188,6 +188,22 @@ describe('systemctl argument lists', () => {
     ).toEqual(['systemctl daemon-reload', 'systemctl enable --now hephd.socket hephd.service']);
   });
 
+  it('moving a running service to socket activation stops it before the socket unit binds the path', () => {
+    expect(
+      argv(
+        systemd.installCommands(spec('systemd', 'user', true), {
+          changed: true,
+          state: state(true, true),
+          start: true,
+        }),
+      ),
+    ).toEqual([
+      'systemctl --user daemon-reload',
+      'systemctl --user stop hephd.service',
+      'systemctl --user enable --now hephd.socket hephd.service',
+    ]);
+  });
+
   it.each([
     ['start', 'systemctl --user start hephd.service'],
     ['stop', 'systemctl --user stop hephd.service'],
