@@ -59,7 +59,9 @@ export function parseBody(raw: string): Record<string, unknown> {
     });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new HephError('E_USAGE', 'the request body must be a JSON object');
+    throw new HephError('E_USAGE', 'the request body must be a JSON object', {
+      hint: 'send a JSON object, e.g. {"for": "2h"}, or no body',
+    });
   }
   return value as Record<string, unknown>;
 }
@@ -69,7 +71,13 @@ function pauseFor(body: Record<string, unknown>): number | undefined {
   if (text === undefined || text === null) return undefined;
   const ms = typeof text === 'string' ? parseDuration(text) : undefined;
   if (ms === undefined || ms <= 0) {
-    throw new HephError('E_USAGE', `"for" expects a duration like "2h" or "7d", got ${JSON.stringify(text)}`);
+    throw new HephError(
+      'E_USAGE',
+      `"for" expects a duration like "2h" or "7d", got ${JSON.stringify(text)}`,
+      {
+        hint: 'a number and a unit: s, m, h or d; leave "for" out to pause until resumed',
+      },
+    );
   }
   return ms;
 }
@@ -78,7 +86,9 @@ function installedOf(body: Record<string, unknown>): { installed?: string } {
   const v = body.installed;
   if (v === undefined) return {};
   if (typeof v !== 'string' || v === '') {
-    throw new HephError('E_USAGE', '"installed" expects a version string such as "1.2.3"');
+    throw new HephError('E_USAGE', '"installed" expects a version string such as "1.2.3"', {
+      hint: '`heph update apply` sends this after installing; use it rather than calling the socket by hand',
+    });
   }
   return { installed: v };
 }
@@ -102,9 +112,17 @@ const ROUTES: Record<string, Partial<Record<'GET' | 'POST', Handler>>> = {
 /** Whether a path is a known route (the server reads bodies only for those). */
 export function knownRoute(method: string, path: string): Answer | null {
   const route = ROUTES[path];
-  if (!route) return errorAnswer(404, 'E_NOT_FOUND', `no such endpoint: ${path.slice(0, 100)}`);
+  if (!route) {
+    return errorAnswer(
+      404,
+      'E_NOT_FOUND',
+      `no such endpoint: ${path.slice(0, 100)}`,
+      `the endpoints are ${Object.keys(ROUTES).join(', ')} (docs/daemon.md)`,
+    );
+  }
   if (!(method in route)) {
-    return errorAnswer(405, 'E_USAGE', `${method.slice(0, 10)} is not allowed on ${path}`);
+    const allowed = Object.keys(route).join(' or ');
+    return errorAnswer(405, 'E_USAGE', `${method.slice(0, 10)} is not allowed on ${path}`, `use ${allowed}`);
   }
   return null;
 }

@@ -40,6 +40,9 @@ describe('route', () => {
     const a = await route(api(), method, path, body);
     expect(a.status).toBe(status);
     if (status >= 400) expect((a.body as { error: { code: string } }).error.code).toMatch(/^E_/);
+    // Every refusal says what to do instead.
+    if (status >= 400)
+      expect((a.body as { error: { hint: string | null } }).error.hint).toEqual(expect.any(String));
   });
 
   it('passes the pause duration in milliseconds, or none', async () => {
