@@ -11,7 +11,8 @@ import {
   type Rand,
   startDelay,
 } from '../src/daemon/schedule.js';
-import { QUICK, row, seeded } from './lib.js';
+import { seeded } from '../test/helpers/random.js';
+import { QUICK, row } from './lib.js';
 
 /** The fleet the target is stated for; --quick uses a tenth, which only adds sampling noise. */
 const FLEET = QUICK ? 1_000 : 10_000;

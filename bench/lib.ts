@@ -66,21 +66,6 @@ export function header(): void {
   row('measure', 'value', 'target', null);
 }
 
-/**
- * mulberry32: a small seeded generator with the shape of Math.random, so a virtual-clock
- * simulation prints the same figures on every run and machine.
- */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** The CLI bundle the benchmarks run: run.mjs passes where it built it (dist/ by default). */
 export const DIST = process.env.HEPH_BENCH_DIST ?? join(process.cwd(), 'dist');
 /** `npm run bench -- --quick`: fewer repetitions and shorter windows, for a check, not a figure. */

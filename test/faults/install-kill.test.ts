@@ -19,7 +19,7 @@ import {
   serveFolder,
 } from '../helpers/artifacts.js';
 import { cleanEnv, ROOT } from '../helpers/cli.js';
-import { seeded } from './random.js';
+import { seeded } from '../helpers/random.js';
 
 const SOAK = process.env.HEPH_SOAK === '1';
 /** Applies per run: 10 fit the suite's minute on 2 cores; the soak run does 50. */

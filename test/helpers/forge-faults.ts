@@ -65,15 +65,3 @@ export function serveAsset(
   }
   res.end(data);
 }
-
-/** A small seeded PRNG (mulberry32), so a chaos run with the same seed fails the same way. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -28,15 +28,8 @@ import {
   UNAUTHORIZED,
   type Urls,
 } from './forge-shapes.js';
-import {
-  chaosFault,
-  defaultMatch,
-  type Fault,
-  type Klass,
-  prng,
-  type Queued,
-  serveAsset,
-} from './forge-faults.js';
+import { chaosFault, defaultMatch, type Fault, type Klass, type Queued, serveAsset } from './forge-faults.js';
+import { seeded } from './random.js';
 
 export type { Fault } from './forge-faults.js';
 export type { ForgeKindServed } from './forge-shapes.js';
@@ -377,7 +370,7 @@ export async function startForge(opts: {
       queue.push({ fault, left: times, match: match ?? defaultMatch(fault) });
     },
     setChaos(o) {
-      chaos = o ? { rand: prng(o.seed), rate: o.rate } : null;
+      chaos = o ? { rand: seeded(o.seed), rate: o.rate } : null;
     },
     requireToken(t) {
       token = t;

@@ -14,23 +14,12 @@ import {
   RESET_SPREAD_MS,
   startDelay,
 } from '../../src/daemon/schedule.js';
+import { seeded } from '../helpers/random.js';
 
 const S = 1_000;
 const M = 60 * S;
 const H = 60 * M;
 const T0 = Date.parse('2025-06-01T00:00:00Z');
-
-/** mulberry32: a small seeded generator, so every run of this file sees the same numbers. */
-function seeded(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const fixed =
   (x: number): Rand =>
