@@ -8,6 +8,7 @@ import { probeSocket } from '../control/server.js';
 import { HephError } from '../errors.js';
 import { writeFileAtomic } from '../platform/fs.js';
 import type { Paths } from '../platform/paths.js';
+import { pidAlive } from '../platform/process.js';
 import { VERSION } from '../version.js';
 
 /** A start lock untouched this long belongs to a starter that died; taken over after it. */
@@ -34,15 +35,6 @@ export function readPidFile(paths: Paths): PidFile | null {
     return Number.isInteger(p.pid) && p.pid > 0 ? p : null;
   } catch {
     return null;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

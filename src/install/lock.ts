@@ -9,6 +9,7 @@ import lockfile from 'proper-lockfile';
 import { HephError } from '../errors.js';
 import { writeFileAtomic } from '../platform/fs.js';
 import type { Paths } from '../platform/paths.js';
+import { pidAlive } from '../platform/process.js';
 
 /** A live holder touches the lock every STALE_MS/2; an untouched lock this old is abandoned. */
 export const STALE_MS = 10_000;
@@ -46,15 +47,6 @@ export function readHolder(paths: Paths): LockHolder | null {
     return typeof h.pid === 'number' ? h : null;
   } catch {
     return null;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
