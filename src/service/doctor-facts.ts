@@ -18,7 +18,7 @@ import { type Account, canRead } from './accounts.js';
 import type { DoctorFacts, TokenFileFact } from './doctor.js';
 import type { ServiceDeps } from './effects.js';
 import { detectManager } from './manager.js';
-import type { Scope } from './spec.js';
+import { configDigest, type Scope } from './spec.js';
 import { LINGER_DIR } from './systemd.js';
 import { systemd } from './systemd.js';
 import { launchd } from './launchd.js';
@@ -179,6 +179,7 @@ export async function gatherFacts(d: ServiceDeps): Promise<DoctorFacts> {
   return {
     version: VERSION,
     configFile,
+    configDigest: configDigest(readTextIfExists(configFile) ?? ''),
     config,
     manager,
     unit,

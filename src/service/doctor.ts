@@ -29,6 +29,8 @@ export interface TokenFileFact {
 export interface DoctorFacts {
   version: string;
   configFile: string;
+  /** configDigest() of the config file as it is now (compared with the unit's). */
+  configDigest: string;
   config:
     | { ok: true; mode: string; allowInContainer: boolean }
     | { ok: false; message: string; hint?: string };
@@ -161,13 +163,29 @@ export const checkStamp: Check = (f) => {
   return { id: 'unit-stamp', status: 'ok', summary: `written by heph ${st.version}, unchanged since` };
 };
 
+/** hephd reads its config once, at start: a config edited since the unit was rendered is not in force. */
+export const checkConfigApplied: Check = (f) => {
+  if (!f.unit || f.unit.configDigest === null || !f.config.ok) return null;
+  if (f.unit.configDigest === f.configDigest) {
+    return { id: 'config-applied', status: 'ok', summary: 'the service runs with the config as it is now' };
+  }
+  return {
+    id: 'config-applied',
+    status: 'warn',
+    summary: `${f.configFile} changed since the service was installed; hephd still runs with the old settings`,
+    fix: `${INSTALL} to apply it (it restarts hephd)`,
+  };
+};
+
 export const checkForge: Check = (f) => {
   if (f.forge === null) return null;
   if (!f.forge.ok) {
+    // With mode "off" the daemon never asks the forge: only a manual check would fail.
+    const polls = !f.config.ok || f.config.mode !== 'off';
     return {
       id: 'forge',
-      status: 'fail',
-      summary: `forge not usable with the service's settings: ${f.forge.message}`,
+      status: polls ? 'fail' : 'warn',
+      summary: `forge not usable with the service's settings${polls ? '' : ' (update.mode = "off": hephd does not poll)'}: ${f.forge.message}`,
       fix: f.forge.hint ?? 'check forge.url, forge.repo, the token and the proxy in the unit',
     };
   }
@@ -294,6 +312,7 @@ export const CHECKS: readonly Check[] = [
   checkUnit,
   checkUnitPaths,
   checkStamp,
+  checkConfigApplied,
   checkForge,
   checkTokenFiles,
   checkDaemon,

@@ -18,6 +18,13 @@ export interface InstalledUnit {
   /** User= / UserName, when the unit names one. */
   runAs: string | null;
   stamp: StampInfo | null;
+  /** The `heph-config sha256=…` digest of the config the unit was rendered with, or null. */
+  configDigest: string | null;
+}
+
+/** The config digest comment every generated unit and plist carries (render.ts writes it). */
+export function readConfigDigest(text: string): string | null {
+  return /heph-config sha256=([0-9a-f]+)/.exec(text)?.[1] ?? null;
 }
 
 /**
@@ -112,6 +119,7 @@ export function readSystemdUnit(path: string, text: string): InstalledUnit {
     environmentFiles: (service.EnvironmentFile ?? []).map((f) => f.replace(/^-/, '').replace(/%%/g, '%')),
     runAs: last('User'),
     stamp: readStamp(text),
+    configDigest: readConfigDigest(text),
   };
 }
 
@@ -129,5 +137,6 @@ export function readPlistUnit(path: string, text: string): InstalledUnit {
     environmentFiles: [],
     runAs: typeof job.UserName === 'string' ? job.UserName : null,
     stamp: readStamp(text),
+    configDigest: readConfigDigest(text),
   };
 }

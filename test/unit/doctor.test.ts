@@ -17,6 +17,7 @@ import {
   checkUnit,
   checkUnitPaths,
   doctorExitCode,
+  checkConfigApplied,
   runChecks,
 } from '../../src/service/doctor.js';
 import type { InstalledUnit } from '../../src/service/unitfile.js';
@@ -33,12 +34,14 @@ const unit: InstalledUnit = {
   environmentFiles: ['/home/ada/.config/heph/hephd.env'],
   runAs: null,
   stamp: { version: '1.0.0', intact: true },
+  configDigest: 'c0ffee00c0ffee00',
 };
 
 /** A healthy install; each row changes one thing. */
 const healthy: DoctorFacts = {
   version: '1.0.0',
   configFile: '/home/ada/.config/heph/config.toml',
+  configDigest: 'c0ffee00c0ffee00',
   config: { ok: true, mode: 'auto', allowInContainer: false },
   manager: 'systemd',
   unit,
@@ -70,6 +73,7 @@ describe('a healthy install', () => {
       'unit',
       'unit-paths',
       'unit-stamp',
+      'config-applied',
       'forge',
       'daemon',
       'store',
@@ -200,6 +204,25 @@ describe('each check', () => {
       'warn',
       /not written by heph/,
       /install/,
+    ],
+    [
+      'a config edited since the unit was rendered (hephd still runs the old one)',
+      checkConfigApplied,
+      { configDigest: '0123456789abcdef' },
+      'warn',
+      /changed since the service was installed/,
+      /heph daemon install/,
+    ],
+    [
+      'forge unreachable while update.mode = "off" (the daemon does not poll)',
+      checkForge,
+      {
+        config: { ok: true, mode: 'off', allowInContainer: false },
+        forge: { ok: false, message: 'cannot reach github', hint: 'check the network' },
+      },
+      'warn',
+      /hephd does not poll/,
+      /check the network/,
     ],
     [
       'forge refuses the service token',
