@@ -14,7 +14,6 @@ import semver from 'semver';
 import { type AutoContext, blockOnce, considerCandidate, restartInto } from './auto.js';
 import { expire, type GuardPolicy, guardPolicyFromConfig, guardStatus, pause, resume } from './guard.js';
 import { type CheckResult, createPoller, type Poller, type Timers } from './loop.js';
-import { announce } from './notify.js';
 import type { Rand } from './schedule.js';
 import { type DaemonState, readState, writeState } from './state.js';
 
@@ -56,6 +55,16 @@ export interface DaemonOptions {
   scale?: number;
 }
 
+/** `p`, or a rejection as soon as `signal` aborts (`p` is then left to settle unobserved). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** True when `a` is a valid version above `b`; an unreadable remembered value counts as stale. */
 function isNewer(a: string, b: string): boolean {
   return semver.valid(a) !== null && semver.valid(b) !== null && semver.gt(a, b);
@@ -90,7 +99,7 @@ export class Daemon implements DaemonApi {
             scale: o.scale,
             intervalMs: o.config.update.interval,
             jitter: o.config.update.jitter,
-            check: () => this.checkOnce(),
+            check: (signal) => this.checkOnce(signal),
             failures: () => this.state.consecutiveFailures,
             onSchedule: (at) =>
               o.deps.logger.debug(
@@ -156,16 +165,22 @@ export class Daemon implements DaemonApi {
     };
   }
 
-  /** One check and what follows from it; never throws (the loop must survive anything). */
-  private async checkOnce(): Promise<CheckResult> {
+  /**
+   * One check and what follows from it; never throws (the loop must survive anything). When the
+   * daemon stops (`signal`), the forge request is abandoned at once rather than awaited: a check
+   * changes nothing and the next daemon checks again, so a draining daemon never waits for a slow
+   * forge. It is not counted as a failure, and its late result starts nothing (no install).
+   */
+  private async checkOnce(signal: AbortSignal): Promise<CheckResult> {
     const { deps } = this.o;
     const now = deps.clock.now();
     this.expireGuard(now);
     const paused = this.mode === 'auto' && guardStatus(this.state.guard, this.policy, now).paused;
     let outcome: CheckOutcome;
     try {
-      outcome = await this.o.checker({ paused });
+      outcome = await untilAborted(this.o.checker({ paused }), signal);
     } catch (e) {
+      if (signal.aborted) return this.abandoned();
       this.lastFailure = e;
       const s = this.state;
       s.consecutiveFailures += 1;
@@ -180,11 +195,20 @@ export class Daemon implements DaemonApi {
       const retryAt = e instanceof HephError ? Number(e.details.retryAt) : Number.NaN;
       return { ok: false, retryAt: Number.isFinite(retryAt) ? retryAt : null };
     }
-    await this.afterCheck(outcome);
+    if (signal.aborted) return this.abandoned();
+    await this.afterCheck(outcome, signal);
     return { ok: true };
   }
 
-  private async afterCheck(outcome: CheckOutcome): Promise<void> {
+  private abandoned(): CheckResult {
+    this.lastFailure = new HephError('E_DAEMON', 'hephd is stopping: the check was abandoned', {
+      hint: 'run it again once hephd is back (a restarted hephd also checks by itself)',
+    });
+    this.o.deps.logger.info('check abandoned: the daemon is stopping');
+    return { ok: false, retryAt: null };
+  }
+
+  private async afterCheck(outcome: CheckOutcome, signal: AbortSignal): Promise<void> {
     const { config, deps } = this.o;
     const s = this.state;
     const sel = outcome.selection;
@@ -217,11 +241,15 @@ export class Daemon implements DaemonApi {
     }
     if (!target) return;
     try {
+      // Imported here: notify.ts brings execa and undici (~1.2 MB of JavaScript) that an idle
+      // daemon with no candidate never needs (bench/idle, docs/performance.md).
+      const { announce } = await import('./notify.js');
       if (await announce(config, deps, s, target)) this.persist();
     } catch (e) {
       deps.logger.error({ error: describeError(e) }, 'announcing the candidate failed');
     }
-    if (this.mode !== 'auto') return;
+    // A daemon that began to stop while announcing starts no install: that would hold its drain.
+    if (this.mode !== 'auto' || signal.aborted) return;
     const ctx = this.autoContext();
     if (sel.reason === 'paused') {
       const message = 'updates are paused; run `heph update resume` to resume';

@@ -32,12 +32,18 @@ export function scheduleScale(value: string | undefined): number {
   return n;
 }
 
-/** The forge-facing effects: loaded only when the mode needs them, so `off` never touches the forge code. */
+type InstallRelease = typeof import('../install/index.js').installRelease;
+
+/**
+ * The forge-facing effects: loaded only when the mode needs them, so `off` never touches the forge
+ * code. The forge client is made now (a bad repo or token file stops the start); the installer
+ * (tar, execa, the store) is imported at the first install, so a daemon that only polls does not
+ * keep it in memory (bench/idle).
+ */
 async function forgeEffects(config: Config, deps: Deps) {
-  const [{ createForgeClient }, { checkForUpdate, checkReport }, { installRelease }] = await Promise.all([
+  const [{ createForgeClient }, { checkForUpdate, checkReport }] = await Promise.all([
     import('../forge/index.js'),
     import('../release/check.js'),
-    import('../install/index.js'),
   ]);
   const client = createForgeClient(config, deps);
   const checker: Checker = async ({ paused }) => {
@@ -46,14 +52,23 @@ async function forgeEffects(config: Config, deps: Deps) {
   };
   return {
     checker,
-    install: (release: Parameters<typeof installRelease>[0]['release']) =>
-      installRelease({ config, deps, client, release }),
+    install: async (release: Parameters<InstallRelease>[0]['release']) => {
+      const { installRelease } = await import('../install/index.js');
+      return installRelease({ config, deps, client, release });
+    },
   };
 }
 
-function writeStopMarker(deps: Deps, reason: string): void {
+/** Why a daemon stops, as the stop marker says it (docs/daemon.md "Shutdown"). */
+export type StopReason = 'self-update' | 'signal' | 'error';
+
+/**
+ * The stop marker tells clients a restart may be under way (src/control/client.ts): written as
+ * the drain starts with its deadline, and again with `stoppedAt` once the drain is over. `time`
+ * (= stoppingAt) keeps clients that predate the drain deadline working.
+ */
+function writeStopMarker(deps: Deps, marker: Record<string, unknown>): void {
   try {
-    const marker = { time: new Date().toISOString(), pid: process.pid, version: VERSION, reason };
     writeFileAtomic(deps.paths.stopMarker, `${JSON.stringify(marker)}\n`, 0o600);
   } catch (e) {
     deps.logger.warn({ error: describeError(e) }, 'cannot write the stop marker');
@@ -102,7 +117,7 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
 
   let resolveExit: (code: number) => void = () => {};
   const exited = new Promise<number>((r) => (resolveExit = r));
-  let shutdown: (code: number, reason: string) => void = (code) => resolveExit(code);
+  let shutdown: (code: number, reason: StopReason, detail: string) => void = (code) => resolveExit(code);
   const fx = mode === 'off' ? null : await forgeEffects(config, deps);
 
   const daemon = new Daemon({
@@ -111,7 +126,8 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
     runtime: { supervisor, container, socketActivated: activated, startedAt, pid: process.pid },
     checker: fx ? fx.checker : async () => Promise.reject(new Error('update.mode is off')),
     install: fx ? fx.install : async () => Promise.reject(new Error('update.mode is off')),
-    requestRestart: (version) => setImmediate(() => shutdown(EXIT.ok, `restarting into ${version}`)),
+    requestRestart: (version) =>
+      setImmediate(() => shutdown(EXIT.ok, 'self-update', `restarting into ${version}`)),
     scale,
   });
 
@@ -126,7 +142,7 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
     logger.error({ error: describeError(e) }, 'unhandled rejection (ignored)');
   const onException = (e: unknown) => {
     logger.fatal({ error: describeError(e), stack: (e as Error)?.stack }, 'uncaught exception');
-    shutdown(EXIT.error, 'uncaught exception');
+    shutdown(EXIT.error, 'error', 'uncaught exception');
   };
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
@@ -149,21 +165,34 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(EXIT.error);
     }
-    shutdown(EXIT.ok, signal);
+    shutdown(EXIT.ok, 'signal', signal);
   };
-  shutdown = (code, reason) => {
+  shutdown = (code, reason, detail) => {
     if (stopping) return;
     stopping = true;
     void (async () => {
-      // The marker first: a client that finds no socket from here on knows to wait for a restart.
-      writeStopMarker(deps, reason);
-      logger.info({ version: VERSION, supervisor, mode, reason }, 'stopping');
-      clearTimeout(healthTimer);
+      // The marker first: a client that finds no socket from here on knows to wait for a restart,
+      // and until when this daemon may still be draining (an install in progress holds it).
       const drain = config.restart.drain_timeout;
+      const stoppingAt = Date.now();
+      const marker = {
+        pid: process.pid,
+        version: VERSION,
+        reason,
+        detail,
+        time: new Date(stoppingAt).toISOString(),
+        stoppingAt: new Date(stoppingAt).toISOString(),
+        drainDeadline: new Date(stoppingAt + drain).toISOString(),
+      };
+      writeStopMarker(deps, marker);
+      logger.info({ version: VERSION, supervisor, mode, reason, detail }, 'stopping');
+      clearTimeout(healthTimer);
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((r) => (timer = setTimeout(r, drain)));
+      // daemon.stop() abandons a running check at once; only an install holds the drain.
       await Promise.race([Promise.all([server.close(drain), daemon.stop()]), deadline]);
       clearTimeout(timer);
+      writeStopMarker(deps, { ...marker, stoppedAt: new Date().toISOString() });
       instance.release();
       for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
       process.off('unhandledRejection', onRejection);
