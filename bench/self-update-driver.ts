@@ -1,14 +1,23 @@
 // The self-update measurement, run by self-update.bench.ts under `unshare -m` (bundled first):
-// a real systemd user manager from the e2e harness (test/e2e/user-manager.ts), heph installed
+// a real systemd user manager (scripts/lib/user-manager.mjs, through test/e2e/scenario.ts), heph installed
 // from release artifacts, and a client probing GET /v1/health every 20 ms through a self-update,
 // first with hephd listening itself, then with the socket unit. Prints one `BENCH-RESULT {json}`.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { request } from 'node:http';
 import { resolvePaths } from '../src/platform/paths.js';
-import { privateSystemdMarker, startUserManager, type UserManager } from '../test/e2e/user-manager.js';
+import {
+  hephRunner,
+  readAudit,
+  runScenario,
+  type Scenario,
+  scenarioEnv,
+  sleep,
+  UNIT,
+  type UserManager,
+  unpackRelease,
+  waitUntil,
+  writeScenarioConfig,
+} from '../test/e2e/scenario.js';
 import { startForge } from '../test/helpers/forge-server.js';
 
 interface Input {
@@ -17,15 +26,10 @@ interface Input {
   pidFile: string;
 }
 
-const input = JSON.parse(process.env.HEPH_BENCH_INPUT ?? '{}') as Input;
 /** The probe's pace: fine enough to see a 100 ms hole, light enough not to load the daemon. */
 const PROBE_GAP_MS = 20;
 /** A probe waiting longer than this has met a hung daemon, which the figures must show. */
 const PROBE_TIMEOUT_MS = 15_000;
-/** Each wait in the scenario (an update polls every ~3 s here and takes a few seconds). */
-const STEP_TIMEOUT_MS = 60_000;
-const UNIT = 'hephd.service';
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface Probe {
   sent: number;
@@ -68,40 +72,14 @@ function probeLoop(socketPath: string) {
   };
 }
 
-function config(forgeUrl: string, repo: string): string {
-  return [
-    '[update]',
-    'mode = "auto"',
-    'interval = "5m"', // × HEPH_DEV_SCHEDULE_SCALE 0.01: a poll every ~3 s
-    '[forge]',
-    'kind = "github"',
-    `url = "${forgeUrl}"`,
-    `repo = "${repo}"`,
-    '[install]',
-    'allow_in_container = true', // these machines have /.dockerenv
-    '[restart]',
-    'cooldown = "1s"',
-    'max_per_window = 20',
-    'health_grace = "2s"',
-    'drain_timeout = "5s"',
-    '',
-  ].join('\n');
-}
-
-async function waitUntil(what: string, fn: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + STEP_TIMEOUT_MS;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-async function run(m: UserManager) {
-  const env = { ...m.env, HEPH_DEV_SCHEDULE_SCALE: '0.01', NO_COLOR: '1' };
+async function run(m: UserManager, input: Input, { result, onFailure }: Scenario): Promise<void> {
+  const env = scenarioEnv(m);
   const paths = resolvePaths(env);
   const forge = await startForge({ kind: 'github' });
-  const heph = (bin: string, args: string[]) =>
-    execa(process.execPath, [bin, ...args], { env, extendEnv: false, reject: false, timeout: 120_000 });
+  const heph = hephRunner(env);
+  onFailure(async () => ({
+    unitStatus: (await m.systemctl('status', '--no-pager', '-l', UNIT)).stdout,
+  }));
   const version = async (): Promise<string | null> => {
     const r = await heph(join(paths.store, 'current', 'dist', 'heph.mjs'), ['status', '--json']);
     try {
@@ -110,11 +88,7 @@ async function run(m: UserManager) {
       return null;
     }
   };
-  const audit = () =>
-    readFileSync(paths.auditFile, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { event: string; version: string; time: string });
+  const audit = () => readAudit(paths);
 
   /** Publishes `to` while probing; the figures of one self-update. */
   const measure = async (to: string) => {
@@ -151,12 +125,8 @@ async function run(m: UserManager) {
 
   try {
     forge.publishArtifacts('1.0.0', join(input.artifacts, '1.0.0'));
-    mkdirSync(join(paths.config, '..'), { recursive: true });
-    writeFileSync(paths.config, config(forge.url, forge.repo));
-    const pkg = join(m.root, 'pkg');
-    mkdirSync(pkg);
-    execFileSync('tar', ['-xzf', join(input.artifacts, '1.0.0', 'heph-1.0.0.tgz'), '-C', pkg]);
-    const inst = await heph(join(pkg, 'package', 'dist', 'heph.mjs'), ['daemon', 'install', '--json']);
+    writeScenarioConfig(paths, forge);
+    const inst = await heph(unpackRelease(m, input.artifacts, '1.0.0'), ['daemon', 'install', '--json']);
     if (inst.exitCode !== 0) throw new Error(`daemon install failed: ${inst.stderr}`);
     await waitUntil('hephd 1.0.0 answering', async () => (await version()) === '1.0.0');
     const plain = await measure('1.1.0');
@@ -170,28 +140,10 @@ async function run(m: UserManager) {
     await waitUntil('hephd 1.1.0 on the activated socket', async () => (await version()) === '1.1.0');
     await sleep(3_000); // past health_grace, so the next restart is an ordinary one
     const socket = await measure('1.2.0');
-    return { plain, socket };
+    Object.assign(result, { plain, socket });
   } finally {
     await forge.close();
   }
 }
 
-const result: Record<string, unknown> = { ok: false };
-let manager: UserManager | null = null;
-try {
-  privateSystemdMarker();
-  manager = await startUserManager(input.pidFile);
-  Object.assign(result, await run(manager), { ok: true });
-} catch (e) {
-  result.error = (e as Error).stack ?? String(e);
-  if (manager) result.unitStatus = (await manager.systemctl('status', '--no-pager', '-l', UNIT)).stdout;
-} finally {
-  if (manager) {
-    await manager.systemctl('stop', 'hephd.socket', UNIT).catch(() => undefined);
-    await manager.stop();
-    if (result.ok) rmSync(manager.root, { recursive: true, force: true });
-    else result.managerLogTail = readFileSync(manager.logFile, 'utf8').split('\n').slice(-40).join('\n');
-  }
-}
-process.stdout.write(`BENCH-RESULT ${JSON.stringify(result)}\n`);
-process.exit(result.ok ? 0 : 1);
+await runScenario<Input>({ marker: 'BENCH-RESULT', inputVar: 'HEPH_BENCH_INPUT', body: run });

@@ -23,7 +23,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tar from 'tar';
-import { startUserManager, userManagerUnavailable, scratchEnv } from './lib/user-manager.mjs';
+import {
+  privateSystemdMarker,
+  scratchEnv,
+  startUserManager,
+  userManagerUnavailable,
+} from './lib/user-manager.mjs';
 import { release } from './release.mjs';
 
 const FROM = '1.0.0';
@@ -197,55 +202,96 @@ function printHistory(hephEntry, env) {
   for (const l of r.stdout.trimEnd().split('\n')) say(l);
 }
 
+/**
+ * The environment every heph of the demo runs with: the scratch user's HOME and XDG folders, a
+ * fast schedule, and nothing of the caller's that would point heph elsewhere (HEPH_HOME,
+ * HEPH_CONFIG) or make it believe it runs under a supervisor (INVOCATION_ID, XPC_SERVICE_NAME,
+ * LISTEN_FDS, LISTEN_PID).
+ */
+function demoEnv(scratch) {
+  const env = { ...process.env, ...scratch, HEPH_DEV_SCHEDULE_SCALE: SCHEDULE_SCALE, NO_COLOR: '1' };
+  for (const k of [
+    'HEPH_HOME',
+    'HEPH_CONFIG',
+    'INVOCATION_ID',
+    'XPC_SERVICE_NAME',
+    'LISTEN_FDS',
+    'LISTEN_PID',
+  ])
+    delete env[k];
+  return env;
+}
+
+/**
+ * What both supervisor paths do before installing: publish FROM in a static release source on
+ * disk, write the config, and unpack FROM's tarball as a user would have downloaded it. Returns
+ * the release source, the downloaded heph and where the installed one will be.
+ */
+async function setUp(work, staged, env, installedAs) {
+  header(`publish ${FROM} in a static release source and install it ${installedAs}`);
+  const source = join(work, 'releases');
+  mkdirSync(source);
+  const unpacked = join(work, 'downloaded');
+  mkdirSync(unpacked);
+  await tar.x({ file: join(staged, `v${FROM}`, `heph-${FROM}.tgz`), cwd: unpacked });
+  const downloaded = join(unpacked, 'package', 'dist', 'heph.mjs');
+  publish(staged, source, FROM, downloaded, env);
+  say(`${ok} release source ${pathToFileURL(source).href}/index.json`);
+  const config = writeConfig(env, source);
+  say(`${ok} config ${config} (update.mode = "auto")`);
+  const current = join(env.XDG_DATA_HOME, 'heph', 'versions', 'current', 'dist', 'heph.mjs');
+  return { source, downloaded, current };
+}
+
+/** Publishes TO and watches hephd take it (see watchUpdate); how long that took. */
+async function publishAndWatch(staged, source, current, env, watch) {
+  header(`publish ${TO}`);
+  publish(staged, source, TO, current, env);
+  say(`${ok} index.json now lists ${FROM} and ${TO}`);
+  header(`watch hephd update itself (it polls every ~3 s in this demo)`);
+  return watch(join(env.XDG_STATE_HOME, 'heph', 'audit.jsonl'));
+}
+
+/** The last two steps: what status says, and the audit trail. */
+function report(current, env) {
+  header(`what heph says now`);
+  const st = statusJson(current, env);
+  say(
+    `version ${st.version}, supervisor ${st.supervisor}, mode ${st.mode}, candidate ${st.update?.candidate ?? 'none'}`,
+  );
+  printHistory(current, env);
+}
+
 /** The demo under a private real systemd user manager (we are inside `unshare -m`). */
 async function underSystemd(work) {
   const staged = await buildReleases(work);
-  const home = join(work, 'home');
-  mkdirSync(home);
-  const manager = await startUserManager(home);
-  const env = { ...process.env, ...manager.env, HEPH_DEV_SCHEDULE_SCALE: SCHEDULE_SCALE, NO_COLOR: '1' };
-  delete env.HEPH_HOME;
-  delete env.HEPH_CONFIG;
+  privateSystemdMarker();
+  const manager = await startUserManager({
+    root: join(work, 'home'),
+    label: 'demo',
+    log: (text) => say(dim(text)),
+  });
+  const env = demoEnv(manager.env);
   try {
-    header(`publish ${FROM} in a static release source and install it as a systemd user service`);
-    const source = join(work, 'releases');
-    mkdirSync(source);
-    const unpacked = join(work, 'downloaded');
-    mkdirSync(unpacked);
-    await tar.x({ file: join(staged, `v${FROM}`, `heph-${FROM}.tgz`), cwd: unpacked });
-    const downloaded = join(unpacked, 'package', 'dist', 'heph.mjs');
-    publish(staged, source, FROM, downloaded, env);
-    say(`${ok} release source ${pathToFileURL(source).href}/index.json`);
-    const config = writeConfig(env, source);
-    say(`${ok} config ${config} (update.mode = "auto")`);
+    const { source, downloaded, current } = await setUp(work, staged, env, 'as a systemd user service');
     const inst = heph(downloaded, ['daemon', 'install'], env);
     for (const l of inst.stdout.trimEnd().split('\n')) say(dim(l));
-    const current = join(env.XDG_DATA_HOME, 'heph', 'versions', 'current', 'dist', 'heph.mjs');
     const before = await waitFor(() => statusJson(current, env).version === FROM, 30_000);
-    if (!before) throw new Error(`hephd ${FROM} did not start:\n${manager.systemctl('status', UNIT).stdout}`);
-    const s = manager.show(UNIT, ['ActiveState', 'MainPID', 'NRestarts']);
+    if (!before)
+      throw new Error(`hephd ${FROM} did not start:\n${(await manager.systemctl('status', UNIT)).stdout}`);
+    const s = await manager.show(UNIT, ['ActiveState', 'MainPID', 'NRestarts']);
     say(`${ok} ${UNIT} ${s.ActiveState}, pid ${s.MainPID}, hephd ${FROM} answering on its control socket`);
 
-    header(`publish ${TO}`);
-    publish(staged, source, TO, current, env);
-    say(`${ok} index.json now lists ${FROM} and ${TO}`);
-
-    header(`watch hephd update itself (it polls every ~3 s in this demo)`);
-    const auditFile = join(env.XDG_STATE_HOME, 'heph', 'audit.jsonl');
-    const took = await watchUpdate(auditFile, SUPERVISED_STEPS, async () => ({
-      serving: statusJson(current, env).version === TO,
-    }));
-    const after = manager.show(UNIT, ['ActiveState', 'MainPID', 'NRestarts']);
+    const took = await publishAndWatch(staged, source, current, env, (auditFile) =>
+      watchUpdate(auditFile, SUPERVISED_STEPS, async () => ({
+        serving: statusJson(current, env).version === TO,
+      })),
+    );
+    const after = await manager.show(UNIT, ['ActiveState', 'MainPID', 'NRestarts']);
     say(
       `${ok} ${UNIT} ${after.ActiveState}, pid ${after.MainPID}, NRestarts=${after.NRestarts} ${dim(`(${(took / 1000).toFixed(1)} s from publish)`)}`,
     );
-
-    header(`what heph says now`);
-    const st = statusJson(current, env);
-    say(
-      `version ${st.version}, supervisor ${st.supervisor}, mode ${st.mode}, candidate ${st.update?.candidate ?? 'none'}`,
-    );
-    printHistory(current, env);
+    report(current, env);
   } finally {
     await manager.stop([UNIT]);
   }
@@ -262,18 +308,7 @@ async function underNoManager(work, why) {
     `${dim(`supervisor: none (${why});`)}\n${dim('hephd runs in the foreground and the demo restarts it when status asks.')}\n`,
   );
   const staged = await buildReleases(work);
-  const home = join(work, 'home');
-  mkdirSync(home);
-  const env = { ...process.env, ...scratchEnv(home), HEPH_DEV_SCHEDULE_SCALE: SCHEDULE_SCALE, NO_COLOR: '1' };
-  for (const k of [
-    'HEPH_HOME',
-    'HEPH_CONFIG',
-    'INVOCATION_ID',
-    'XPC_SERVICE_NAME',
-    'LISTEN_FDS',
-    'LISTEN_PID',
-  ])
-    delete env[k];
+  const env = demoEnv(scratchEnv(join(work, 'home')));
   let child = null;
   const log = join(work, 'hephd.log');
   const startDaemon = (command) => {
@@ -290,57 +325,36 @@ async function underNoManager(work, why) {
     if (child.exitCode === null) child.kill('SIGKILL');
   };
   try {
-    header(`publish ${FROM} in a static release source and install it into the store`);
-    const source = join(work, 'releases');
-    mkdirSync(source);
-    const unpacked = join(work, 'downloaded');
-    mkdirSync(unpacked);
-    await tar.x({ file: join(staged, `v${FROM}`, `heph-${FROM}.tgz`), cwd: unpacked });
-    const downloaded = join(unpacked, 'package', 'dist', 'heph.mjs');
-    publish(staged, source, FROM, downloaded, env);
-    say(`${ok} release source ${pathToFileURL(source).href}/index.json`);
-    const config = writeConfig(env, source);
-    say(`${ok} config ${config} (update.mode = "auto")`);
+    const { source, downloaded, current } = await setUp(work, staged, env, 'into the store');
     const inst = heph(downloaded, ['daemon', 'install', '--manager', 'none', '--json'], env);
     const { command } = JSON.parse(inst.stdout);
     say(
       `${ok} \`heph daemon install --manager none\`: store and launcher; supervisor command: ${command.join(' ')}`,
     );
-    const current = join(env.XDG_DATA_HOME, 'heph', 'versions', 'current', 'dist', 'heph.mjs');
     startDaemon(command);
     if (!(await waitFor(() => statusJson(current, env).version === FROM, 30_000)))
       throw new Error(`hephd ${FROM} did not start; its log:\n${readFileSync(log, 'utf8')}`);
     say(`${ok} hephd ${FROM} running (pid ${child.pid}) and answering on its control socket`);
 
-    header(`publish ${TO}`);
-    publish(staged, source, TO, current, env);
-    say(`${ok} index.json now lists ${FROM} and ${TO}`);
-
-    header(`watch hephd update itself (it polls every ~3 s in this demo)`);
-    const auditFile = join(env.XDG_STATE_HOME, 'heph', 'audit.jsonl');
-    const took = await watchUpdate(
-      auditFile,
-      UNSUPERVISED_STEPS,
-      async () => {
-        const st = statusJson(current, env);
-        return { serving: st.version === TO, pending: st.pendingRestart === TO };
-      },
-      async () => {
-        say(
-          dim(`status.recommendedAction: ${statusJson(current, env).guard?.recommendedAction ?? '(none)'}`),
-        );
-        await stopDaemon();
-        startDaemon(command);
-      },
+    const took = await publishAndWatch(staged, source, current, env, (auditFile) =>
+      watchUpdate(
+        auditFile,
+        UNSUPERVISED_STEPS,
+        async () => {
+          const st = statusJson(current, env);
+          return { serving: st.version === TO, pending: st.pendingRestart === TO };
+        },
+        async () => {
+          say(
+            dim(`status.recommendedAction: ${statusJson(current, env).guard?.recommendedAction ?? '(none)'}`),
+          );
+          await stopDaemon();
+          startDaemon(command);
+        },
+      ),
     );
     say(`${ok} ${dim(`(${(took / 1000).toFixed(1)} s from publish)`)}`);
-
-    header(`what heph says now`);
-    const st = statusJson(current, env);
-    say(
-      `version ${st.version}, supervisor ${st.supervisor}, mode ${st.mode}, candidate ${st.update?.candidate ?? 'none'}`,
-    );
-    printHistory(current, env);
+    report(current, env);
   } finally {
     await stopDaemon();
   }

@@ -3,15 +3,26 @@
 // newer versions, and the promises checked: self-update, no failed clients, rollback of a broken
 // version, no respawn on exit 78, no refused connections with socket activation. Prints one
 // `E2E-RESULT {json}` line; the test asserts on it.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { callDaemon } from '../../src/control/client.js';
 import { resolvePaths } from '../../src/platform/paths.js';
 import { startForge } from '../helpers/forge-server.js';
 import { connectLoop, statusLoop } from './clients.js';
-import { privateSystemdMarker, say, startUserManager, type UserManager } from './user-manager.js';
+import {
+  hephRunner,
+  readAudit,
+  runScenario,
+  type Scenario,
+  say,
+  scenarioEnv,
+  sleep,
+  UNIT,
+  type UserManager,
+  unpackRelease,
+  waitUntil,
+  writeScenarioConfig,
+} from './scenario.js';
 
 interface Input {
   /** getArtifacts().dir: `<dir>/<version>/heph-<version>.tgz` and SHA256SUMS. */
@@ -20,63 +31,15 @@ interface Input {
   pidFile: string;
 }
 
-const input = JSON.parse(process.env.HEPH_E2E_INPUT ?? '{}') as Input;
-/** Each awaited promise in the scenario gets this long (the brief: N+1 within 60 s). */
-const STEP_TIMEOUT_MS = 60_000;
 /** RestartSec=2 plus a start: after this long without a respawn, systemd has given up for good. */
 const NO_RESPAWN_WAIT_MS = 6_000;
-const UNIT = 'hephd.service';
 /** The forge demands it; it must reach the daemon through the 0600 EnvironmentFile only. */
 const TOKEN = 'e2e-token-only-in-the-environment-file';
-const result: Record<string, unknown> = { ok: false };
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function waitUntil<T>(
-  what: string,
-  fn: () => Promise<T | null | false>,
-  ms = STEP_TIMEOUT_MS,
-): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v !== null && v !== false) {
-      say(`${what}: after ${((Date.now() - start) / 1000).toFixed(1)} s`);
-      return v;
-    }
-    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
-function config(forgeUrl: string, repo: string): string {
-  return [
-    '[update]',
-    'mode = "auto"',
-    'interval = "5m"', // × HEPH_DEV_SCHEDULE_SCALE 0.01: a poll every ~3 s
-    '[forge]',
-    'kind = "github"',
-    `url = "${forgeUrl}"`,
-    `repo = "${repo}"`,
-    '[install]',
-    'verify = "sha256"',
-    'keep = 5',
-    'allow_in_container = true', // these machines have /.dockerenv
-    '[restart]',
-    'cooldown = "1s"',
-    'max_per_window = 20',
-    'health_grace = "2s"',
-    'drain_timeout = "5s"',
-    '',
-  ].join('\n');
-}
-
-async function main(m: UserManager): Promise<void> {
-  const env = { ...m.env, HEPH_DEV_SCHEDULE_SCALE: '0.01', NO_COLOR: '1' };
+async function main(m: UserManager, input: Input, { result, onFailure }: Scenario): Promise<void> {
+  const env = scenarioEnv(m);
   const paths = resolvePaths(env);
-  const audit = () =>
-    (readFileSync(paths.auditFile, 'utf8').trim().split('\n').filter(Boolean) as string[]).map(
-      (l) => JSON.parse(l) as { event: string; version: string | null },
-    );
+  const audit = () => readAudit(paths);
   const daemonVersion = async (): Promise<string | null> => {
     try {
       const s = (await callDaemon(paths, 'GET', '/v1/status', undefined, { timeoutMs: 5_000 })) as {
@@ -92,7 +55,7 @@ async function main(m: UserManager): Promise<void> {
 
   const forge = await startForge({ kind: 'github' });
   // on failure, what a person would look at first (there is no journal on these machines)
-  diagnose = async () => ({
+  onFailure(async () => ({
     unit: await m.show(UNIT, [
       'ActiveState',
       'SubState',
@@ -108,26 +71,15 @@ async function main(m: UserManager): Promise<void> {
       ? readFileSync(join(paths.state, 'launcher.json'), 'utf8')
       : null,
     forgeRequests: forge.requests.slice(-10).map((r) => `${r.method} ${r.path} ${r.status}`),
-  });
+  }));
   try {
     const { n, n1, broken, n3 } = input.versions;
     forge.requireToken(TOKEN);
     forge.publishArtifacts(n, join(input.artifacts, n));
-    mkdirSync(join(paths.config, '..'), { recursive: true });
-    writeFileSync(paths.config, config(forge.url, forge.repo));
-
+    writeScenarioConfig(paths, forge);
     // heph N as a user would have it: the release tarball unpacked somewhere
-    const pkg = join(m.root, 'pkg');
-    mkdirSync(pkg);
-    execFileSync('tar', ['-xzf', join(input.artifacts, n, `heph-${n}.tgz`), '-C', pkg]);
-    const hephN = join(pkg, 'package', 'dist', 'heph.mjs');
-    const heph = (bin: string, args: string[], extra: Record<string, string> = {}) =>
-      execa(process.execPath, [bin, ...args], {
-        env: { ...env, ...extra },
-        extendEnv: false,
-        reject: false,
-        timeout: 120_000,
-      });
+    const hephN = unpackRelease(m, input.artifacts, n);
+    const heph = hephRunner(env);
     const withToken = { HEPH_FORGE_TOKEN: TOKEN };
 
     say(`heph ${n}: daemon install`);
@@ -276,7 +228,6 @@ async function main(m: UserManager): Promise<void> {
       unitFileLeft: existsSync(join(m.env.XDG_CONFIG_HOME!, 'systemd', 'user', UNIT)),
       storeKept: existsSync(join(paths.store, n3)),
     };
-    result.ok = true;
   } finally {
     await forge.close();
   }
@@ -290,34 +241,4 @@ function tryJson(text: unknown): unknown {
   }
 }
 
-let manager: UserManager | null = null;
-let diagnose = null as (() => Promise<unknown>) | null;
-const finish = async (code: number) => {
-  if (manager) {
-    await manager.systemctl('stop', 'hephd.socket', UNIT).catch(() => undefined);
-    await manager.stop();
-    result.managerLogTail = readFileSync(manager.logFile, 'utf8').split('\n').slice(-60).join('\n');
-    if (result.ok)
-      rmSync(manager.root, { recursive: true, force: true }); // kept for a look when failed
-    else result.scratch = manager.root;
-  }
-  process.stdout.write(`E2E-RESULT ${JSON.stringify(result)}\n`);
-  process.exit(code);
-};
-// the test sends SIGTERM when it runs out of time: still stop the manager we started
-process.once('SIGTERM', () => {
-  result.error = 'stopped by the test (SIGTERM)';
-  void finish(1);
-});
-
-try {
-  privateSystemdMarker();
-  manager = await startUserManager(input.pidFile);
-  await main(manager);
-  await finish(0);
-} catch (e) {
-  result.error = (e as Error).stack ?? String(e);
-  say(`failed: ${(e as Error).message}`);
-  if (diagnose) result.diagnosis = await diagnose().catch((d: Error) => `diagnosis failed: ${d.message}`);
-  await finish(1);
-}
+await runScenario<Input>({ marker: 'E2E-RESULT', inputVar: 'HEPH_E2E_INPUT', body: main });

@@ -3,36 +3,20 @@
 // respawn on exit 78, no refused connection with socket activation, then doctor, the verbs and
 // uninstall against the same manager. The scenario needs its own mount namespace, so it runs as
 // one driver (systemd-driver.ts, bundled by esbuild) under `unshare -m` and prints its result.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as esbuild from 'esbuild';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { userManagerUnavailable } from '../../scripts/lib/user-manager.mjs';
 import { BROKEN_VERSION, getArtifacts } from '../helpers/artifacts.js';
-import { ROOT } from '../helpers/cli.js';
-import { SYSTEMD_BINARY } from './user-manager.js';
+import { noResult, runDriver } from './harness.js';
 
 /** The whole scenario takes 30-50 s; on a loaded 2-core machine it must still end within this. */
 const SCENARIO_TIMEOUT_MS = 240_000;
 /** N, N+1, the broken "N+2" (any newer version will do) and the update with socket activation. */
 const VERSIONS = { n: '1.0.0', n1: '1.1.0', broken: BROKEN_VERSION, n3: '1.2.0' };
 
-/** Why this machine cannot run the scenario, or null when it can. */
-function missingPrerequisite(): string | null {
-  if (process.platform !== 'linux') return `not Linux (${process.platform})`;
-  if (process.getuid?.() !== 0) return 'not root (unshare -m and mount need CAP_SYS_ADMIN)';
-  if (!existsSync(SYSTEMD_BINARY)) return `${SYSTEMD_BINARY} is missing (install systemd)`;
-  for (const tool of ['systemctl', 'unshare', 'mount']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
-  }
-  const probe = spawnSync('unshare', ['-m', 'true'], { encoding: 'utf8' });
-  if (probe.status !== 0) return `unshare -m does not work here: ${probe.stderr.trim()}`;
-  return null;
-}
-
-const missing = missingPrerequisite();
+const missing = userManagerUnavailable();
 const mustRun = process.env.CI === 'true';
 if (missing && !mustRun) console.warn(`test/e2e/systemd.test.ts skipped: ${missing}`);
 
@@ -46,51 +30,17 @@ describe.skipIf(missing !== null && !mustRun)('heph under a real systemd user ma
     if (missing) throw new Error(`CI=true and this machine cannot run the systemd e2e: ${missing}`);
     const art = await getArtifacts();
     work = mkdtempSync(join(tmpdir(), 'heph-e2e-driver-'));
-    const driver = join(work, 'driver.mjs');
-    await esbuild.build({
-      absWorkingDir: ROOT,
-      entryPoints: [join(ROOT, 'test', 'e2e', 'systemd-driver.ts')],
-      outfile: driver,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20.18',
-      logLevel: 'error',
-      banner: {
-        js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-      },
+    const run = await runDriver({
+      entry: 'test/e2e/systemd-driver.ts',
+      work,
+      inputVar: 'HEPH_E2E_INPUT',
+      input: { artifacts: art.dir, versions: VERSIONS },
+      marker: 'E2E-RESULT',
+      timeoutMs: SCENARIO_TIMEOUT_MS,
+      onStderr: (c) => process.stderr.write(c), // what it is doing, as it does it
     });
-    const pidFile = join(work, 'manager.pid');
-    const run = execa('unshare', ['-m', process.execPath, driver], {
-      env: {
-        ...process.env,
-        HEPH_E2E_INPUT: JSON.stringify({ artifacts: art.dir, versions: VERSIONS, pidFile }),
-      },
-      reject: false,
-      timeout: SCENARIO_TIMEOUT_MS,
-      killSignal: 'SIGTERM',
-      forceKillAfterDelay: 30_000,
-    });
-    run.stderr?.on('data', (c: Buffer) => process.stderr.write(c)); // what it is doing, as it does it
-    const done = await run;
-    // the driver stops its manager itself; if it could not, end the one it started, by pid
-    if (existsSync(pidFile)) {
-      const pid = Number(readFileSync(pidFile, 'utf8'));
-      try {
-        process.kill(pid, 0);
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone, as it should be
-      }
-    }
-    const line = String(done.stdout)
-      .split('\n')
-      .find((l) => l.startsWith('E2E-RESULT '));
-    if (!line)
-      throw new Error(
-        `the driver printed no result (exit ${done.exitCode}):\n${String(done.stdout).slice(-2000)}`,
-      );
-    result = JSON.parse(line.slice('E2E-RESULT '.length)) as Result;
+    if (!run.result) throw noResult(run);
+    result = run.result as Result;
     if (!result.ok)
       console.error(`driver failed: ${result.error}\n--- manager log ---\n${result.managerLogTail}`);
   }, SCENARIO_TIMEOUT_MS + 120_000);
