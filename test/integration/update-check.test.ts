@@ -1,10 +1,9 @@
 // `heph update check` as a user runs it: the built CLI against the loopback forge of every kind,
 // for mixes of patch/minor/major/prerelease/draft/non-semver tags, and the exit codes of SPEC.md.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureStore, REQUIRED_FILES, swapCurrent } from '../../src/install/store.js';
-import { resolvePaths } from '../../src/platform/paths.js';
+import { checkJson, configure, release, runningVersion } from '../helpers/check-cli.js';
 import { runHeph, type Scratch, scratch } from '../helpers/cli.js';
 import { type ForgeKindServed, startForge, type TestForge } from '../helpers/forge-server.js';
 
@@ -21,30 +20,6 @@ afterEach(async () => {
   home.cleanup();
 });
 
-/** Makes `version` the store's current version, as an install would (the check compares against it). */
-function runningVersion(h: Scratch, version: string): void {
-  const paths = resolvePaths(h.env);
-  ensureStore(paths);
-  for (const f of REQUIRED_FILES) {
-    const file = join(paths.store, version, f);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, f === 'package.json' ? JSON.stringify({ name: 'heph', version }) : '');
-  }
-  swapCurrent(paths, version);
-}
-
-function configure(h: Scratch, f: TestForge, extra = ''): void {
-  h.writeConfig(`[forge]\nkind = "${f.kind}"\nurl = "${f.url}"\nrepo = "${f.repo}"\n${extra}`);
-}
-
-function release(f: TestForge, version: string, opts: { draft?: boolean; prerelease?: boolean } = {}): void {
-  f.publish({
-    tag: `v${version}`,
-    ...opts,
-    assets: [{ name: `heph-${version}.tgz`, content: `heph ${version}` }],
-  });
-}
-
 /** Patch, minor, major, a prerelease, a draft and a non-semver tag around current 1.2.0. */
 function publishMix(f: TestForge): void {
   release(f, '1.2.0');
@@ -54,11 +29,6 @@ function publishMix(f: TestForge): void {
   release(f, '1.4.0-rc.1', { prerelease: true });
   release(f, '1.5.0', { draft: true });
   f.publish({ tag: 'nightly', assets: [{ name: 'heph-nightly.tgz', content: 'n' }] });
-}
-
-async function checkJson(h: Scratch, env: Record<string, string> = {}) {
-  const r = await runHeph(['update', 'check', '--json'], { ...h.env, ...env });
-  return { ...r, doc: JSON.parse(r.stdout) as Record<string, unknown> };
 }
 
 describe.each(KINDS)('heph update check against %s', (kind) => {
