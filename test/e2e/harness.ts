@@ -3,9 +3,8 @@
 // result line, and end the manager it started if the driver itself could not.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as esbuild from 'esbuild';
 import { execa } from 'execa';
-import { ROOT } from '../helpers/cli.js';
+import { bundleScript } from '../helpers/bundle.js';
 
 /** After the driver's SIGTERM it stops its manager (whose units get their own stop time). */
 const DRIVER_KILL_GRACE_MS = 30_000;
@@ -36,20 +35,7 @@ export async function runDriver(opts: {
   /** The driver's stderr as it comes (what it is doing); kept in `stderr` either way. */
   onStderr?: (chunk: Buffer) => void;
 }): Promise<DriverRun> {
-  const driver = join(opts.work, 'driver.mjs');
-  await esbuild.build({
-    absWorkingDir: ROOT,
-    entryPoints: [join(ROOT, opts.entry)],
-    outfile: driver,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20.18',
-    logLevel: 'error',
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-  });
+  const driver = await bundleScript(opts.entry, join(opts.work, 'driver.mjs'));
   const pidFile = join(opts.work, 'manager.pid');
   const run = execa('unshare', ['-m', process.execPath, driver], {
     env: { ...process.env, [opts.inputVar]: JSON.stringify({ ...opts.input, pidFile }) },

@@ -2,23 +2,17 @@
 // delay (or left to finish when it is quicker), with the install driver of the integration tests
 // (test/integration/install-driver.ts) as the process. After every kill `current` is a complete,
 // working version; after the next finished run nothing is left over.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import * as esbuild from 'esbuild';
-import { execa } from 'execa';
+import { readdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStore, TMP_PREFIX } from '../../src/install/store.js';
-import { type Paths, resolvePaths } from '../../src/platform/paths.js';
+import { getArtifacts } from '../helpers/artifacts.js';
 import {
-  getArtifacts,
-  publishRelease,
-  type ReleaseServer,
-  seedStore,
-  serveFolder,
-} from '../helpers/artifacts.js';
-import { cleanEnv, ROOT } from '../helpers/cli.js';
+  bundleInstallDriver,
+  currentPrints,
+  type InstallHome,
+  installHome,
+  runInstall,
+} from '../helpers/installer.js';
 import { seeded } from '../helpers/random.js';
 
 const SOAK = process.env.HEPH_SOAK === '1';
@@ -28,46 +22,21 @@ const APPLIES = SOAK ? 50 : 10;
 const SEED = Number(process.env.HEPH_FAULT_SEED ?? (SOAK ? Date.now() % 2 ** 31 : 20_260_124));
 const FROM = '1.0.0';
 const TARGETS = ['1.1.0', '1.2.0', '1.3.0'];
-/** A driver that neither finishes nor gets killed by then is hung, which is a failure of its own. */
-const DRIVER_TIMEOUT_MS = 60_000;
 
-let home: string;
-let root: string;
-let paths: Paths;
-let server: ReleaseServer;
+let h: InstallHome;
+let paths: InstallHome['paths'];
 let driver: string;
 let driverDir: string;
 
 beforeAll(async () => {
   const art = await getArtifacts();
-  driverDir = mkdtempSync(join(tmpdir(), 'heph-kill-driver-'));
-  driver = join(driverDir, 'install-driver.mjs');
   // The integration tests' driver, bundled the way they bundle it (self-contained, like dist/).
-  await esbuild.build({
-    absWorkingDir: ROOT,
-    entryPoints: ['test/integration/install-driver.ts'],
-    outfile: driver,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20.18',
-    logLevel: 'error',
-    banner: {
-      js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);",
-    },
-    define: { __HEPH_VERSION__: JSON.stringify('0.0.0-driver') },
-  });
-  home = mkdtempSync(join(tmpdir(), 'heph-kill-'));
-  root = join(home, 'releases');
-  mkdirSync(root);
-  paths = resolvePaths({ HEPH_HOME: home });
-  server = await serveFolder(root);
-  await seedStore(paths, art, FROM);
-  for (const v of TARGETS) publishRelease(root, v, art);
+  ({ driver, dir: driverDir } = await bundleInstallDriver('heph-kill-driver-'));
+  h = await installHome('heph-kill-', art, FROM, TARGETS);
+  paths = h.paths;
 });
 afterAll(async () => {
-  await server?.close();
-  rmSync(home, { recursive: true, force: true });
+  await h?.close();
   rmSync(driverDir, { recursive: true, force: true });
 });
 
@@ -79,24 +48,12 @@ interface Outcome {
 
 /** One install of `version` in a real process, SIGKILLed after `killAfterMs` unless done first. */
 async function apply(version: string, killAfterMs: number | null): Promise<Outcome> {
-  const child = execa(process.execPath, [driver, root, server.url, version], {
-    env: cleanEnv({ HEPH_HOME: home }),
-    extendEnv: false,
-    reject: false,
-    timeout: DRIVER_TIMEOUT_MS,
-  });
+  const child = runInstall(driver, h, version);
   const timer =
     killAfterMs === null ? undefined : setTimeout(() => child.pid && child.kill('SIGKILL'), killAfterMs);
   const r = await child;
   clearTimeout(timer);
   return { killed: r.signal === 'SIGKILL', exitCode: r.exitCode, output: `${r.stdout}${r.stderr}` };
-}
-
-/** What `current/dist/heph.mjs --version` prints: the proof that current really runs. */
-function currentPrints(): string {
-  return execFileSync(process.execPath, [join(paths.store, 'current', 'dist', 'heph.mjs'), '--version'], {
-    encoding: 'utf8',
-  }).trim();
 }
 
 function leftovers(): string[] {
@@ -107,7 +64,7 @@ function expectCompleteCurrent(context: string): string {
   const s = readStore(paths);
   expect(s.current, context).not.toBeNull();
   expect(s.complete[s.current!], context).toBe(true);
-  expect(currentPrints(), context).toBe(s.current);
+  expect(currentPrints(paths), context).toBe(s.current);
   return s.current!;
 }
 
