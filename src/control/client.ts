@@ -5,9 +5,12 @@ import { createConnection } from 'node:net';
 import { HephError } from '../errors.js';
 import type { Paths } from '../platform/paths.js';
 
-/** A stop marker younger than this means the daemon is probably restarting (SPEC.md: 10 s). */
+/** A daemon that stopped less than this ago is probably restarting (SPEC.md: 10 s). */
 export const RESTART_MARKER_MAX_AGE_MS = 10_000;
-/** How long a client keeps retrying a refused connect while a restart is plausible (SPEC.md: 8 s). */
+/**
+ * How long a client keeps retrying a refused connect while a restart is plausible (SPEC.md: 8 s),
+ * counted from the first refusal, or from the stop when the daemon was still draining then.
+ */
 export const RESTART_GRACE_MS = 8_000;
 /** Pause between two connect attempts during the grace (SPEC.md: 200 ms). */
 export const RESTART_RETRY_MS = 200;
@@ -22,8 +25,10 @@ export interface CallOptions {
   /** Another sign of a restart (e.g. the service manager reports the unit starting). */
   restartPlausible?: () => boolean | Promise<boolean>;
   timeoutMs?: number;
-  /** For tests: the clock the stop marker's age is measured with. */
+  /** For tests: the clock the stop marker and the grace are measured with. */
   now?: () => number;
+  /** For tests: the pause between two connect attempts. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -39,28 +44,78 @@ function readMarker(file: string): string | undefined {
   }
 }
 
-/** Epoch ms at which the last daemon stopped, from its marker, or null. */
-export function stopMarkerTime(paths: Paths): number | null {
+/** What a stopping daemon left in run/hephd.stopped (src/daemon/lifecycle.ts), as epoch ms. */
+export interface StopMarker {
+  pid: number | null;
+  /** When the drain began (`stoppingAt`, or `time` from daemons without a drain deadline). */
+  stoppingAt: number;
+  /** Until when the daemon may drain; null from daemons that did not say. */
+  drainDeadline: number | null;
+  /** When the drain was over and the daemon exited; null while it drains (or if it died). */
+  stoppedAt: number | null;
+}
+
+const epoch = (v: unknown): number | null => {
+  const t = typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  return Number.isNaN(t) ? null : t;
+};
+
+/** The stop marker, or null when there is none. A torn one counts as written at its mtime. */
+export function readStopMarker(paths: Paths): StopMarker | null {
   const text = readMarker(paths.stopMarker);
   if (text === undefined) return null;
+  let doc: Record<string, unknown> = {};
   try {
-    const t = Date.parse((JSON.parse(text) as { time?: string }).time ?? '');
-    if (!Number.isNaN(t)) return t;
+    doc = JSON.parse(text) as Record<string, unknown>;
   } catch {
     // torn marker: fall back to the file's own time
   }
+  let stoppingAt = epoch(doc.stoppingAt) ?? epoch(doc.time);
+  if (stoppingAt === null) {
+    try {
+      stoppingAt = statSync(paths.stopMarker).mtimeMs;
+    } catch {
+      return null;
+    }
+  }
+  return {
+    pid: Number.isInteger(doc.pid) ? (doc.pid as number) : null,
+    stoppingAt,
+    drainDeadline: epoch(doc.drainDeadline),
+    stoppedAt: epoch(doc.stoppedAt),
+  };
+}
+
+/** Whether `pid` still runs; EPERM is another user's live process (a system service). */
+function processAlive(pid: number): boolean {
   try {
-    return statSync(paths.stopMarker).mtimeMs;
-  } catch {
-    return null;
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
-export async function restartIsPlausible(paths: Paths, opts: CallOptions = {}): Promise<boolean> {
-  const now = (opts.now ?? Date.now)();
-  const stopped = stopMarkerTime(paths);
-  if (stopped !== null && now - stopped >= 0 && now - stopped < RESTART_MARKER_MAX_AGE_MS) return true;
-  return opts.restartPlausible ? Boolean(await opts.restartPlausible()) : false;
+/**
+ * Where the marker's daemon is: still draining (it may hold its drain up to the deadline, e.g.
+ * for an install), stopped at a known time, or no sign of a restart. A daemon that died mid-drain
+ * (no `stoppedAt`, pid gone) counts as stopped when its drain began, as before drain deadlines.
+ */
+export type StopPhase = { phase: 'draining' } | { phase: 'stopped'; at: number } | { phase: 'none' };
+
+export function stopPhase(
+  m: StopMarker | null,
+  now: number,
+  alive: (pid: number) => boolean = processAlive,
+): StopPhase {
+  if (m === null || now < m.stoppingAt) return { phase: 'none' };
+  let at = m.stoppingAt;
+  if (m.stoppedAt !== null) at = m.stoppedAt;
+  else if (m.drainDeadline !== null && (m.pid === null || alive(m.pid))) {
+    if (now < m.drainDeadline) return { phase: 'draining' };
+    at = m.drainDeadline;
+  }
+  return now - at < RESTART_MARKER_MAX_AGE_MS ? { phase: 'stopped', at } : { phase: 'none' };
 }
 
 interface Attempt {
@@ -230,16 +285,26 @@ export async function callDaemon(
   opts: CallOptions = {},
 ): Promise<unknown> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  let deadline: number | null = null;
+  const now = opts.now ?? Date.now;
+  const pause = opts.sleep ?? sleep;
+  /** From when the grace counts; null until a refused connect found a restart plausible. */
+  let graceFrom: number | null = null;
   for (;;) {
     const a = await once(paths.socket, method, path, body, timeoutMs);
     if (a.refused) {
-      if (deadline === null) {
-        if (!(await restartIsPlausible(paths, opts))) throw notRunning(paths);
-        deadline = Date.now() + RESTART_GRACE_MS;
+      // Read again at each attempt (one small file): the draining daemon adds `stoppedAt` when done.
+      const t = now();
+      const p = stopPhase(readStopMarker(paths), t);
+      if (graceFrom === null) {
+        const hinted = p.phase === 'none' && opts.restartPlausible && (await opts.restartPlausible());
+        if (p.phase === 'none' && !hinted) throw notRunning(paths);
+        graceFrom = t;
       }
-      if (Date.now() + RESTART_RETRY_MS > deadline) throw notRunning(paths);
-      await sleep(RESTART_RETRY_MS);
+      // While the old daemon drains, the grace has not begun; it counts from its stop.
+      if (p.phase === 'draining') graceFrom = t;
+      else if (p.phase === 'stopped') graceFrom = Math.max(graceFrom, p.at);
+      if (t + RESTART_RETRY_MS > graceFrom + RESTART_GRACE_MS) throw notRunning(paths);
+      await pause(RESTART_RETRY_MS);
       continue;
     }
     if (!a.ok && (a.error as NodeJS.ErrnoException | undefined)?.code === 'EACCES') {

@@ -1,8 +1,8 @@
 // The control socket: HTTP/1.1 over a unix socket (or systemd's fd 3), with size and time limits
 // so no client can hurt the daemon, stale-socket takeover, and a drain for graceful shutdown.
-import { chmodSync, lstatSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect } from 'node:net';
+import { connect, Server as NetServer, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { HephError } from '../errors.js';
 import type { Env } from '../platform/paths.js';
@@ -28,6 +28,19 @@ const TIMEOUT_CHECK_INTERVAL_MS = 5_000;
 export const MAX_CONNECTIONS = 64;
 /** A stale-socket connect test that takes longer than this means nobody is listening properly. */
 const PROBE_TIMEOUT_MS = 2_000;
+/**
+ * The drain's own round trip through the listener (see flushBacklog) answers in a millisecond;
+ * past this the daemon is wedged and closes the listener anyway rather than hold the stop.
+ */
+const FLUSH_TIMEOUT_MS = 2_000;
+/**
+ * A connection accepted before the drain whose request has not begun within this is dropped:
+ * real clients write their request as they connect; a silent one must not hold the stop until
+ * the headers timeout.
+ */
+export const DRAIN_FIRST_REQUEST_MS = 2_000;
+/** Where the socket is moved while the drain empties its accept queue; nobody else knows the name. */
+const DRAINING_SUFFIX = '.draining';
 
 /** sun_path holds 108 bytes on Linux and 104 on macOS, the terminating NUL included. */
 export const MAX_SOCKET_PATH_BYTES = process.platform === 'darwin' ? 103 : 107;
@@ -82,7 +95,10 @@ export interface ControlServer {
   readonly socketActivated: boolean;
   /** Requests being answered right now. */
   inFlight(): number;
-  /** Stops accepting (socket file gone at once), waits for in-flight answers up to `drainMs`. */
+  /**
+   * Stops accepting (socket path gone at once), answers every connection already accepted by the
+   * kernel (with `Connection: close`), waits for them up to `drainMs`, then cuts what is left.
+   */
   close(drainMs: number): Promise<void>;
 }
 
@@ -150,10 +166,49 @@ function handle(
   });
 }
 
+/**
+ * Empties the listener's accept queue before it is closed. A unix-socket connect succeeds as soon
+ * as the kernel queues it, and closing the listener resets every queued connection (ECONNRESET
+ * after the client wrote its request: the client may not retry it). Unlinking the path stops new
+ * connects, but connects already on their way are still queued for a few milliseconds after it.
+ * So the socket is renamed to a name only we know, and we connect to it ourselves: accept is
+ * first in, first out, so once our own request is answered every earlier connection has been
+ * accepted and will be answered. Never throws: a failure only brings back the old race.
+ */
+async function flushBacklog(socketPath: string, logger: Logger): Promise<void> {
+  const aside = `${socketPath}${DRAINING_SUFFIX}`;
+  try {
+    renameSync(socketPath, aside);
+  } catch (e) {
+    logger.warn({ err: e, socket: socketPath }, 'cannot move the control socket aside for the drain');
+    rmSync(socketPath, { force: true });
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    const s = connect(aside);
+    const timer = setTimeout(() => s.destroy(), FLUSH_TIMEOUT_MS);
+    s.on('connect', () => s.end('GET /v1/health HTTP/1.1\r\nhost: heph\r\nconnection: close\r\n\r\n'));
+    s.on('error', (e) => logger.warn({ err: e }, 'the drain could not reach its own control socket'));
+    s.resume();
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  rmSync(aside, { force: true });
+}
+
+/** Per connection: requests answered, and whether one is being answered now. */
+interface Conn {
+  answered: number;
+  busy: boolean;
+}
+
 export async function startControlServer(opts: ServerOptions): Promise<ControlServer> {
   const { socketPath, api, logger } = opts;
   let active = 0;
   let closing = false;
+  const conns = new Map<Socket, Conn>();
   const server: Server = createServer(
     {
       maxHeaderSize: MAX_HEADER_BYTES,
@@ -164,7 +219,15 @@ export async function startControlServer(opts: ServerOptions): Promise<ControlSe
     },
     (req, res) => {
       active++;
-      res.once('close', () => active--);
+      const conn = conns.get(req.socket);
+      if (conn) conn.busy = true;
+      res.once('close', () => {
+        active--;
+        if (conn) {
+          conn.busy = false;
+          conn.answered++;
+        }
+      });
       try {
         handle(api, logger, req, res, () => closing);
       } catch (e) {
@@ -174,6 +237,10 @@ export async function startControlServer(opts: ServerOptions): Promise<ControlSe
     },
   );
   server.maxConnections = MAX_CONNECTIONS;
+  server.on('connection', (socket: Socket) => {
+    conns.set(socket, { answered: 0, busy: false });
+    socket.once('close', () => conns.delete(socket));
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Garbage bytes, oversized headers, timeouts: answer in JSON when the socket still listens.
     if (!socket.writable || err.code === 'ECONNRESET') {
@@ -219,14 +286,24 @@ export async function startControlServer(opts: ServerOptions): Promise<ControlSe
     socketActivated: fd !== null,
     inFlight: () => active,
     async close(drainMs: number) {
-      // The socket file goes first (libuv's close of a path-bound server unlinks it at once too):
-      // new clients get ENOENT and, seeing the stop marker, retry until the next daemon is up.
-      if (fd === null) rmSync(socketPath, { force: true });
       closing = true;
-      const closed = new Promise<void>((r) => server.close(() => r()));
-      server.closeIdleConnections();
+      // The socket path goes first: new clients get ENOENT and, seeing the stop marker, retry
+      // until the next daemon is up. systemd's socket (fd 3) stays: it queues for the next one.
+      if (fd === null) await flushBacklog(socketPath, logger);
+      // net.Server's close, not http.Server's: since Node 19 the latter also closes "idle"
+      // connections, and Node counts one whose request has not been parsed yet as idle (it was
+      // accepted, its bytes are on their way): that client got ECONNRESET after writing.
+      const closed = new Promise<void>((r) => NetServer.prototype.close.call(server, () => r()));
+      // Keep-alive connections between two requests have all their answers; they are ended now
+      // (HTTP lets either side close an idle connection). Each one still being answered gets
+      // `Connection: close` on its answer and ends after it.
+      for (const [socket, c] of conns) if (c.answered > 0 && !c.busy) socket.end();
+      const silent = setTimeout(() => {
+        for (const [socket, c] of conns) if (c.answered === 0 && !c.busy) socket.destroy();
+      }, DRAIN_FIRST_REQUEST_MS);
       const timer = setTimeout(() => server.closeAllConnections(), drainMs);
       await closed;
+      clearTimeout(silent);
       clearTimeout(timer);
     },
   };

@@ -1,5 +1,6 @@
 // The poll loop's timing: when the next check runs (first check, interval with jitter, backoff
 // honouring the server's retryAt), one check at a time (a request "check now" joins a running one).
+// Stopping aborts a running check's signal: the check decides what it may abandon.
 import type { Clock } from '../platform/deps.js';
 import { delayAfterFailure, nextCheckDelay, type Rand, startDelay } from './schedule.js';
 
@@ -30,8 +31,11 @@ export interface PollerOptions {
   jitter: number;
   /** HEPH_DEV_SCHEDULE_SCALE: multiplies every delay (tests and demos poll in seconds). */
   scale?: number;
-  /** The check itself; must not throw (a throw counts as a failure without retryAt). */
-  check(): Promise<CheckResult>;
+  /**
+   * The check itself; must not throw (a throw counts as a failure without retryAt). `signal`
+   * aborts when the loop is stopped: a draining daemon does not wait for the forge.
+   */
+  check(signal: AbortSignal): Promise<CheckResult>;
   /** Consecutive failures so far (the backoff grows with them). */
   failures(): number;
   /** Called whenever the next due time changes (status shows it). */
@@ -48,7 +52,7 @@ export interface Poller {
   nextAt(): number | null;
   /** Whether a check is running. */
   busy(): boolean;
-  /** No more timed checks; resolves when a running check has finished. */
+  /** No more timed checks; aborts a running check's signal and resolves when it has returned. */
   stop(): Promise<void>;
 }
 
@@ -60,6 +64,7 @@ export function createPoller(opts: PollerOptions): Poller {
   let dueAt: number | null = null;
   let running: Promise<CheckResult> | null = null;
   let stopped = false;
+  let abort = new AbortController();
 
   const setDue = (at: number | null) => {
     dueAt = at;
@@ -97,7 +102,7 @@ export function createPoller(opts: PollerOptions): Poller {
     running = (async () => {
       let r: CheckResult;
       try {
-        r = await opts.check();
+        r = await opts.check(abort.signal);
       } catch (e) {
         opts.onError?.(e);
         r = { ok: false, retryAt: null };
@@ -117,6 +122,7 @@ export function createPoller(opts: PollerOptions): Poller {
   return {
     start(lastCheckAt) {
       stopped = false;
+      if (abort.signal.aborted) abort = new AbortController();
       // Elapsed real time counts 1/scale times in schedule time, so a scaled daemon keeps its phase too.
       const now = opts.clock.now();
       const virtualNow =
@@ -131,6 +137,7 @@ export function createPoller(opts: PollerOptions): Poller {
       if (handle !== null) timers.clear(handle);
       handle = null;
       setDue(null);
+      abort.abort();
       if (running) await running.catch(() => {});
     },
   };
