@@ -4,13 +4,8 @@
 import { bucketOf } from '../src/release/bucket.js';
 import { select } from '../src/release/select.js';
 import type { SelectionPolicy } from '../src/release/types.js';
-import {
-  delayAfterFailure,
-  FIRST_CHECK_MAX_MS,
-  nextCheckDelay,
-  type Rand,
-  startDelay,
-} from '../src/daemon/schedule.js';
+import { FIRST_CHECK_MAX_MS, nextCheckDelay, startDelay } from '../src/daemon/schedule.js';
+import { DAY, type Day, daemonDay, perMinute as fleetPerMinute } from '../test/helpers/fleet.js';
 import { seeded } from '../test/helpers/random.js';
 import { QUICK, row } from './lib.js';
 
@@ -18,7 +13,6 @@ import { QUICK, row } from './lib.js';
 const FLEET = QUICK ? 1_000 : 10_000;
 const M = 60_000;
 const H = 60 * M;
-const DAY = 24 * H;
 /** The defaults of update.interval and update.jitter (src/config/schema.ts). */
 const INTERVAL = 6 * H;
 const JITTER = 0.1;
@@ -31,18 +25,9 @@ const T0 = Date.parse('2026-01-05T00:00:00Z');
 /** Seeds are per daemon, so every scenario sees the same machines drawing the same numbers. */
 const SEED_BASE = 7_000;
 
-type Day = (rand: Rand, i: number) => number[];
-
-/** Requests per minute over [from, to) of virtual time. */
-function perMinute(day: Day, from = 0, to = DAY): number[] {
-  const bins = new Array<number>((to - from) / M).fill(0);
-  for (let i = 0; i < FLEET; i++) {
-    for (const t of day(seeded(SEED_BASE + i), i)) {
-      if (t >= from && t < to) bins[Math.floor((t - from) / M)]!++;
-    }
-  }
-  return bins;
-}
+/** Requests per minute over [from, to) of virtual time, for this bench's fleet. */
+const perMinute = (day: Day, from = 0, to = DAY) =>
+  fleetPerMinute(day, { fleet: FLEET, seedBase: SEED_BASE, from, to });
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const mean = (xs: number[]) => sum(xs) / xs.length;
@@ -59,38 +44,17 @@ const ideal: Day = (rand) => {
   return out;
 };
 
-/** A healthy daemon's day from a start at 0 (lastCheckAt null = never checked before). */
-function healthy(lastCheckAt: (rand: Rand) => number | null): Day {
-  return (rand) => {
-    const out: number[] = [];
-    let t = startDelay(INTERVAL, rand, lastCheckAt(rand), 0);
-    while (t < DAY) {
-      out.push(t);
-      t += nextCheckDelay(INTERVAL, JITTER, rand);
-    }
-    return out;
-  };
-}
-
 /** Machines that had been running a while: their last check was anywhere in the last period. */
-const rebooted = healthy((rand) => -rand() * INTERVAL);
-const fresh = healthy(() => null);
-
+const rebooted = daemonDay({ interval: INTERVAL, jitter: JITTER, lastCheckAt: (rand) => -rand() * INTERVAL });
+/** A fleet installed at once: no machine has checked before. */
+const fresh = daemonDay({ interval: INTERVAL, jitter: JITTER, lastCheckAt: () => null });
 /** Like `rebooted`, but every check inside OUTAGE fails and the daemon backs off. */
-const withOutage: Day = (rand) => {
-  const out: number[] = [];
-  let t = startDelay(INTERVAL, rand, -rand() * INTERVAL, 0);
-  let failures = 0;
-  while (t < DAY) {
-    out.push(t);
-    const failed = t >= OUTAGE.from && t < OUTAGE.to;
-    failures = failed ? failures + 1 : 0;
-    t += failed
-      ? delayAfterFailure(failures, INTERVAL, rand, null, t)
-      : nextCheckDelay(INTERVAL, JITTER, rand);
-  }
-  return out;
-};
+const withOutage = daemonDay({
+  interval: INTERVAL,
+  jitter: JITTER,
+  lastCheckAt: (rand) => -rand() * INTERVAL,
+  outage: OUTAGE,
+});
 
 const fmt = (x: number, d = 2) => x.toFixed(d);
 

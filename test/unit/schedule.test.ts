@@ -14,7 +14,7 @@ import {
   RESET_SPREAD_MS,
   startDelay,
 } from '../../src/daemon/schedule.js';
-import { seeded } from '../helpers/random.js';
+import { type Day, daemonDay, perMinute as fleetPerMinute } from '../helpers/fleet.js';
 
 const S = 1_000;
 const M = 60 * S;
@@ -168,18 +168,9 @@ describe('delayAfterFailure', () => {
 // ---- fleet simulations on a virtual clock ----------------------------------------------------
 
 const FLEET = 10_000;
-const DAY = 24 * H;
 
-/** Requests per minute over [0, DAY) for a fleet; `times(i, rand)` lists daemon i's request times. */
-function perMinute(times: (rand: Rand) => number[]): number[] {
-  const buckets = new Array(DAY / M).fill(0);
-  for (let i = 0; i < FLEET; i++) {
-    for (const t of times(seeded(1_000 + i))) {
-      if (t >= 0 && t < DAY) buckets[Math.floor(t / M)]++;
-    }
-  }
-  return buckets;
-}
+/** Requests per minute over [0, DAY) for the fleet; `day(rand)` lists one daemon's request times. */
+const perMinute = (day: Day) => fleetPerMinute(day, { fleet: FLEET, seedBase: 1_000 });
 
 function peakOverMean(buckets: number[]): number {
   const mean = buckets.reduce((a, b) => a + b, 0) / buckets.length;
@@ -187,17 +178,8 @@ function peakOverMean(buckets: number[]): number {
 }
 
 /** A healthy daemon's day: start delay, then a jittered period after each check. */
-function healthyDay(interval: number, jitter: number, lastCheckAt: (rand: Rand) => number | null) {
-  return (rand: Rand): number[] => {
-    const out: number[] = [];
-    let t = startDelay(interval, rand, lastCheckAt(rand), 0);
-    while (t < DAY) {
-      out.push(t);
-      t += nextCheckDelay(interval, jitter, rand);
-    }
-    return out;
-  };
-}
+const healthyDay = (interval: number, jitter: number, lastCheckAt: (rand: Rand) => number | null) =>
+  daemonDay({ interval, jitter, lastCheckAt });
 
 describe('fleet of 10,000 daemons', () => {
   it('a fleet rebooting together keeps its phases: per-minute peak/mean stays near 1', () => {
@@ -228,20 +210,9 @@ describe('fleet of 10,000 daemons', () => {
   it('after a one-hour forge outage, retries and recovery do not stampede', () => {
     const interval = 6 * H;
     const outage = { from: 2 * H, to: 3 * H };
-    const buckets = perMinute((rand) => {
-      const out: number[] = [];
-      let t = startDelay(interval, rand, -rand() * interval, 0);
-      let failures = 0;
-      while (t < DAY) {
-        out.push(t);
-        const failed = t >= outage.from && t < outage.to;
-        failures = failed ? failures + 1 : 0;
-        t += failed
-          ? delayAfterFailure(failures, interval, rand, null, t)
-          : nextCheckDelay(interval, 0.1, rand);
-      }
-      return out;
-    });
+    const buckets = perMinute(
+      daemonDay({ interval, jitter: 0.1, lastCheckAt: (rand) => -rand() * interval, outage }),
+    );
     // The machines whose check fell in the outage retry with growing, fully jittered waits:
     // the forge sees more load while it is down, but a bounded amount, and no spike when it
     // comes back (the busiest minute after recovery is no busier than the outage itself);
