@@ -1,20 +1,11 @@
 // SHA256SUMS parsing and checks: strict lines, both sha256sum modes, listed or not, forge digest.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isHephError } from '../../src/errors.js';
 import { checkAgainstSums, checkForgeDigest, parseSums } from '../../src/install/checksums.js';
+import { errorCode as code } from '../helpers/errors.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    return isHephError(e) ? e.code : String(e);
-  }
-}
 
 describe('parseSums', () => {
   it.each([

@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isHephError } from '../../src/errors.js';
 import { parsePublicKey, verifyMinisign } from '../../src/install/minisign.js';
+import { errorCode as code } from '../helpers/errors.js';
 
 let dir: string;
 const key = (name: string) => {
@@ -31,15 +31,6 @@ function sign(k: { sec: string }, legacy = false, comment = 'heph test'): string
   if (legacy) args.push('-l');
   execFileSync('minisign', args, { stdio: 'ignore' });
   return readFileSync(`${file}.minisig`, 'utf8');
-}
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    return isHephError(e) ? e.code : String(e);
-  }
 }
 
 beforeAll(() => {
