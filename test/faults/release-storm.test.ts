@@ -2,7 +2,7 @@
 // (a respawn loop standing in for systemd's Restart=always): the restart guard lets through at
 // most restart.max_per_window self-restarts, then opens the circuit and says what to do.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { readStore } from '../../src/install/store.js';
 import { type Paths, resolvePaths } from '../../src/platform/paths.js';
 import { type Artifacts, getArtifacts, seedStore } from '../helpers/artifacts.js';
 import { ROOT } from '../helpers/cli.js';
-import { type RunningDaemon, startDaemon, waitFor } from '../helpers/daemon.js';
+import { type RunningDaemon, startDaemon, systemdProbeRoot, waitFor } from '../helpers/daemon.js';
 import { startForge, type TestForge } from '../helpers/forge-server.js';
 import { expectGenuineStore, readAudit } from './store-check.js';
 
@@ -60,20 +60,6 @@ function stormReleases(): string {
     rmSync(work, { recursive: true, force: true }); // another worker won the race
   }
   return dir;
-}
-
-/**
- * A folder that makes hephd believe systemd runs it (HEPH_DEV_PROBE_ROOT, src/platform/supervisor.ts):
- * its cgroup is a .service unit, and with INVOCATION_ID set the supervisor is "systemd".
- */
-function systemdProbeRoot(): string {
-  const root = mkdtempSync(join(tmpdir(), 'heph-probe-systemd-'));
-  mkdirSync(join(root, 'proc', 'self'), { recursive: true });
-  writeFileSync(
-    join(root, 'proc', 'self', 'cgroup'),
-    '0::/user.slice/user@0.service/app.slice/hephd.service\n',
-  );
-  return root;
 }
 
 beforeAll(async () => {

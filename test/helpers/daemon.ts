@@ -1,7 +1,7 @@
 // Starts a real hephd (the built bundle, or any entry such as a store's dist/hephd.mjs) in a
 // scratch HEPH_HOME, waits for its socket to answer, talks to it, and stops it by its pid.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,21 @@ export const STOP_TIMEOUT_MS = 40_000;
  */
 export function plainProbeRoot(): string {
   return mkdtempSync(join(tmpdir(), 'heph-probe-'));
+}
+
+/**
+ * A folder for HEPH_DEV_PROBE_ROOT that makes hephd believe systemd runs it
+ * (src/platform/supervisor.ts): its cgroup is a .service unit, so with INVOCATION_ID set the
+ * supervisor is "systemd".
+ */
+export function systemdProbeRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), 'heph-probe-systemd-'));
+  mkdirSync(join(root, 'proc', 'self'), { recursive: true });
+  writeFileSync(
+    join(root, 'proc', 'self', 'cgroup'),
+    '0::/user.slice/user@0.service/app.slice/hephd.service\n',
+  );
+  return root;
 }
 
 /** Parsed JSON as tests read it: ad hoc paths into documents whose shape the test asserts. */
