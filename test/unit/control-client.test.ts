@@ -1,13 +1,22 @@
 // callDaemon against real unix sockets: answers, "not running" at once, the restart grace (marker
-// or hook), and no retry once a request was sent.
-import { execFileSync } from 'node:child_process';
+// or hook; counted from the stop while the old daemon drains, on a fake clock), and no retry once
+// a request was sent.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { callDaemon, RESTART_MARKER_MAX_AGE_MS } from '../../src/control/client.js';
+import {
+  callDaemon,
+  RESTART_GRACE_MS,
+  RESTART_MARKER_MAX_AGE_MS,
+  RESTART_RETRY_MS,
+  readStopMarker,
+  type StopMarker,
+  stopPhase,
+} from '../../src/control/client.js';
 import { isHephError } from '../../src/errors.js';
 import { type Paths, resolvePaths } from '../../src/platform/paths.js';
 
@@ -171,5 +180,149 @@ describe('callDaemon', () => {
     await listenRaw('SSH-2.0-OpenSSH_9.6\r\n\r\n');
     const e = await expectCode(callDaemon(paths, 'GET', '/v1/status'), 'E_DAEMON');
     expect(e.message).toContain('not HTTP');
+  });
+});
+
+const T = Date.parse('2026-03-01T12:00:00Z');
+const iso = (t: number) => new Date(t).toISOString();
+
+/** A marker as src/daemon/lifecycle.ts writes it: drain began at `began`, may last `drainMs`. */
+function drainMarker(pid: number, began: number, drainMs: number, stoppedAt?: number): void {
+  const m: Record<string, unknown> = {
+    pid,
+    version: '0.1.0',
+    reason: 'self-update',
+    time: iso(began),
+    stoppingAt: iso(began),
+    drainDeadline: iso(began + drainMs),
+  };
+  if (stoppedAt !== undefined) m.stoppedAt = iso(stoppedAt);
+  writeFileSync(paths.stopMarker, JSON.stringify(m));
+}
+
+/** A pid that ran and has exited (a daemon killed mid-drain). */
+const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid as number;
+
+/**
+ * A fake clock for callDaemon: each retry pause moves it on by the pause, then runs `at(now)` so
+ * a test can change the world (the old daemon finishing its drain, the new one listening).
+ */
+function fakeClock(start: number, at: (now: number) => void | Promise<void> = () => {}) {
+  const c = {
+    now: start,
+    pauses: 0,
+    opts: {
+      now: () => c.now,
+      sleep: async (ms: number) => {
+        c.pauses++;
+        c.now += ms;
+        await at(c.now);
+      },
+    },
+  };
+  return c;
+}
+
+describe('stopPhase: is a restart plausible, and from when does the grace count', () => {
+  const m = (o: Partial<StopMarker>): StopMarker => ({
+    pid: 100,
+    stoppingAt: T,
+    drainDeadline: T + 30_000,
+    stoppedAt: null,
+    ...o,
+  });
+  const alive = () => true;
+  const dead = () => false;
+
+  it('draining while the daemon lives and its deadline is ahead, however old the marker', () => {
+    expect(stopPhase(m({}), T + 25_000, alive)).toEqual({ phase: 'draining' });
+  });
+
+  it('stopped at stoppedAt, plausible for 10 s after it', () => {
+    const done = m({ stoppedAt: T + 20_000 });
+    expect(stopPhase(done, T + 29_000, alive)).toEqual({ phase: 'stopped', at: T + 20_000 });
+    expect(stopPhase(done, T + 20_000 + RESTART_MARKER_MAX_AGE_MS, alive)).toEqual({ phase: 'none' });
+  });
+
+  it('a daemon gone without stoppedAt (killed mid-drain) counts from when its drain began', () => {
+    expect(stopPhase(m({}), T + 3_000, dead)).toEqual({ phase: 'stopped', at: T });
+    expect(stopPhase(m({}), T + RESTART_MARKER_MAX_AGE_MS, dead)).toEqual({ phase: 'none' });
+  });
+
+  it('a daemon still there past its deadline counts as stopped at the deadline', () => {
+    expect(stopPhase(m({}), T + 31_000, alive)).toEqual({ phase: 'stopped', at: T + 30_000 });
+  });
+
+  it('a marker without a drain deadline (older daemons) is the plain 10 s rule', () => {
+    const old = m({ drainDeadline: null });
+    expect(stopPhase(old, T + 9_000, alive)).toEqual({ phase: 'stopped', at: T });
+    expect(stopPhase(old, T + 10_000, alive)).toEqual({ phase: 'none' });
+  });
+
+  it('no marker, or one from the future (a clock that jumped), is no sign', () => {
+    expect(stopPhase(null, T, alive)).toEqual({ phase: 'none' });
+    expect(stopPhase(m({}), T - 1, alive)).toEqual({ phase: 'none' });
+  });
+
+  it('reads the marker the daemon writes, and an older one with only `time`', () => {
+    drainMarker(77, T, 30_000, T + 5_000);
+    expect(readStopMarker(paths)).toEqual({
+      pid: 77,
+      stoppingAt: T,
+      drainDeadline: T + 30_000,
+      stoppedAt: T + 5_000,
+    });
+    writeFileSync(paths.stopMarker, JSON.stringify({ time: iso(T), pid: 1, reason: 'SIGTERM' }));
+    expect(readStopMarker(paths)).toEqual({ pid: 1, stoppingAt: T, drainDeadline: null, stoppedAt: null });
+  });
+});
+
+describe('callDaemon while the old daemon drains (fake clock)', () => {
+  it('waits through a long drain and counts the 8 s from the stop: the next daemon answers', async () => {
+    // Drain began 11 s ago (an install holds it); this live process stands in for the old daemon.
+    drainMarker(process.pid, T - 11_000, 30_000);
+    const stopAt = T + 12_000;
+    const upAt = stopAt + RESTART_GRACE_MS - 1_000;
+    let listening = false;
+    const c = fakeClock(T, async (now) => {
+      if (now >= stopAt && now - RESTART_RETRY_MS < stopAt) drainMarker(process.pid, T - 11_000, 30_000, now);
+      if (now >= upAt && !listening) {
+        listening = true;
+        await listenJson(200, { running: true, next: true });
+      }
+    });
+    expect(await callDaemon(paths, 'GET', '/v1/status', undefined, c.opts)).toEqual({
+      running: true,
+      next: true,
+    });
+    // 19 s after the first refusal: past the old 8 s, and past the old 10 s of the marker's age.
+    expect(c.now).toBe(upAt);
+    expect(c.now - T).toBeGreaterThan(RESTART_GRACE_MS);
+  });
+
+  it('gives up 8 s after the stop when no daemon comes back', async () => {
+    drainMarker(process.pid, T - 11_000, 30_000);
+    const stopAt = T + 5_000;
+    const c = fakeClock(T, (now) => {
+      if (now >= stopAt && now - RESTART_RETRY_MS < stopAt) drainMarker(process.pid, T - 11_000, 30_000, now);
+    });
+    await expectCode(callDaemon(paths, 'GET', '/v1/status', undefined, c.opts), 'E_NOT_RUNNING');
+    expect(c.now).toBeGreaterThan(stopAt + RESTART_GRACE_MS - 2 * RESTART_RETRY_MS);
+    expect(c.now).toBeLessThanOrEqual(stopAt + RESTART_GRACE_MS);
+  });
+
+  it('a daemon killed mid-drain (pid gone, no stoppedAt) gets the plain 8 s from the first refusal', async () => {
+    drainMarker(deadPid(), T - 1_000, 30_000);
+    const c = fakeClock(T);
+    await expectCode(callDaemon(paths, 'GET', '/v1/status', undefined, c.opts), 'E_NOT_RUNNING');
+    expect(c.now - T).toBeLessThanOrEqual(RESTART_GRACE_MS);
+    expect(c.now - T).toBeGreaterThan(RESTART_GRACE_MS - 2 * RESTART_RETRY_MS);
+  });
+
+  it('a drain that ended over 10 s ago is no sign: "not running" without a single retry', async () => {
+    drainMarker(process.pid, T - 40_000, 30_000, T - RESTART_MARKER_MAX_AGE_MS - 1);
+    const c = fakeClock(T);
+    await expectCode(callDaemon(paths, 'GET', '/v1/status', undefined, c.opts), 'E_NOT_RUNNING');
+    expect(c.pauses).toBe(0);
   });
 });

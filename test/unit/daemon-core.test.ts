@@ -72,12 +72,24 @@ function checker(state: { offer: string | null; fail?: HephError }) {
   };
 }
 
+/** A checker that never answers (a forge that hangs), counting its calls. */
+function hangingChecker(calls: { n: number }) {
+  return (): Promise<CheckOutcome> => {
+    calls.n++;
+    return new Promise<CheckOutcome>(() => {});
+  };
+}
+
 interface Setup {
   mode?: 'notify' | 'auto';
   supervisor?: Supervisor;
   container?: string | null;
   config?: Record<string, unknown>;
   installFails?: boolean;
+  /** Replaces the fake forge's checker. */
+  checker?: () => Promise<CheckOutcome>;
+  /** Replaces the fake installer (e.g. one that takes its time). */
+  install?: (r: VersionedRelease) => Promise<InstallResult>;
 }
 
 function setup(o: Setup = {}) {
@@ -100,9 +112,10 @@ function setup(o: Setup = {}) {
       startedAt: T0,
       pid: 4242,
     },
-    checker: checker(forge),
+    checker: o.checker ?? checker(forge),
     async install(r): Promise<InstallResult> {
       installs.push(r.version);
+      if (o.install) return o.install(r);
       if (o.installFails) throw new HephError('E_VERIFY', 'checksum mismatch');
       return { version: r.version, method: 'bundle', path: null, previous: null, alreadyCurrent: false };
     },
@@ -302,3 +315,57 @@ describe('health and status', () => {
     expect(st.update).toMatchObject({ candidate: '0.1.1', lastResult: 'ok', consecutiveFailures: 0 });
   });
 });
+
+describe('stopping', () => {
+  it('abandons a check the forge has not answered: stop returns, the waiting request gets E_DAEMON, no failure is counted', async () => {
+    const calls = { n: 0 };
+    const { daemon } = setup({ mode: 'notify', checker: hangingChecker(calls) });
+    const asked = daemon.check();
+    asked.catch(() => {});
+    expect(calls.n).toBe(1);
+    await daemon.stop();
+    await expect(asked).rejects.toMatchObject({
+      code: 'E_DAEMON',
+      message: expect.stringContaining('stopping'),
+    });
+    expect(readState(deps.paths).consecutiveFailures).toBe(0);
+    expect(daemon.status().update?.checking).toBe(false);
+  });
+
+  it('an install in progress holds the stop until it is done', async () => {
+    let finish: () => void = () => {};
+    const { daemon, installs, restarts } = setup({
+      install: (r) =>
+        new Promise<InstallResult>((resolve) => {
+          finish = () =>
+            resolve({
+              version: r.version,
+              method: 'bundle',
+              path: null,
+              previous: null,
+              alreadyCurrent: false,
+            });
+        }),
+    });
+    const asked = daemon.check();
+    await waitUntil(() => installs.length === 1);
+    let stopped = false;
+    const stopping = daemon.stop().then(() => (stopped = true));
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(stopped).toBe(false);
+    finish();
+    await stopping;
+    await asked;
+    expect(daemon.status().update?.lastInstall).toMatchObject({ version: '0.1.1', ok: true });
+    expect(restarts).toEqual(['0.1.1']);
+  });
+});
+
+/** Lets promise callbacks run until `fn` holds (fails after a bounded number of turns). */
+async function waitUntil(fn: () => boolean): Promise<void> {
+  for (let i = 0; i < 1_000; i++) {
+    if (fn()) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error('condition never held');
+}

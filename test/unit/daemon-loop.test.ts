@@ -206,4 +206,33 @@ describe('the poll loop', () => {
     expect(t.timers()).toBe(0);
     expect(poller.nextAt()).toBeNull();
   });
+
+  it("stop aborts the running check's signal and waits for it to return; a restart gets a fresh signal", async () => {
+    const t = new FakeTime();
+    const signals: AbortSignal[] = [];
+    const poller = createPoller({
+      clock: t.clock,
+      timers: t,
+      intervalMs: 6 * H,
+      jitter: 0,
+      failures: () => 0,
+      // Like the daemon's check: returns only when told to stop (a forge that never answers).
+      check: (signal) => {
+        signals.push(signal);
+        return new Promise<CheckResult>((r) =>
+          signal.addEventListener('abort', () => r({ ok: false, retryAt: null })),
+        );
+      },
+    });
+    const running = poller.runNow();
+    expect(signals[0]?.aborted).toBe(false);
+    await poller.stop();
+    expect(signals[0]?.aborted).toBe(true);
+    expect(await running).toEqual({ ok: false, retryAt: null });
+    expect(poller.busy()).toBe(false);
+    poller.start(null);
+    void poller.runNow();
+    expect(signals[1]?.aborted).toBe(false);
+    await poller.stop();
+  });
 });
