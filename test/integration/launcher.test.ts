@@ -41,15 +41,33 @@ async function addVersion(version: string): Promise<void> {
   await extractRelease(art.tarball(version), dir);
 }
 
+/** A launcher start that has neither exited nor switched versions by then is hung. */
+const LAUNCH_TIMEOUT_MS = 30_000;
+/** How often a test looks at the store while a start runs. */
+const POLL_MS = 100;
+
 /** One start by the service manager: node <launcher>. A daemon that keeps running is stopped by pid. */
 function start() {
   return execa(process.execPath, [paths.launcher], {
     env: cleanEnv({ HEPH_HOME: home }),
     extendEnv: false,
     reject: false,
-    timeout: 30_000,
+    timeout: LAUNCH_TIMEOUT_MS,
     stdin: 'ignore',
   });
+}
+
+/**
+ * Lets a start run until it has switched `current` to `version` (or LAUNCH_TIMEOUT_MS passed),
+ * then stops whatever daemon it went on to run, by its pid.
+ */
+async function runUntilCurrentIs(run: ReturnType<typeof start>, version: string): Promise<void> {
+  const deadline = Date.now() + LAUNCH_TIMEOUT_MS;
+  while (readStore(paths).current !== version && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  if (run.pid !== undefined && run.exitCode === null) process.kill(run.pid, 'SIGTERM');
+  await run;
 }
 
 describe('launcher', () => {
@@ -85,13 +103,7 @@ describe('launcher', () => {
     // What a launcher killed right after saving the quarantine leaves behind: current is still bad.
     quarantineVersion(paths, BROKEN_VERSION, 'failed to start 3 times');
 
-    const next = start();
-    const deadline = Date.now() + 30_000;
-    while (readStore(paths).current !== '1.0.0' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    if (next.pid !== undefined && next.exitCode === null) process.kill(next.pid, 'SIGTERM');
-    await next;
+    await runUntilCurrentIs(start(), '1.0.0');
     expect(readStore(paths).current).toBe('1.0.0');
     expect(readAudit(paths.auditFile)[0]).toMatchObject({
       event: 'update.rolled-back',
@@ -116,13 +128,7 @@ describe('launcher', () => {
       expect(readStore(paths).current).toBe(BROKEN_VERSION);
     }
     // The 4th start switches back and runs 1.0.0's daemon, whatever that daemon then does.
-    const fourth = start();
-    const deadline = Date.now() + 30_000;
-    while (readStore(paths).current !== '1.0.0' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    if (fourth.pid !== undefined && fourth.exitCode === null) process.kill(fourth.pid, 'SIGTERM');
-    await fourth;
+    await runUntilCurrentIs(start(), '1.0.0');
 
     expect(readStore(paths)).toMatchObject({ current: '1.0.0' });
     const state = readLauncherState(paths);
