@@ -33,6 +33,8 @@ interface Case {
   kind: ForgeKindServed;
   /** The repo the config names; the forge serves acme/heph. */
   repo?: string;
+  /** The forge.url the config names, when not the forge's own. */
+  url?: (h: Scratch) => string;
   /** Run without HEPH_FORGE_TOKEN (the hint differs when no token was sent). */
   anonymous?: boolean;
   env?: Record<string, string>;
@@ -41,7 +43,7 @@ interface Case {
   exit: number;
   code: ErrorCode;
   /** The whole first line after "heph: "; a RegExp where it carries a time. */
-  message: (f: TestForge) => string | RegExp;
+  message: (f: TestForge, h: Scratch) => string | RegExp;
   hint: string;
   /** For rate limits: the message names now + this many seconds as the time to try again. */
   retryInS?: number;
@@ -52,6 +54,7 @@ const releasesPath: Record<string, (repo: string) => string> = {
   gitea: (repo) => `/api/v1/repos/${repo}/releases`,
   forgejo: (repo) => `/api/v1/repos/${repo}/releases`,
   gitlab: (repo) => `/api/v4/projects/${encodeURIComponent(repo)}/releases`,
+  static: () => '/releases/index.json',
 };
 const at = (f: TestForge, repo = f.repo) => `${f.origin}${releasesPath[f.kind]!(repo)}`;
 
@@ -61,9 +64,17 @@ const FORGE_TROUBLE = 'the forge has trouble right now; try again later';
 const RATE_HINT = 'wait until then; a token (HEPH_FORGE_TOKEN or forge.token_file) raises the limit';
 const NOT_JSON_HINT = 'check forge.url and forge.kind point at the forge API; try again later if it persists';
 const NETWORK_HINT = 'check forge.url, the network and HTTPS_PROXY/HTTP_PROXY/NO_PROXY; try again later';
+const SHAPE_HINT = 'the forge answered in an unexpected shape; check forge.kind and forge.url, or report it';
 const TOO_BIG_HINT = 'check forge.url points at the forge API; report this if it does';
+/** An HTTP-date two hours ahead, on a whole second (the format has no fractions). */
+const RETRY_DATE = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2 * 3_600_000);
 const rateMessage = (forge: string) =>
   new RegExp(`^${forge} rate limit reached: try again after (\\S+) \\(in [^)]+\\)$`);
+/** The rate-limit message for a time the forge named exactly. */
+const exactRate = (forge: string, when: Date) =>
+  new RegExp(
+    `^${forge} rate limit reached: try again after ${when.toISOString().replaceAll('.', '\\.')} \\(in [^)]+\\)$`,
+  );
 
 const CASES: Case[] = [
   {
@@ -214,7 +225,7 @@ const CASES: Case[] = [
     exit: 69,
     code: 'E_FORGE_PAYLOAD',
     message: () => /^github release 0: tag_name: expected string, got number$/,
-    hint: 'the forge answered in an unexpected shape; check forge.kind and forge.url, or report it',
+    hint: SHAPE_HINT,
   },
   {
     title: 'slow headers (HEPH_HTTP_HEADERS_TIMEOUT_MS)',
@@ -253,6 +264,76 @@ const CASES: Case[] = [
     hint: TOO_BIG_HINT,
   },
   {
+    title: 'JSON of the wrong kind: an object where GitHub sends a list',
+    kind: 'github',
+    arm: (f) => f.failNext({ kind: 'status', status: 200, body: '{"message":"Moved"}' }),
+    exit: 69,
+    code: 'E_FORGE_PAYLOAD',
+    message: () => 'github releases: (top level): expected array, got object',
+    hint: SHAPE_HINT,
+  },
+  {
+    title: 'GitLab 403 with RateLimit-Remaining: 0 and RateLimit-Reset as epoch seconds',
+    kind: 'gitlab',
+    arm: (f) =>
+      f.failNext({
+        kind: 'status',
+        status: 403,
+        headers: { 'ratelimit-remaining': '0', 'ratelimit-reset': String(RETRY_DATE.getTime() / 1000) },
+      }),
+    exit: 69,
+    code: 'E_FORGE_RATE_LIMITED',
+    message: () => exactRate('gitlab', RETRY_DATE),
+    hint: RATE_HINT,
+  },
+  {
+    title: 'static index: 500',
+    kind: 'static',
+    arm: (f) => f.failNext({ kind: 'status', status: 500 }),
+    exit: 69,
+    code: 'E_FORGE_UNREACHABLE',
+    message: (f) => `static answered HTTP 500 for ${at(f)}`,
+    hint: FORGE_TROUBLE,
+  },
+  {
+    title: 'static index: 429 with Retry-After as an HTTP-date',
+    kind: 'static',
+    arm: (f) =>
+      f.failNext({ kind: 'status', status: 429, headers: { 'retry-after': RETRY_DATE.toUTCString() } }),
+    exit: 69,
+    code: 'E_FORGE_RATE_LIMITED',
+    message: () => exactRate('static', RETRY_DATE),
+    hint: RATE_HINT,
+  },
+  {
+    title: 'static index: a release with a number for its tag',
+    kind: 'static',
+    arm: (f) => f.failNext({ kind: 'status', status: 200, body: '{"releases":[{"tag":1}]}' }),
+    exit: 69,
+    code: 'E_FORGE_PAYLOAD',
+    message: () => 'static release 0: tag: expected string, got number',
+    hint: SHAPE_HINT,
+  },
+  {
+    title: 'static index over the API cap',
+    kind: 'static',
+    arm: (f) => f.publish({ tag: 'v1.2.1', notes: 'x'.repeat(MAX_API_BODY_BYTES + 1024 * 1024), assets: [] }),
+    exit: 69,
+    code: 'E_FORGE_PAYLOAD',
+    message: (f) =>
+      `static sent more than ${MAX_API_BODY_BYTES / 1024} KiB from ${at(f)}; refusing to read more`,
+    hint: TOO_BIG_HINT,
+  },
+  {
+    title: 'static file:// folder without an index.json',
+    kind: 'static',
+    url: (h) => `file://${h.home}/no-releases/`,
+    exit: 69,
+    code: 'E_FORGE_NOT_FOUND',
+    message: (_f, h) => `static: cannot read ${h.home}/no-releases/index.json (ENOENT)`,
+    hint: 'check forge.url and that the release folder holds this file (`heph release index DIR`)',
+  },
+  {
     title: 'nobody listening on the port',
     kind: 'gitlab',
     arm: (f) => f.close(),
@@ -272,7 +353,7 @@ describe.each(CASES)('heph update check: $title', (c) => {
     forge = await startForge({ kind: c.kind });
     forge.requireToken(TOKEN);
     release(forge, '1.2.0');
-    configure(home, { ...forge, repo: c.repo ?? forge.repo });
+    configure(home, { ...forge, repo: c.repo ?? forge.repo, url: c.url?.(home) ?? forge.url });
     runningVersion(home, '1.2.0');
     const env = {
       ...home.env,
@@ -281,16 +362,19 @@ describe.each(CASES)('heph update check: $title', (c) => {
       ...c.env,
     };
     if (c.anonymous) forge.requireToken(null);
-    const expected = c.message(forge);
+    const expected = c.message(forge, home);
 
-    for (const args of [
+    // The human and the --json run go together (one fault armed for each): they are independent
+    // processes, and running them side by side keeps this file's time in bounds.
+    const modes = [
       ['update', 'check', '--exit-code'],
       ['update', 'check', '--json'],
-    ]) {
-      await c.arm?.(forge);
-      const before = Date.now();
-      const r = await runHeph(args, env);
-      const after = Date.now();
+    ];
+    for (const _ of modes) await c.arm?.(forge);
+    const before = Date.now();
+    const runs = await Promise.all(modes.map((args) => runHeph(args, env)));
+    const after = Date.now();
+    for (const [i, r] of runs.entries()) {
       outputs.push(r.stdout, r.stderr);
       expect(r.exitCode, r.stderr).toBe(c.exit);
       const lines = r.stderr.split('\n');
@@ -302,10 +386,10 @@ describe.each(CASES)('heph update check: $title', (c) => {
       expect(lines[1]).toBe(`  ${c.hint}`);
       if (c.retryInS !== undefined) {
         const when = Date.parse(rateMessage(c.kind).exec(message)?.[1] ?? '');
-        expect(when).toBeGreaterThanOrEqual(before + c.retryInS * 1000 - 1000);
+        expect(when).toBeGreaterThanOrEqual(before + c.retryInS * 1000);
         expect(when).toBeLessThanOrEqual(after + c.retryInS * 1000);
       }
-      if (args.includes('--json')) {
+      if (modes[i]!.includes('--json')) {
         const doc = JSON.parse(r.stdout) as ErrorDoc;
         expect(doc).toEqual({ error: { code: c.code, message, hint: c.hint, exitCode: c.exit } });
       } else {
