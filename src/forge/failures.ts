@@ -87,9 +87,12 @@ export function statusError(
   }
   if (status === 404 || status === 410) {
     return new HephError('E_FORGE_NOT_FOUND', `${forge} has nothing at ${where} (HTTP ${status})`, {
-      hint: authenticated
-        ? 'check forge.url and forge.repo, and that the token can see the repository'
-        : 'check forge.url and forge.repo; a private repository also needs a token (HEPH_FORGE_TOKEN)',
+      hint:
+        forge === 'static'
+          ? 'check forge.url: it names index.json or the folder that holds it (`heph release index DIR` writes one)'
+          : authenticated
+            ? 'check forge.url and forge.repo, and that the token can see the repository'
+            : 'check forge.url and forge.repo; a private repository also needs a token (HEPH_FORGE_TOKEN)',
       details,
     });
   }

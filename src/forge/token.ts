@@ -11,6 +11,25 @@ import type { Env } from '../platform/paths.js';
 /** A token file larger than this is not a token (a key pair or a log pasted by mistake). */
 export const MAX_TOKEN_FILE_BYTES = 16 * 1024;
 
+/**
+ * What a token may contain: visible ASCII without spaces. Forge tokens are all like that, and
+ * anything else (a second line, a comment, a BOM) cannot go into an HTTP header — undici would
+ * refuse it with an error that looks like a network failure.
+ */
+const TOKEN_SHAPE = /^[\x21-\x7e]+$/;
+
+function checkShape(token: string, source: string, details: Record<string, unknown>): void {
+  if (TOKEN_SHAPE.test(token)) return;
+  throw new HephError(
+    'E_CONFIG',
+    `${source} does not hold a single token: it has spaces, line breaks or non-ASCII characters`,
+    {
+      hint: 'keep only the token in it, on one line (no comments)',
+      details,
+    },
+  );
+}
+
 /** `~/x` → the home folder's x; relative paths are taken from the working directory. */
 function expandPath(file: string, env: Env): string {
   if (file === '~' || file.startsWith('~/')) return join(env.HOME ?? homedir(), file.slice(1));
@@ -26,6 +45,7 @@ export function readToken(config: Config, env: Env): string | undefined {
   const fromEnv = env.HEPH_FORGE_TOKEN?.trim();
   if (fromEnv) {
     registerSecret(fromEnv);
+    checkShape(fromEnv, 'HEPH_FORGE_TOKEN', { key: 'HEPH_FORGE_TOKEN' });
     return fromEnv;
   }
   const configured = config.forge.token_file.trim();
@@ -56,5 +76,6 @@ export function readToken(config: Config, env: Env): string | undefined {
     });
   }
   registerSecret(text);
+  checkShape(text, `forge.token_file: ${file}`, { key: 'forge.token_file', file });
   return text;
 }

@@ -334,6 +334,25 @@ const CASES: Case[] = [
     hint: 'check forge.url and that the release folder holds this file (`heph release index DIR`)',
   },
   {
+    title: 'static index: 404 (the hint is about forge.url: a static source has no repo)',
+    kind: 'static',
+    arm: (f) => f.failNext({ kind: 'status', status: 404 }),
+    exit: 69,
+    code: 'E_FORGE_NOT_FOUND',
+    message: (f) => `static has nothing at ${at(f)} (HTTP 404)`,
+    hint: 'check forge.url: it names index.json or the folder that holds it (`heph release index DIR` writes one)',
+  },
+  {
+    title: 'a token with a second line is a configuration error, not a network failure',
+    kind: 'github',
+    env: { HEPH_FORGE_TOKEN: 'ghp_TwoLineToken_0123456789\n# my work token' },
+    exit: 78,
+    code: 'E_CONFIG',
+    message: () =>
+      'HEPH_FORGE_TOKEN does not hold a single token: it has spaces, line breaks or non-ASCII characters',
+    hint: 'keep only the token in it, on one line (no comments)',
+  },
+  {
     title: 'nobody listening on the port',
     kind: 'gitlab',
     arm: (f) => f.close(),
