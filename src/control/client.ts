@@ -32,15 +32,15 @@ export interface CallOptions {
 }
 
 /**
- * The stop marker's text, or undefined when there is none. Read with node:fs directly rather than
- * platform/fs.ts, whose atomic writes import node:crypto: ~2 ms of `heph status`'s cold start.
+ * The stop marker's text, or undefined when there is none or it cannot be read (another user's
+ * service: no sign, as without a marker). Read with node:fs directly rather than platform/fs.ts,
+ * whose atomic writes import node:crypto: ~2 ms of `heph status`'s cold start.
  */
 function readMarker(file: string): string | undefined {
   try {
     return readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
+  } catch {
+    return undefined;
   }
 }
 

@@ -3,6 +3,7 @@
 import { chmodSync, lstatSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, Server as NetServer, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { HephError } from '../errors.js';
 import type { Env } from '../platform/paths.js';
@@ -39,8 +40,11 @@ const FLUSH_TIMEOUT_MS = 2_000;
  * the headers timeout.
  */
 export const DRAIN_FIRST_REQUEST_MS = 2_000;
-/** Where the socket is moved while the drain empties its accept queue; nobody else knows the name. */
-const DRAINING_SUFFIX = '.draining';
+/**
+ * Where the socket is moved while the drain empties its accept queue: a name no client uses, in
+ * the same 0700 folder, and short so it fits sun_path whenever the socket's own name does.
+ */
+const DRAINING_NAME = '.drain';
 
 /** sun_path holds 108 bytes on Linux and 104 on macOS, the terminating NUL included. */
 export const MAX_SOCKET_PATH_BYTES = process.platform === 'darwin' ? 103 : 107;
@@ -176,7 +180,7 @@ function handle(
  * accepted and will be answered. Never throws: a failure only brings back the old race.
  */
 async function flushBacklog(socketPath: string, logger: Logger): Promise<void> {
-  const aside = `${socketPath}${DRAINING_SUFFIX}`;
+  const aside = join(dirname(socketPath), DRAINING_NAME);
   try {
     renameSync(socketPath, aside);
   } catch (e) {
