@@ -118,9 +118,20 @@ async function lockedError(paths: Paths): Promise<HephError> {
     await sleep(HOLDER_POLL_MS);
     h = readHolder(paths);
   }
-  const who = h ? `pid ${h.pid} (${h.command || 'heph'}) since ${h.since}` : 'another process';
-  return new HephError('E_LOCKED', `another install is in progress: ${who}`, {
-    hint: 'wait for it to finish and try again; a crashed holder is taken over automatically',
-    details: h ? { holder: h } : {},
-  });
+  if (h === null) {
+    // Only an installer killed between taking the lock and naming itself leaves this; with no
+    // pid to check, its lock is taken over once stale.
+    return new HephError('E_LOCKED', 'another install holds the lock but has not named itself', {
+      hint: `if no install is running, an installer died as it started: its lock is taken over ${STALE_MS / 1000} s after its last sign of life; try again then`,
+      details: {},
+    });
+  }
+  return new HephError(
+    'E_LOCKED',
+    `another install is in progress: pid ${h.pid} (${h.command || 'heph'}) since ${h.since}`,
+    {
+      hint: 'wait for it to finish and try again; a crashed holder is taken over automatically',
+      details: { holder: h },
+    },
+  );
 }

@@ -6,6 +6,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStore, TMP_PREFIX } from '../../src/install/store.js';
 import { getArtifacts } from '../helpers/artifacts.js';
+import { STALE_MS } from '../../src/install/lock.js';
 import {
   bundleInstallDriver,
   currentPrints,
@@ -46,9 +47,16 @@ interface Outcome {
   output: string;
 }
 
+/**
+ * A run that is not killed waits for the lock like a patient operator would: a run killed in the
+ * instant between taking the lock and writing its name leaves a lock with no pid to check, which
+ * is taken over only once stale (STALE_MS) — the one case a killed installer makes the next wait.
+ */
+const PATIENT_LOCK_WAIT_MS = STALE_MS + 5_000;
+
 /** One install of `version` in a real process, SIGKILLed after `killAfterMs` unless done first. */
 async function apply(version: string, killAfterMs: number | null): Promise<Outcome> {
-  const child = runInstall(driver, h, version);
+  const child = runInstall(driver, h, version, { lockWaitMs: PATIENT_LOCK_WAIT_MS });
   const timer =
     killAfterMs === null ? undefined : setTimeout(() => child.pid && child.kill('SIGKILL'), killAfterMs);
   const r = await child;
