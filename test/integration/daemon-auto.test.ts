@@ -2,8 +2,7 @@
 // under HEPH_DEV_PROBE_ROOT) installs N+1, audits and exits 0; the new version starts with the
 // guard's cooldown in force; without a supervisor it stays up with a pending restart; in a
 // container it only notifies.
-import { mkdirSync, mkdtempSync, readlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit/log.js';
@@ -11,7 +10,13 @@ import { readState } from '../../src/daemon/state.js';
 import { type Paths, resolvePaths } from '../../src/platform/paths.js';
 import { type Artifacts, getArtifacts, seedStore } from '../helpers/artifacts.js';
 import { runHeph, type Scratch, scratch } from '../helpers/cli.js';
-import { plainProbeRoot, type RunningDaemon, startDaemon, waitFor } from '../helpers/daemon.js';
+import {
+  plainProbeRoot,
+  type RunningDaemon,
+  startDaemon,
+  systemdProbeRoot,
+  waitFor,
+} from '../helpers/daemon.js';
 import { startForge, type TestForge } from '../helpers/forge-server.js';
 
 /** Scaled polls (~3 s) plus a real download, verify, extract and smoke test on a 2-core machine. */
@@ -43,17 +48,6 @@ afterEach(async () => {
   await forge.close();
   s.cleanup();
 });
-
-/** A probe root where /proc/self/cgroup says we are a systemd service. */
-function systemdProbeRoot(): string {
-  const root = mkdtempSync(join(tmpdir(), 'heph-probe-systemd-'));
-  mkdirSync(join(root, 'proc', 'self'), { recursive: true });
-  writeFileSync(
-    join(root, 'proc', 'self', 'cgroup'),
-    '0::/user.slice/user@0.service/app.slice/hephd.service\n',
-  );
-  return root;
-}
 
 async function startVersion(version: string, env: Record<string, string>): Promise<RunningDaemon> {
   const d = await startDaemon({
