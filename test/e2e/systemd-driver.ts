@@ -33,6 +33,10 @@ interface Input {
 
 /** RestartSec=2 plus a start: after this long without a respawn, systemd has given up for good. */
 const NO_RESPAWN_WAIT_MS = 6_000;
+/** The status loop's calls across a self-update the test asserts on (systemd.test.ts), and how
+ *  many of them the new version must have answered, so the loop provably ran past the restart. */
+const MIN_STATUS_CALLS = 5;
+const MIN_CALLS_ON_NEW = 2;
 /** The forge demands it; it must reach the daemon through the 0600 EnvironmentFile only. */
 const TOKEN = 'e2e-token-only-in-the-environment-file';
 
@@ -111,7 +115,16 @@ async function main(m: UserManager, input: Input, { result, onFailure }: Scenari
     forge.publishArtifacts(n1, join(input.artifacts, n1));
     await waitUntil(`hephd ${n1} answering`, runningVersion(n1));
     const seconds = (Date.now() - t0) / 1000;
-    await sleep(1_000); // a few more calls against the new daemon
+    // A few more calls against the new daemon; on a loaded machine each call is slow, so wait for
+    // the calls themselves (bounded) rather than for a fixed time.
+    const extraUntil = Date.now() + 20_000;
+    while (
+      Date.now() < extraUntil &&
+      (clients.results.length < MIN_STATUS_CALLS ||
+        clients.results.filter((c) => c.version === n1).length < MIN_CALLS_ON_NEW)
+    ) {
+      await sleep(100);
+    }
     const calls = await clients.stop();
     const api = forge.requests.filter((r) => r.path.includes('/releases'));
     result.update = {
