@@ -30,9 +30,16 @@ export interface MinisignSignature {
   globalSignature: Buffer;
 }
 
-/** minisign prints key ids as the 64-bit little-endian number in upper-case hex. */
-function keyIdHex(bytes: Buffer): string {
-  return Buffer.from(bytes).reverse().toString('hex').toUpperCase();
+/**
+ * minisign prints key ids as the 64-bit little-endian number in upper-case hex, without leading
+ * zeros (printf "%" PRIX64), so an id shown here reads exactly as in the key's own comment line.
+ */
+export function keyIdHex(bytes: Buffer): string {
+  return Buffer.from(bytes)
+    .reverse()
+    .toString('hex')
+    .toUpperCase()
+    .replace(/^0+(?=.)/, '');
 }
 
 function decodeBase64Strict(text: string, what: string): Buffer {

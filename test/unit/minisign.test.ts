@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePublicKey, verifyMinisign } from '../../src/install/minisign.js';
+import { keyIdHex, parsePublicKey, verifyMinisign } from '../../src/install/minisign.js';
 import { errorCode as code } from '../helpers/errors.js';
 
 let dir: string;
@@ -45,6 +45,12 @@ describe('verifyMinisign', () => {
     const r = verifyMinisign(Buffer.from(message), sign(a), [a.line]);
     expect(a.pubFile).toContain(`minisign public key ${r.keyId}`);
     expect(r.trustedComment).toBe('heph test');
+  });
+
+  it('names key ids as the minisign tool does: little-endian upper-case hex, no leading zeros', () => {
+    expect(keyIdHex(Buffer.from([0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01]))).toBe('123456789ABCDEF');
+    expect(keyIdHex(Buffer.from([1, 0, 0, 0, 0, 0, 0, 0x10]))).toBe('1000000000000001');
+    expect(keyIdHex(Buffer.alloc(8))).toBe('0');
   });
 
   it('accepts a legacy (Ed) signature', () => {
