@@ -27,6 +27,7 @@ import type { ForgeClient, ReleaseAsset } from '../../src/forge/types.js';
 import { extractRelease } from '../../src/install/extract.js';
 import { ensureStore, swapCurrent } from '../../src/install/store.js';
 import type { Paths } from '../../src/platform/paths.js';
+import { pidAlive } from '../../src/platform/process.js';
 import type { VersionedRelease } from '../../src/release/types.js';
 import { ROOT } from './cli.js';
 
@@ -110,8 +111,31 @@ export function sha256(file: string): string {
 }
 
 /** The artifacts for this source tree, built on first use (any worker) and reused after. */
+/**
+ * A cache for another source tree is garbage once nobody has touched it for this long (a run in
+ * another checkout may still be using a fresh one, so younger ones stay).
+ */
+const STALE_CACHE_MS = 3_600_000;
+
+/** Removes caches of older source trees, and half-built ones whose builder is gone. */
+function pruneCaches(keep: string): void {
+  const now = Date.now();
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith('heph-artifacts-') || join(tmpdir(), name) === keep) continue;
+    const path = join(tmpdir(), name);
+    const builder = /\.tmp-(\d+)$/.exec(name);
+    try {
+      const stale = builder ? !pidAlive(Number(builder[1])) : now - statSync(path).mtimeMs > STALE_CACHE_MS;
+      if (stale) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // another run removed it first
+    }
+  }
+}
+
 export async function getArtifacts(): Promise<Artifacts> {
   const dir = join(tmpdir(), `heph-artifacts-${hashTree()}`);
+  pruneCaches(dir);
   if (!existsSync(join(dir, 'done'))) {
     // Built in a private folder then renamed: parallel workers never see half a cache.
     const work = `${dir}.tmp-${process.pid}`;

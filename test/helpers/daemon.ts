@@ -1,9 +1,9 @@
 // Starts a real hephd (the built bundle, or any entry such as a store's dist/hephd.mjs) in a
 // scratch HEPH_HOME, waits for its socket to answer, talks to it, and stops it by its pid.
+import { tempDir } from './tmp.js';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanEnv, HEPHD } from './cli.js';
 
@@ -17,7 +17,7 @@ export const STOP_TIMEOUT_MS = 40_000;
  * cgroup, whatever machine the test runs on (test machines are often containers themselves).
  */
 export function plainProbeRoot(): string {
-  return mkdtempSync(join(tmpdir(), 'heph-probe-'));
+  return tempDir('heph-probe-');
 }
 
 /**
@@ -26,7 +26,7 @@ export function plainProbeRoot(): string {
  * supervisor is "systemd".
  */
 export function systemdProbeRoot(): string {
-  const root = mkdtempSync(join(tmpdir(), 'heph-probe-systemd-'));
+  const root = tempDir('heph-probe-systemd-');
   mkdirSync(join(root, 'proc', 'self'), { recursive: true });
   writeFileSync(
     join(root, 'proc', 'self', 'cgroup'),

@@ -1,5 +1,5 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../helpers/tmp.js';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { bucketOf, machineBucket, storedMachineId } from '../../src/release/buck
 import { resolvePaths } from '../../src/platform/paths.js';
 
 function tempHome(): { home: string; env: Record<string, string> } {
-  const home = mkdtempSync(join(tmpdir(), 'heph-bucket-'));
+  const home = tempDir('heph-bucket-');
   return { home, env: { HEPH_HOME: home } };
 }
 

@@ -1,5 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../helpers/tmp.js';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatDuration, humanDuration, parseDuration } from '../../src/config/duration.js';
@@ -9,7 +9,7 @@ import { HephError } from '../../src/errors.js';
 import { resolvePaths } from '../../src/platform/paths.js';
 
 function tempConfig(text?: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'heph-config-'));
+  const dir = tempDir('heph-config-');
   const file = join(dir, 'config.toml');
   if (text !== undefined) writeFileSync(file, text);
   return file;
