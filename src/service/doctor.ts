@@ -76,7 +76,7 @@ export const checkUnit: Check = (f) => {
       id: 'unit',
       status: 'warn',
       summary: 'no service manager here (no systemd, no launchd): nothing restarts hephd after a self-update',
-      fix: 'run `hephd` under a supervisor that restarts it on exit 0, or use update.mode = "notify"',
+      fix: '`heph daemon install --manager none` puts heph in the store and prints the command for your own supervisor',
     };
   }
   if (f.unit === null) {
