@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Headers } from './failures.js';
 import { type ClientParts, type Page, PagedClient } from './list.js';
-import { isHttpUrl, nextLink, parseWith, resolveNext } from './payload.js';
+import { githubStyleRelease, isHttpUrl, nextLink, parseWith, releasePage, resolveNext } from './payload.js';
 import type { Release } from './types.js';
 
 /** Gitea's default cap on page size (MAX_RESPONSE_ITEMS); asking for more returns 50 anyway. */
@@ -19,22 +19,11 @@ const assetSchema = z.object({
   type: z.string().optional(),
 });
 
-const releaseSchema = z.object({
-  tag_name: z.string(),
-  name: z.string().nullish(),
-  body: z.string().nullish(),
-  draft: z.boolean(),
-  prerelease: z.boolean(),
-  published_at: z.string().nullable(),
-  html_url: z.string(),
-  assets: z.array(assetSchema),
-});
-
-const pageSchema = z.array(z.unknown());
+const releaseSchema = githubStyleRelease(assetSchema);
 
 /** One page of GET /api/v1/repos/O/R/releases as Releases. `forge` names gitea or forgejo in errors. */
 export function parseGiteaReleases(json: unknown, forge: 'gitea' | 'forgejo' = 'gitea'): Release[] {
-  const items = parseWith(pageSchema, json, forge, 'releases');
+  const items = parseWith(releasePage, json, forge, 'releases');
   return items.map((item, i) => {
     const r = parseWith(releaseSchema, item, forge, `release ${i}`);
     return {

@@ -3,7 +3,15 @@
 import { z } from 'zod';
 import type { Headers } from './failures.js';
 import { type ClientParts, type Page, PagedClient } from './list.js';
-import { isHttpUrl, nextLink, parseWith, resolveNext, sha256FromDigest } from './payload.js';
+import {
+  githubStyleRelease,
+  isHttpUrl,
+  nextLink,
+  parseWith,
+  releasePage,
+  resolveNext,
+  sha256FromDigest,
+} from './payload.js';
 import type { Release, ReleaseAsset } from './types.js';
 
 /** GitHub's largest page: the fewest requests when the stop rule needs more than one page. */
@@ -21,25 +29,14 @@ const assetSchema = z.object({
   digest: z.string().nullish(),
 });
 
-const releaseSchema = z.object({
-  tag_name: z.string(),
-  name: z.string().nullish(),
-  body: z.string().nullish(),
-  draft: z.boolean(),
-  prerelease: z.boolean(),
-  published_at: z.string().nullable(),
-  html_url: z.string(),
-  assets: z.array(assetSchema),
-});
-
-const pageSchema = z.array(z.unknown());
+const releaseSchema = githubStyleRelease(assetSchema);
 
 /**
  * One page of GET /repos/O/R/releases as Releases. With a token, assets are fetched from their
  * API `url` (works for private repositories); without, from `browser_download_url`.
  */
 export function parseGithubReleases(json: unknown, opts: { authenticated: boolean }): Release[] {
-  const items = parseWith(pageSchema, json, 'github', 'releases');
+  const items = parseWith(releasePage, json, 'github', 'releases');
   return items.map((item, i) => {
     const r = parseWith(releaseSchema, item, 'github', `release ${i}`);
     const assets: ReleaseAsset[] = r.assets.map((a) => ({

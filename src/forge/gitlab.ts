@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { versionFromTag } from '../release/version.js';
 import type { Headers } from './failures.js';
 import { type ClientParts, type Page, PagedClient } from './list.js';
-import { isHttpUrl, parseWith } from './payload.js';
+import { isHttpUrl, parseWith, releasePage } from './payload.js';
 import type { Release } from './types.js';
 
 /** Releases per page: the stop rule settles on the first page almost always; 50 keeps it small. */
@@ -29,15 +29,13 @@ const releaseSchema = z.object({
   _links: z.object({ self: z.string().optional() }).optional(),
 });
 
-const pageSchema = z.array(z.unknown());
-
 /**
  * One page of GET /api/v4/projects/:id/releases as Releases. An upcoming release (released_at in
  * the future) is marked as a draft: GitLab shows it as not yet published, and the pager drops
  * drafts once paging is done. `web` is the project's web URL, for releases without `_links.self`.
  */
 export function parseGitlabReleases(json: unknown, opts: { web: string; tagPrefix: string }): Release[] {
-  const items = parseWith(pageSchema, json, 'gitlab', 'releases');
+  const items = parseWith(releasePage, json, 'gitlab', 'releases');
   return items.map((item, i) => {
     const r = parseWith(releaseSchema, item, 'gitlab', `release ${i}`);
     const version = versionFromTag(r.tag_name, opts.tagPrefix);

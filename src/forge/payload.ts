@@ -1,6 +1,6 @@
 // Turning a forge's JSON into checked values: JSON parsing, zod validation with errors that name
 // the forge, the item and the field path, and the small field readers every client shares.
-import type { z } from 'zod';
+import { z } from 'zod';
 import { HephError } from '../errors.js';
 import { showUrl } from './failures.js';
 
@@ -93,3 +93,23 @@ export function resolveNext(next: string, base: string, forge: string): string {
   }
   return url;
 }
+
+/**
+ * A GitHub-style release: Gitea and Forgejo copied GitHub's field names, so both read releases
+ * with this shape around their own asset schema.
+ */
+export function githubStyleRelease<A extends z.ZodType>(asset: A) {
+  return z.object({
+    tag_name: z.string(),
+    name: z.string().nullish(),
+    body: z.string().nullish(),
+    draft: z.boolean(),
+    prerelease: z.boolean(),
+    published_at: z.string().nullable(),
+    html_url: z.string(),
+    assets: z.array(asset),
+  });
+}
+
+/** A page of releases is a JSON array; each item is then read on its own, so errors name its index. */
+export const releasePage = z.array(z.unknown());
