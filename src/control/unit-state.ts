@@ -1,5 +1,8 @@
 // The second sign of a restart in SPEC.md "Control socket": the service manager reports the unit
 // starting. Only asked after a refused connect with no fresh stop marker, so its cost is rare.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { Env } from '../platform/paths.js';
 
 /** systemd's unit for hephd (src/service/spec.ts UNIT_NAME; not imported to keep status light). */
@@ -29,13 +32,31 @@ async function isActive(args: string[], env: Env): Promise<string> {
   });
 }
 
+/** Where `heph daemon install` writes hephd's system unit (src/service/systemd.ts). */
+export const SYSTEM_UNIT_FILE = join('/etc/systemd/system', HEPHD_UNIT);
+
+/** Where it writes the user unit, for this environment. */
+export function userUnitFile(env: Env): string {
+  const config = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
+  return join(config, 'systemd', 'user', HEPHD_UNIT);
+}
+
 /**
- * True when systemd (user or system manager) says hephd is starting. launchd has no stable
- * machine-readable state (`launchctl print` is for people), so there the stop marker is the
- * only sign. Never throws: no systemctl means no sign.
+ * True when systemd (user or system manager) says hephd is starting. Only a manager that has a
+ * hephd unit is asked: without one it cannot be starting hephd, and each systemctl costs a
+ * `heph status` about as much again as its own start. launchd has no stable machine-readable
+ * state (`launchctl print` is for people), so there the stop marker is the only sign. Never
+ * throws: no systemctl means no sign.
  */
-export async function unitStarting(env: Env, platform: NodeJS.Platform = process.platform): Promise<boolean> {
+export async function unitStarting(
+  env: Env,
+  platform: NodeJS.Platform = process.platform,
+  exists: (file: string) => boolean = existsSync,
+): Promise<boolean> {
   if (platform !== 'linux') return false;
-  const answers = await Promise.all([isActive(['--user'], env), isActive([], env)]);
+  const asks: Promise<string>[] = [];
+  if (exists(userUnitFile(env))) asks.push(isActive(['--user'], env));
+  if (exists(SYSTEM_UNIT_FILE)) asks.push(isActive([], env));
+  const answers = await Promise.all(asks);
   return answers.some((a) => STARTING.has(a));
 }

@@ -69,6 +69,10 @@ describe('heph status', () => {
     const bin = join(s.home, 'bin');
     mkdirSync(bin);
     writeFileSync(join(bin, 'systemctl'), '#!/bin/sh\necho activating\nexit 3\n', { mode: 0o755 });
+    // systemd is only asked about a hephd it has a unit for (where `heph daemon install` puts it)
+    const unitDir = join(s.home, '.config', 'systemd', 'user');
+    mkdirSync(unitDir, { recursive: true });
+    writeFileSync(join(unitDir, 'hephd.service'), '[Service]\nExecStart=/bin/true\n');
     const pending = runHeph(['status', '--json'], { ...s.env, PATH: `${bin}:${process.env.PATH}` });
     await new Promise((r) => setTimeout(r, 1_000));
     const d = await start();

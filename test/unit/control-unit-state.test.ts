@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { unitStarting } from '../../src/control/unit-state.js';
+import { SYSTEM_UNIT_FILE, unitStarting, userUnitFile } from '../../src/control/unit-state.js';
 
 let bin: string;
 beforeEach(() => {
@@ -30,15 +30,33 @@ describe('unitStarting', () => {
     ['failed', 'inactive', false],
   ])('user %s, system %s → %s', async (user, system, want) => {
     fakeSystemctl(user, system);
-    expect(await unitStarting({ PATH: bin }, 'linux')).toBe(want);
+    expect(await unitStarting({ PATH: bin }, 'linux', () => true)).toBe(want);
   });
 
   it('no systemctl at all is no sign', async () => {
-    expect(await unitStarting({ PATH: bin }, 'linux')).toBe(false);
+    expect(await unitStarting({ PATH: bin }, 'linux', () => true)).toBe(false);
   });
 
   it('is never asked off Linux', async () => {
     fakeSystemctl('activating', 'activating');
-    expect(await unitStarting({ PATH: bin }, 'darwin')).toBe(false);
+    expect(await unitStarting({ PATH: bin }, 'darwin', () => true)).toBe(false);
+  });
+
+  it('asks only the managers that have a hephd unit (where daemon install writes it)', async () => {
+    fakeSystemctl('activating', 'activating');
+    const env = { PATH: bin, HOME: '/home/ada' };
+    const asked: string[] = [];
+    const has = (present: string[]) => (f: string) => {
+      asked.push(f);
+      return present.includes(f);
+    };
+    expect(await unitStarting(env, 'linux', has([]))).toBe(false);
+    expect(asked).toEqual([userUnitFile(env), SYSTEM_UNIT_FILE]);
+    expect(userUnitFile(env)).toBe('/home/ada/.config/systemd/user/hephd.service');
+    expect(userUnitFile({ ...env, XDG_CONFIG_HOME: '/cfg' })).toBe('/cfg/systemd/user/hephd.service');
+    expect(await unitStarting(env, 'linux', has([userUnitFile(env)]))).toBe(true);
+    fakeSystemctl('inactive', 'activating');
+    expect(await unitStarting(env, 'linux', has([userUnitFile(env)]))).toBe(false); // the system one is not asked
+    expect(await unitStarting(env, 'linux', has([SYSTEM_UNIT_FILE]))).toBe(true);
   });
 });
