@@ -4,10 +4,10 @@
 import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runHeph, type Scratch, scratch } from '../helpers/cli.js';
-import { plainProbeRoot, type RunningDaemon, startDaemon, waitFor } from '../helpers/daemon.js';
-import { startForge, type TestForge } from '../helpers/forge-server.js';
+import { describe, expect, it } from 'vitest';
+import { runHeph } from '../helpers/cli.js';
+import { waitFor } from '../helpers/daemon.js';
+import { notifyBed } from '../helpers/notify-bed.js';
 
 /** Clients hammering the socket at once: well under the server's 64 connections. */
 const HAMMER_CLIENTS = 16;
@@ -16,33 +16,7 @@ const HAMMER_ROUNDS = 3;
 /** A forge answer slower than the test's patience: a drain that waited for it would time out. */
 const SLOW_FORGE_MS = 120_000;
 
-let s: Scratch;
-let forge: TestForge;
-const running: RunningDaemon[] = [];
-
-beforeEach(async () => {
-  s = scratch('heph-ddrain-');
-  forge = await startForge({ kind: 'github' });
-  forge.publish({ tag: 'v0.1.1', assets: [{ name: 'heph-0.1.1.tgz', content: 'x' }] });
-});
-afterEach(async () => {
-  for (const d of running.splice(0)) await d.stop('SIGKILL').catch(() => {});
-  await forge.close();
-  s.cleanup();
-});
-
-/** notify mode without the scale knob: the first timed check is ≥ 30 s away, so only tests ask. */
-function config(restart = ''): void {
-  s.writeConfig(
-    `[update]\nmode = "notify"\n\n[forge]\nkind = "github"\nurl = "${forge.url}"\nrepo = "${forge.repo}"\n\n[restart]\n${restart}`,
-  );
-}
-
-async function start(): Promise<RunningDaemon> {
-  const d = await startDaemon({ home: s.home, env: { HEPH_DEV_PROBE_ROOT: plainProbeRoot() } });
-  running.push(d);
-  return d;
-}
+const bed = notifyBed('heph-ddrain-');
 
 type Outcome = 'answered' | 'refused' | 'reset';
 
@@ -75,14 +49,14 @@ function oneRequest(socket: string): Promise<Outcome> {
   });
 }
 
-const marker = () => JSON.parse(readFileSync(join(s.home, 'run', 'hephd.stopped'), 'utf8'));
+const marker = () => JSON.parse(readFileSync(join(bed.s.home, 'run', 'hephd.stopped'), 'utf8'));
 
 describe('the drain, seen from clients', () => {
   it('every connection accepted before the listener closed gets a complete answer (clients hammering through SIGTERM)', async () => {
-    config();
+    bed.config();
     const counts: Record<Outcome, number> = { answered: 0, refused: 0, reset: 0 };
     for (let round = 0; round < HAMMER_ROUNDS; round++) {
-      const d = await start();
+      const d = await bed.start();
       let exited = false;
       const workers = Array.from({ length: HAMMER_CLIENTS }, async () => {
         // Each client goes on until it has been refused after the daemon exited: the whole
@@ -104,9 +78,9 @@ describe('the drain, seen from clients', () => {
   });
 
   it('a slow forge check does not hold a SIGTERM drain: it is abandoned, answered, not counted as a failure', async () => {
-    config('drain_timeout = "60s"\n');
-    const d = await start();
-    forge.failNext({ kind: 'slow', ms: SLOW_FORGE_MS }, 1, 'api');
+    bed.config('drain_timeout = "60s"\n');
+    const d = await bed.start();
+    bed.forge.failNext({ kind: 'slow', ms: SLOW_FORGE_MS }, 1, 'api');
     const answer = d.call('POST', '/v1/update/check');
     await waitFor(
       'the check to be running',
@@ -124,15 +98,15 @@ describe('the drain, seen from clients', () => {
     expect(m).toMatchObject({ pid: d.pid, reason: 'signal', detail: 'SIGTERM', version: '0.1.0' });
     expect(Date.parse(m.drainDeadline) - Date.parse(m.stoppingAt)).toBe(60_000);
     expect(Date.parse(m.stoppedAt)).toBeGreaterThanOrEqual(Date.parse(m.stoppingAt));
-    const state = JSON.parse(readFileSync(join(s.home, 'state', 'state.json'), 'utf8'));
+    const state = JSON.parse(readFileSync(join(bed.s.home, 'state', 'state.json'), 'utf8'));
     expect(state.consecutiveFailures).toBe(0);
     expect(d.logs().map((l) => l.msg)).toContain('check abandoned: the daemon is stopping');
   });
 
   it('a client started as the daemon stops (slow check in flight) gets its answer from the next daemon', async () => {
-    config('drain_timeout = "60s"\n');
-    const a = await start();
-    forge.failNext({ kind: 'slow', ms: SLOW_FORGE_MS }, 1, 'api');
+    bed.config('drain_timeout = "60s"\n');
+    const a = await bed.start();
+    bed.forge.failNext({ kind: 'slow', ms: SLOW_FORGE_MS }, 1, 'api');
     a.call('POST', '/v1/update/check').catch(() => {});
     await waitFor(
       'the check to be running',
@@ -140,22 +114,22 @@ describe('the drain, seen from clients', () => {
     );
     process.kill(a.pid, 'SIGTERM');
     await waitFor('the socket to disappear', () => !existsSync(a.socket));
-    const status = runHeph(['status', '--json'], s.env);
+    const status = runHeph(['status', '--json'], bed.s.env);
     await a.exited; // as systemd does: the next daemon starts once the old one has exited
-    const b = await start();
+    const b = await bed.start();
     const r = await status;
     expect(r.exitCode, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ running: true, pid: b.pid });
   });
 
   it('a client keeps waiting while the marker says the old daemon still drains, past the 10 s of a plain stop', async () => {
-    config();
+    bed.config();
     // The marker of a daemon that began draining 11 s ago (an install holds it) and is still
     // alive: this test process stands in for it. Before drain deadlines, an 11 s old marker
     // meant "not running" at once.
     const began = Date.now() - 11_000;
-    mkdirSync(join(s.home, 'run'), { recursive: true, mode: 0o700 });
-    const file = join(s.home, 'run', 'hephd.stopped');
+    mkdirSync(join(bed.s.home, 'run'), { recursive: true, mode: 0o700 });
+    const file = join(bed.s.home, 'run', 'hephd.stopped');
     writeFileSync(
       file,
       JSON.stringify({
@@ -168,13 +142,13 @@ describe('the drain, seen from clients', () => {
       }),
     );
     utimesSync(file, began / 1000, began / 1000);
-    const status = runHeph(['status', '--json'], s.env);
+    const status = runHeph(['status', '--json'], bed.s.env);
     let settled = false;
     void status.then(() => (settled = true));
     // Still waiting after a moment (an "answer" now would be the "not running" of before).
     await new Promise((r) => setTimeout(r, 1_000));
     expect(settled).toBe(false);
-    const d = await start();
+    const d = await bed.start();
     const r = await status;
     expect(r.exitCode, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ running: true, pid: d.pid });

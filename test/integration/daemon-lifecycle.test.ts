@@ -4,42 +4,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Scratch, scratch } from '../helpers/cli.js';
-import { plainProbeRoot, type RunningDaemon, startDaemon, waitFor } from '../helpers/daemon.js';
-import { startForge, type TestForge } from '../helpers/forge-server.js';
+import { describe, expect, it } from 'vitest';
+import { type RunningDaemon, startDaemon, waitFor } from '../helpers/daemon.js';
+import { notifyBed } from '../helpers/notify-bed.js';
 
-let s: Scratch;
-let forge: TestForge;
-const running: RunningDaemon[] = [];
-
-beforeEach(async () => {
-  s = scratch('heph-dlife-');
-  forge = await startForge({ kind: 'github' });
-  forge.publish({ tag: 'v0.1.1', assets: [{ name: 'heph-0.1.1.tgz', content: 'x' }] });
-});
-afterEach(async () => {
-  for (const d of running.splice(0)) await d.stop('SIGKILL').catch(() => {});
-  await forge.close();
-  s.cleanup();
-});
-
-/** notify mode without the scale knob: the first timed check is ≥ 30 s away, so only tests ask. */
-function config(restart = ''): void {
-  s.writeConfig(
-    `[update]\nmode = "notify"\n\n[forge]\nkind = "github"\nurl = "${forge.url}"\nrepo = "${forge.repo}"\n\n[restart]\n${restart}`,
-  );
-}
-
-async function start(): Promise<RunningDaemon> {
-  const d = await startDaemon({ home: s.home, env: { HEPH_DEV_PROBE_ROOT: plainProbeRoot() } });
-  running.push(d);
-  return d;
-}
+const bed = notifyBed('heph-dlife-');
 
 /** Starts POST /v1/update/check against a slow forge and waits until the daemon is busy with it. */
 async function inFlightCheck(d: RunningDaemon, slowMs: number) {
-  forge.failNext({ kind: 'slow', ms: slowMs }, 1, 'api');
+  bed.forge.failNext({ kind: 'slow', ms: slowMs }, 1, 'api');
   let answered = false;
   const answer = d.call('POST', '/v1/update/check').then((a) => {
     answered = true;
@@ -73,16 +46,16 @@ async function arriving(d: RunningDaemon): Promise<{ socket: Socket; outcome: Pr
 
 describe('hephd lifecycle', () => {
   it('refuses an invalid config with exit 78 (the unit does not respawn on it)', async () => {
-    s.writeConfig('[update]\nmode = "sometimes"\n');
-    const d = await startDaemon({ home: s.home, noWait: true });
+    bed.s.writeConfig('[update]\nmode = "sometimes"\n');
+    const d = await startDaemon({ home: bed.s.home, noWait: true });
     expect((await d.exited).code).toBe(78);
     expect(d.output()).toContain('update.mode');
   });
 
   it('marks its version healthy after restart.health_grace', async () => {
-    config('health_grace = "1s"\n');
-    await start();
-    const file = join(s.home, 'state', 'launcher.json');
+    bed.config('health_grace = "1s"\n');
+    await bed.start();
+    const file = join(bed.s.home, 'state', 'launcher.json');
     await waitFor(
       'the health mark',
       () => existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).healthy.length > 0,
@@ -91,8 +64,8 @@ describe('hephd lifecycle', () => {
   });
 
   it('SIGTERM: the socket goes first, a running check is answered at once (abandoned), exit 0 with a stop marker', async () => {
-    config();
-    const d = await start();
+    bed.config();
+    const d = await bed.start();
     const flight = await inFlightCheck(d, 60_000);
     process.kill(d.pid, 'SIGTERM');
     await waitFor('the socket to disappear', () => !existsSync(d.socket));
@@ -100,7 +73,7 @@ describe('hephd lifecycle', () => {
     expect(a.status).toBe(500);
     expect(a.body.error.code).toBe('E_DAEMON');
     expect((await d.exited).code).toBe(0);
-    const marker = JSON.parse(readFileSync(join(s.home, 'run', 'hephd.stopped'), 'utf8'));
+    const marker = JSON.parse(readFileSync(join(bed.s.home, 'run', 'hephd.stopped'), 'utf8'));
     expect(marker).toMatchObject({ pid: d.pid, reason: 'signal', detail: 'SIGTERM' });
     expect(typeof marker.stoppedAt).toBe('string');
     const logs = d.logs().map((l) => l.msg);
@@ -109,8 +82,8 @@ describe('hephd lifecycle', () => {
   });
 
   it('exits 0 at drain_timeout even when a request is still arriving', async () => {
-    config('drain_timeout = "1s"\n');
-    const d = await start();
+    bed.config('drain_timeout = "1s"\n');
+    const d = await bed.start();
     const slow = await arriving(d);
     process.kill(d.pid, 'SIGTERM');
     expect((await d.exited).code).toBe(0);
@@ -118,8 +91,8 @@ describe('hephd lifecycle', () => {
   });
 
   it('a second signal exits at once', async () => {
-    config('drain_timeout = "60s"\n');
-    const d = await start();
+    bed.config('drain_timeout = "60s"\n');
+    const d = await bed.start();
     const slow = await arriving(d);
     process.kill(d.pid, 'SIGTERM');
     await waitFor('the socket to disappear', () => !existsSync(d.socket));
@@ -129,8 +102,8 @@ describe('hephd lifecycle', () => {
   });
 
   it('a log reader that goes away (EPIPE) does not end the daemon; SIGHUP drains like SIGTERM', async () => {
-    config();
-    const d = await start();
+    bed.config();
+    const d = await bed.start();
     d.proc.stdout!.destroy(); // the read end of its stdout pipe is gone
     for (let i = 0; i < 3; i++) expect((await d.call('POST', '/v1/update/pause', {})).status).toBe(200);
     expect((await d.call('GET', '/v1/health')).status).toBe(200);
