@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'E_DAEMON' // the daemon answered with an error
   | 'E_SERVICE' // service manager failure
   | 'E_NOT_FOUND' // a version or file that is not there
+  | 'E_IO' // a file could not be written (disk full, permissions, read-only)
   | 'E_INTERNAL';
 
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
@@ -50,6 +51,7 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   E_DAEMON: EXIT.error,
   E_SERVICE: EXIT.error,
   E_NOT_FOUND: EXIT.error,
+  E_IO: EXIT.error,
   E_INTERNAL: EXIT.error,
 };
 

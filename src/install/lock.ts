@@ -98,7 +98,13 @@ export async function acquireInstallLock(paths: Paths, waitMs = 0): Promise<() =
         command: process.argv.slice(1).join(' ').slice(0, MAX_COMMAND_CHARS),
         since: new Date().toISOString(),
       };
-      writeFileAtomic(p.holder, `${JSON.stringify(holder)}\n`, 0o644);
+      try {
+        writeFileAtomic(p.holder, `${JSON.stringify(holder)}\n`, 0o644);
+      } catch (e) {
+        // A full disk must not leave a lock that blocks the next install until it goes stale.
+        await release().catch(() => {});
+        throw e;
+      }
       return async () => {
         rmSync(p.holder, { force: true });
         await release().catch(() => {});

@@ -12,27 +12,46 @@ import {
   readFileSync,
 } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { HephError } from '../errors.js';
+
+/** What to do about a write that failed, by errno: the reasons an operator can fix. */
+const WRITE_HINTS: Record<string, string> = {
+  ENOSPC: 'the disk is full: free space on the filesystem that holds it, then try again',
+  EDQUOT: 'the disk quota is used up: free space or raise the quota, then try again',
+  EACCES: "check the folder's owner and permissions (heph runs as the service's user)",
+  EPERM: "check the folder's owner and permissions (heph runs as the service's user)",
+  EROFS: 'the filesystem is read-only: point HEPH_HOME or the XDG folders at a writable one',
+};
 
 /**
  * Replace `file` with `content` so that a reader (or a crash) sees either the old or the new
- * bytes, never a mix: write a temp file beside it, fsync, rename over, fsync the folder.
+ * bytes, never a mix: write a temp file beside it, fsync, rename over, fsync the folder. A write
+ * that fails (disk full, permissions) removes its temp file, leaves `file` as it was, and is
+ * reported as E_IO naming `file`.
  */
 export function writeFileAtomic(file: string, content: string | Uint8Array, mode = 0o600): void {
   const dir = dirname(file);
-  mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'w', mode);
+  let created = false;
   try {
-    writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    mkdirSync(dir, { recursive: true });
+    const fd = openSync(tmp, 'w', mode);
+    created = true;
+    try {
+      writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, file);
   } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
+    if (created) rmSync(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new HephError('E_IO', `cannot write ${file} (${code}); it is unchanged`, {
+      hint: WRITE_HINTS[code] ?? 'check the folder exists and is writable, then try again',
+      cause: e,
+      details: { file, errno: code },
+    });
   }
   fsyncDir(dir);
 }
