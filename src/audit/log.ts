@@ -38,8 +38,18 @@ export function appendAudit(
 ): AuditEvent {
   const full = { time: event.time ?? new Date().toISOString(), ...event } as AuditEvent;
   const line = `${redactText(JSON.stringify(full))}\n`;
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  appendFileSync(file, line, { mode: 0o600 });
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    appendFileSync(file, line, { mode: 0o600 });
+  } catch (e) {
+    // A full disk must not turn a decision already taken (installed, restarting) into a failure
+    // half-way: the event still reaches the log (the journal), and the operator is told why the
+    // audit file lacks it.
+    const why = `cannot append to ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
+    if (logger) logger.error({ audit: full, file }, why);
+    else process.stderr.write(`heph: warning: ${why}; not recorded there: ${line}`);
+    return full;
+  }
   logger?.info({ audit: full }, full.event);
   return full;
 }

@@ -1,0 +1,38 @@
+// The audit writer when its file cannot be written (disk full, a folder in the way): the decision
+// it records still stands, the event still reaches the log, and nothing throws.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { describe, expect, it, vi } from 'vitest';
+import { appendAudit, readAudit } from '../../src/audit/log.js';
+import { tempDir } from '../helpers/tmp.js';
+
+describe('appendAudit', () => {
+  it('appends one JSON line per event and reads them back newest first', () => {
+    const file = join(tempDir('heph-audit-'), 'audit.jsonl');
+    appendAudit(file, { event: 'update.checked', version: '1.0.0' });
+    appendAudit(file, { event: 'update.available', version: '1.1.0' });
+    expect(readAudit(file).map((e) => e.event)).toEqual(['update.available', 'update.checked']);
+  });
+
+  it('an unwritable audit file is logged with the event, never thrown', () => {
+    const dir = tempDir('heph-audit-');
+    writeFileSync(join(dir, 'state'), 'a file where the state folder should be');
+    const file = join(dir, 'state', 'audit.jsonl'); // the folder cannot be made, as a broken disk would fail
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => lines.push(l) });
+    const event = appendAudit(file, { event: 'update.restarting', version: '1.1.0' }, logger);
+    expect(event).toMatchObject({ event: 'update.restarting', version: '1.1.0' });
+    const logged = JSON.parse(lines[0]!);
+    expect(logged.msg).toMatch(/^cannot append to .*audit\.jsonl \((ENOTDIR|EEXIST)\)$/); // mkdir of the folder, or the append
+    expect(logged.audit).toMatchObject({ event: 'update.restarting' });
+
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(() => appendAudit(file, { event: 'update.paused', version: '1.1.0' })).not.toThrow();
+      expect(String(stderr.mock.calls[0]?.[0])).toMatch(/warning: cannot append .*update\.paused/);
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+});
