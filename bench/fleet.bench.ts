@@ -1,7 +1,7 @@
 // Fleet load on one forge: 10,000 daemons on a virtual clock running the real scheduler
 // (src/daemon/schedule.ts) and the real rollout (src/release/select.ts + bucket.ts).
 // Every figure is set against an ideal fleet simulated in this same run, with the same seeds.
-import { bucketOf } from '../src/release/bucket.js';
+import { bucketOf } from '../src/update/bucket.js';
 import { select } from '../src/release/select.js';
 import type { SelectionPolicy } from '../src/release/types.js';
 import { FIRST_CHECK_MAX_MS, nextCheckDelay, startDelay } from '../src/daemon/schedule.js';

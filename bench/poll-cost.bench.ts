@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { configSchema } from '../src/config/schema.js';
 import { createDeps } from '../src/platform/deps.js';
 import { resolvePaths } from '../src/platform/paths.js';
-import { checkForUpdate } from '../src/release/check.js';
+import { checkForUpdate } from '../src/update/check.js';
 import { type ForgeKindServed, startForge } from '../test/helpers/forge-server.js';
 import { row } from './lib.js';
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// Bundles src/ into dist/: `heph.mjs` (the CLI) and `hephd.mjs` (the daemon entry), plus shared
-// chunks loaded on demand, so that `heph --version` loads nothing but its entry. The result runs with no
-// node_modules beside it. The version is baked in at build time (release builds pass their own).
+// Bundles src/ into dist/: `heph.mjs` (the CLI), `hephd.mjs` (the daemon entry) and `index.mjs`
+// (the library, docs/api.md), plus shared chunks loaded on demand, so that `heph --version` loads
+// nothing but its entry. The result runs with no node_modules beside it. The version is baked in at
+// build time (release builds pass their own). `--types` also writes the library's declarations
+// to dist/types (tsconfig.build.json), as `npm run build` does.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -46,7 +49,7 @@ export async function build({ version, outdir = join(root, 'dist'), quiet = fals
   rmSync(outdir, { recursive: true, force: true });
   await esbuild.build({
     absWorkingDir: root,
-    entryPoints: { heph: 'src/main.ts', hephd: 'src/hephd.ts' },
+    entryPoints: { heph: 'src/main.ts', hephd: 'src/hephd.ts', index: 'src/index.ts' },
     outdir,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
@@ -67,9 +70,24 @@ export async function build({ version, outdir = join(root, 'dist'), quiet = fals
   return { outdir, version: v };
 }
 
+/** The library's type declarations into `outdir`/types, with the TypeScript compiler. */
+export function buildTypes(outdir = join(root, 'dist')) {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(
+    process.execPath,
+    [tsc, '-p', 'tsconfig.build.json', '--outDir', join(outdir, 'types')],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  if (r.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed (exit ${r.status})`);
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const i = process.argv.indexOf('--version');
   const version = i > 0 ? process.argv[i + 1] : undefined;
   const { outdir, version: v } = await build({ version });
+  if (process.argv.includes('--types')) buildTypes(outdir);
   console.log(`built heph ${v} into ${outdir}`);
 }

@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'E_SERVICE' // service manager failure
   | 'E_NOT_FOUND' // a version or file that is not there
   | 'E_IO' // a file could not be written (disk full, permissions, read-only)
+  | 'E_APP' // defineApp got a spec it cannot use (the embedding app's code, not its user's input)
   | 'E_INTERNAL';
 
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
@@ -52,6 +53,7 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   E_SERVICE: EXIT.error,
   E_NOT_FOUND: EXIT.error,
   E_IO: EXIT.error,
+  E_APP: EXIT.error,
   E_INTERNAL: EXIT.error,
 };
 

@@ -1,15 +1,15 @@
 #!/usr/bin/env node
-// heph's launcher: what the service unit runs (`ExecStart=<node> <data>/bin/hephd`). It lives
+// The app's launcher: what the service unit runs (`ExecStart=<node> <data>/bin/hephd`). It lives
 // outside every version so a broken new version cannot break it, and uses node built-ins only.
 //
 // On each start: read <state>/launcher.json; if `current` was started MAX_FAILED_STARTS times
 // without ever being marked healthy (the daemon does that after restart.health_grace) and a
 // different, non-quarantined `previous` exists, switch `current` back to it, quarantine the bad
 // version and write both decisions to the audit log. Then count this start and import the
-// version's daemon in this very process, so the service manager's main pid stays ours and a
+// version's entry (`<entry> daemon run`) in this very process, so the service manager's main pid stays ours and a
 // version that dies while importing still had its start counted.
 //
-// Rendered by src/install/launcher.ts, which bakes the folders in below as explicit JSON values.
+// Rendered by src/install/launcher.ts, which bakes the app's names and folders in below as JSON.
 import { randomBytes } from 'node:crypto';
 import {
   appendFileSync,
@@ -28,7 +28,10 @@ import {
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-/** @type {{ store: string, state: string, auditFile: string, launcherState: string, renderedBy: string }} */
+/**
+ * @type {{ name: string, daemon: string, entry: string, launchedVar: string, store: string,
+ *   state: string, auditFile: string, launcherState: string, renderedBy: string }}
+ */
 const BAKED = __HEPH_BAKED__;
 
 /** Starts that never became healthy before the version is given up (systemd restarts it between). */
@@ -36,14 +39,15 @@ const MAX_FAILED_STARTS = 3;
 /** The exit code service units do not restart on (RestartPreventExitStatus=78): nothing to run. */
 const EXIT_NOTHING_TO_RUN = 78;
 const LAUNCHER_STATE_VERSION = 1;
-const DAEMON_ENTRY = join('dist', 'hephd.mjs');
+/** The program inside each version, run as `<entry> daemon run`. */
+const DAEMON_ENTRY = BAKED.entry;
 
 function say(text) {
-  process.stderr.write(`hephd launcher: ${text}\n`);
+  process.stderr.write(`${BAKED.daemon} launcher: ${text}\n`);
 }
 
 function readState() {
-  const empty = { v: LAUNCHER_STATE_VERSION, attempts: {}, healthy: [], quarantined: [] };
+  const empty = { v: LAUNCHER_STATE_VERSION, attempts: {}, healthy: [], quarantined: [], rolledBack: [] };
   try {
     const s = JSON.parse(readFileSync(BAKED.launcherState, 'utf8'));
     return {
@@ -51,6 +55,8 @@ function readState() {
       attempts: typeof s.attempts === 'object' && s.attempts ? s.attempts : {},
       healthy: Array.isArray(s.healthy) ? s.healthy : [],
       quarantined: Array.isArray(s.quarantined) ? s.quarantined : [],
+      // kept as read: the daemon's list of versions a person rolled back from
+      rolledBack: Array.isArray(s.rolledBack) ? s.rolledBack : [],
     };
   } catch {
     return empty; // missing or torn: count afresh rather than refuse to start
@@ -106,7 +112,7 @@ function audit(event) {
 let current = readLink('current');
 if (!runnable(current)) {
   say(
-    `no runnable version in ${BAKED.store} (current: ${current ?? 'none'}); run \`heph daemon install\` to put one there`,
+    `no runnable version in ${BAKED.store} (current: ${current ?? 'none'}); run \`${BAKED.name} daemon install\` to put one there`,
   );
   process.exit(EXIT_NOTHING_TO_RUN);
 }
@@ -157,5 +163,7 @@ saveState();
 
 // The version folder itself, not `current`: a swap while this daemon runs must not change which
 // files the already-running version loads lazily.
-process.env.HEPH_LAUNCHED_VERSION = current;
-await import(pathToFileURL(join(BAKED.store, current, DAEMON_ENTRY)).href);
+process.env[BAKED.launchedVar] = current;
+const entry = join(BAKED.store, current, DAEMON_ENTRY);
+process.argv = [process.argv[0], entry, 'daemon', 'run'];
+await import(pathToFileURL(entry).href);

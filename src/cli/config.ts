@@ -14,7 +14,7 @@ export async function configPath(ctx: CliContext): Promise<number> {
 
 /** The effective value of a key (file, then environment, then default), in config-file form. */
 function effectiveValue(ctx: CliContext, key: string): unknown {
-  const { config } = loadConfig(ctx.deps.paths.config, ctx.deps.env);
+  const { config } = loadConfig(ctx.deps.paths.config, ctx.deps.env, ctx.deps.app);
   const [section, name] = key.split('.') as [keyof typeof config, string];
   const value = (config[section] as Record<string, unknown>)[name];
   if (DURATION_KEYS.has(key) && typeof value === 'number') return formatDuration(value);
@@ -43,7 +43,7 @@ export async function configGet(ctx: CliContext, key: string | undefined): Promi
 
 export async function configSet(ctx: CliContext, key: string, value: string): Promise<number> {
   const file = ctx.deps.paths.config;
-  const { changed } = setConfigValue(file, key, value);
+  const { changed } = setConfigValue(file, key, value, ctx.deps.app);
   const now = effectiveValue(ctx, key);
   if (ctx.json) printJson(ctx, { key, value: now, changed, file });
   else
@@ -57,7 +57,7 @@ export async function configSet(ctx: CliContext, key: string, value: string): Pr
 }
 
 export async function configValidate(ctx: CliContext): Promise<number> {
-  const loaded = loadConfig(ctx.deps.paths.config, ctx.deps.env);
+  const loaded = loadConfig(ctx.deps.paths.config, ctx.deps.env, ctx.deps.app);
   if (ctx.json) printJson(ctx, { valid: true, file: loaded.file, exists: loaded.exists });
   else
     println(

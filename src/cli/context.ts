@@ -1,5 +1,7 @@
 // What every command receives: the effects (deps) and how to print. Commands print through
-// here so `--json` always yields exactly one JSON document on stdout.
+// here so `--json` always yields exactly one JSON document on stdout, and so an embedding app's
+// people read its own names (`acme update apply`, not heph's: renameForApp).
+import { renameForApp } from '../app/identity.js';
 import type { Deps } from '../platform/deps.js';
 
 export interface CliContext {
@@ -16,10 +18,10 @@ export function printJson(ctx: CliContext, value: unknown): void {
 }
 
 export function println(ctx: CliContext, text = ''): void {
-  ctx.stdout.write(`${text}\n`);
+  ctx.stdout.write(`${renameForApp(text, ctx.deps.app)}\n`);
 }
 
 /** Notes for people (warnings, hints): stderr, so stdout stays parseable. */
 export function note(ctx: CliContext, text: string): void {
-  ctx.stderr.write(`${text}\n`);
+  ctx.stderr.write(`${renameForApp(text, ctx.deps.app)}\n`);
 }

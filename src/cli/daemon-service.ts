@@ -6,14 +6,14 @@ import { resolvePaths } from '../platform/paths.js';
 import { type ServiceDeps, serviceDeps } from '../service/effects.js';
 import {
   applyInstall,
-  type InstallOptions,
+  type ServiceInstallOptions,
   type InstallPlan,
   planInstall,
   queryState,
   runCommands,
 } from '../service/install.js';
 import { applyForeign, planForeign, supervisorCommand } from '../service/foreign.js';
-import { launchdLogFile } from '../service/spec.js';
+import { launchdLogFile } from '../service/names.js';
 import { chooseManager, describeScope } from '../service/manager.js';
 import { commandLine } from '../service/runner.js';
 import type { Scope } from '../service/spec.js';
@@ -124,8 +124,8 @@ async function installForeign(
 
 export async function daemonInstall(
   ctx: CliContext,
-  opts: Omit<InstallOptions, 'manager'> & {
-    manager?: InstallOptions['manager'] | 'none';
+  opts: Omit<ServiceInstallOptions, 'manager'> & {
+    manager?: ServiceInstallOptions['manager'] | 'none';
     dryRun?: boolean;
     json?: boolean;
   },
@@ -197,7 +197,7 @@ export async function daemonInstall(
 }
 
 async function verbState(d: ServiceDeps, scope: Scope) {
-  const { backend } = chooseManager(undefined, d.facts);
+  const { backend } = chooseManager(undefined, d.facts, d.names);
   const unitPath = backend.unitPaths(scope, d.env, d.home)[0]!;
   const installed = d.exists(unitPath);
   const state = await queryState(backend, scope, d);
@@ -276,11 +276,11 @@ export async function daemonLogs(
   }
   const scope: Scope = opts.system ? 'system' : 'user';
   const d = depsFor(ctx, Boolean(opts.system));
-  const { backend } = chooseManager(undefined, d.facts);
+  const { backend } = chooseManager(undefined, d.facts, d.names);
   const cmd = backend.logsCommand(
     scope,
     { lines, follow: Boolean(opts.follow) },
-    launchdLogFile(scope, d.home),
+    launchdLogFile(d.names, scope, d.home),
   );
   const r = await d.runner(cmd, { inherit: true });
   return r.exitCode === 0 ? 0 : 1;

@@ -1,11 +1,11 @@
 // `heph doctor`: gathers the facts as the service sees them, runs every check, prints each as
 // ok/warn/fail with its fix (or one JSON document), and exits 1 when any check fails.
 import { serviceDeps } from '../service/effects.js';
-import { type CheckResult, doctorExitCode, runChecks } from '../service/doctor.js';
+import { type DoctorCheck, doctorExitCode, runChecks } from '../service/doctor.js';
 import { gatherFacts } from '../service/doctor-facts.js';
 import { type CliContext, printJson, println } from './context.js';
 
-const LABEL: Record<CheckResult['status'], string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
+const LABEL: Record<DoctorCheck['status'], string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
 
 export async function doctor(ctx: CliContext): Promise<number> {
   const facts = await gatherFacts(serviceDeps(ctx.deps));

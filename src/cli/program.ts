@@ -1,11 +1,23 @@
 // The command-line wiring (commander). It does no work itself: each action lazily imports the
 // one file that implements its command group, so `heph status` never loads the installer.
+import type { Command as CommanderCommand } from 'commander';
 import type { Logger } from 'pino';
+import { type AppIdentity, renameForApp } from '../app/identity.js';
+import type { ServeFn } from '../app/serve.js';
 import { describeError, EXIT, HephError, exitCodeFor } from '../errors.js';
 import type { Deps } from '../platform/deps.js';
 import { resolvePaths } from '../platform/paths.js';
-import { VERSION } from '../version.js';
 import type { CliContext } from './context.js';
+
+/** What the command line needs of an app (defineApp builds it; heph is the first). */
+export interface CliApp {
+  identity: AppIdentity;
+  /** One line for `--help`. */
+  description?: string;
+  serve?: ServeFn;
+  /** Adds the app's own commander commands beside heph's. */
+  commands?: (program: CommanderCommand) => void;
+}
 
 type Action = (ctx: CliContext, ...args: never[]) => Promise<number | undefined> | number | undefined;
 
@@ -26,21 +38,22 @@ const quietLogger = {
 } as unknown as Logger;
 
 /** `light`: paths and clock only, nothing that loads pino (see quietLogger). */
-async function makeDeps(light: boolean): Promise<Deps> {
+async function makeDeps(app: AppIdentity, light: boolean): Promise<Deps> {
   if (light) {
     return {
+      app,
       env: process.env,
-      paths: resolvePaths(process.env),
+      paths: resolvePaths(process.env, app),
       clock: { now: Date.now },
       logger: quietLogger,
     };
   }
-  return (await import('../platform/deps.js')).createDeps();
+  return (await import('../platform/deps.js')).createDeps({ app });
 }
 
-async function makeContext(json: boolean, light = false): Promise<CliContext> {
+async function makeContext(app: AppIdentity, json: boolean, light = false): Promise<CliContext> {
   return {
-    deps: await makeDeps(light),
+    deps: await makeDeps(app, light),
     json,
     stdout: process.stdout,
     stderr: process.stderr,
@@ -50,13 +63,13 @@ async function makeContext(json: boolean, light = false): Promise<CliContext> {
 
 /** Prints an error the way every command does, and returns its exit code. */
 export async function reportError(
-  ctx: Pick<CliContext, 'json' | 'stdout' | 'stderr'>,
+  ctx: Pick<CliContext, 'json' | 'stdout' | 'stderr'> & { app: AppIdentity },
   e: unknown,
 ): Promise<number> {
   const { redactText } = await import('../platform/logger.js');
   const code = exitCodeFor(e);
-  const message = redactText(describeError(e));
-  const hint = e instanceof HephError && e.hint ? redactText(e.hint) : undefined;
+  const message = renameForApp(redactText(describeError(e)), ctx.app);
+  const hint = e instanceof HephError && e.hint ? renameForApp(redactText(e.hint), ctx.app) : undefined;
   if (ctx.json) {
     const body = {
       error: {
@@ -68,8 +81,9 @@ export async function reportError(
     };
     ctx.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
   }
-  ctx.stderr.write(`heph: ${message}\n${hint ? `  ${hint}\n` : ''}`);
-  if (!(e instanceof HephError) && process.env.HEPH_DEBUG) ctx.stderr.write(`${(e as Error).stack ?? ''}\n`);
+  ctx.stderr.write(`${ctx.app.name}: ${message}\n${hint ? `  ${hint}\n` : ''}`);
+  if (!(e instanceof HephError) && process.env[`${ctx.app.envPrefix}_DEBUG`])
+    ctx.stderr.write(`${(e as Error).stack ?? ''}\n`);
   return code;
 }
 
@@ -89,10 +103,11 @@ async function updateHint(ctx: CliContext): Promise<void> {
     const text = readTextIfExists(ctx.deps.paths.stateFile);
     if (!text) return;
     const candidate = (JSON.parse(text) as { candidate?: unknown }).candidate;
-    if (typeof candidate !== 'string' || candidate === VERSION) return;
+    const { name, version } = ctx.deps.app;
+    if (typeof candidate !== 'string' || candidate === version) return;
     const { default: semver } = await import('semver');
-    if (semver.valid(candidate) && semver.valid(VERSION) && semver.gt(candidate, VERSION)) {
-      ctx.stderr.write(`heph: update available: ${candidate} (run \`heph update apply\`)\n`);
+    if (semver.valid(candidate) && semver.valid(version) && semver.gt(candidate, version)) {
+      ctx.stderr.write(`${name}: update available: ${candidate} (run \`${name} update apply\`)\n`);
     }
   } catch {
     // a hint is never worth an error
@@ -111,7 +126,9 @@ function plainCommand(argv: readonly string[]): 'status' | 'daemon run' | null {
   return null;
 }
 
-export async function runCli(argv: string[]): Promise<number> {
+export async function runCli(argv: string[], app: CliApp): Promise<number> {
+  const { identity } = app;
+  const names = { daemon: identity.daemon, name: identity.name };
   let exit: number = EXIT.ok;
   let json = argv.includes('--json');
 
@@ -124,18 +141,21 @@ export async function runCli(argv: string[]): Promise<number> {
     async (...args: A) => {
       const cmd = args[args.length - 2] as { json?: boolean } | undefined;
       json = json || Boolean(cmd && typeof cmd === 'object' && cmd.json);
-      const ctx = await makeContext(json, opts.light);
+      const ctx = await makeContext(identity, json, opts.light);
       try {
         const fn = await load();
         exit = (await fn(ctx, ...args)) ?? EXIT.ok;
       } catch (e) {
-        exit = await reportError(ctx, e);
+        exit = await reportError({ ...ctx, app: identity }, e);
       }
       if (!json && !showsCandidateItself(argv)) await updateHint(ctx);
     };
 
   const statusAction = lazy(async () => (await import('./status.js')).status, { light: true });
-  const daemonRunAction = lazy(async () => (await import('./daemon-run.js')).daemonRun);
+  const daemonRunAction = lazy(async () => {
+    const { daemonRun } = await import('./daemon-run.js');
+    return (ctx: CliContext) => daemonRun(ctx, app.serve);
+  });
   const plain = plainCommand(argv);
   if (plain !== null) {
     // The same action commander would call, with the options it would have parsed, and the same
@@ -143,15 +163,15 @@ export async function runCli(argv: string[]): Promise<number> {
     try {
       await (plain === 'status' ? statusAction({ json }) : daemonRunAction());
     } catch (e) {
-      return await reportError({ json, stdout: process.stdout, stderr: process.stderr }, e);
+      return await reportError({ json, stdout: process.stdout, stderr: process.stderr, app: identity }, e);
     }
     return exit;
   }
 
   const { Command, CommanderError, Option } = await import('commander');
-  const program = new Command('heph')
-    .description('keep a long-running service on the newest release of its forge, safely')
-    .version(VERSION, '-V, --version', 'print the version')
+  const program = new Command(identity.name)
+    .description(app.description ?? 'keep a long-running service on the newest release of its forge, safely')
+    .version(identity.version, '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .enablePositionalOptions()
     .exitOverride();
@@ -210,14 +230,16 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--json', 'one JSON document on stdout')
     .action(lazy(async () => (await import('./update-history.js')).updateHistory));
 
-  const daemon = program.command('daemon').description('run, install and control the hephd service');
+  const daemon = program
+    .command('daemon')
+    .description(`run, install and control the ${names.daemon} service`);
   daemon
     .command('run')
     .description('the daemon in the foreground (what the service runs)')
     .action(daemonRunAction);
   daemon
     .command('install')
-    .description('install heph into the store, write the launcher and the unit, enable and start it')
+    .description(`install ${names.name} into the store, write the launcher and the unit, enable and start it`)
     .option('--system', 'a system service (root) instead of a user service')
     .addOption(
       new Option(
@@ -234,7 +256,7 @@ export async function runCli(argv: string[]): Promise<number> {
   for (const verb of ['uninstall', 'start', 'stop', 'restart', 'status'] as const) {
     const c = daemon
       .command(verb)
-      .description(`${verb} the hephd service`)
+      .description(`${verb} the ${names.daemon} service`)
       .option('--system', 'the system service')
       .option('--json', 'one JSON document on stdout');
     if (verb === 'uninstall') c.option('--purge', 'also remove config, store and state');
@@ -292,6 +314,8 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--json', 'one JSON document on stdout')
     .action(lazy(async () => (await import('./release.js')).releaseIndex));
 
+  app.commands?.(program);
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
@@ -299,7 +323,7 @@ export async function runCli(argv: string[]): Promise<number> {
       // help and version are "errors" to commander with exit code 0
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    return await reportError({ json, stdout: process.stdout, stderr: process.stderr }, e);
+    return await reportError({ json, stdout: process.stdout, stderr: process.stderr, app: identity }, e);
   }
   return exit;
 }

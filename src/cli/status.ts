@@ -1,5 +1,6 @@
 // `heph status [--json]`: the daemon's status over the control socket, for people or scripts.
 // Kept light (no config, no forge code) because people and scripts run it often.
+import { serviceNames } from '../service/names.js';
 import { callDaemon } from '../control/client.js';
 import type { StatusDocument } from '../control/types.js';
 import { unitStarting } from '../control/unit-state.js';
@@ -60,7 +61,7 @@ export async function status(ctx: CliContext, opts: { json?: boolean } = {}): Pr
   try {
     doc = (await callDaemon(paths, 'GET', '/v1/status', undefined, {
       timeoutMs: STATUS_TIMEOUT_MS,
-      restartPlausible: () => unitStarting(ctx.deps.env),
+      restartPlausible: () => unitStarting(serviceNames(ctx.deps.app), ctx.deps.env),
     })) as StatusDocument;
   } catch (e) {
     if (!isHephError(e, 'E_NOT_RUNNING')) throw e;

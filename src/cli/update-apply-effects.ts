@@ -2,8 +2,9 @@
 // daemon client. Kept apart from update-apply.ts so tests of the flow never load the network.
 import { callDaemon } from '../control/client.js';
 import { createForgeClient } from '../forge/index.js';
-import { checkForUpdate } from '../release/check.js';
-import { type ApplyEffects, promptYesNo } from './update-apply.js';
+import { checkForUpdate } from '../update/check.js';
+import { promptYesNo } from './prompt.js';
+import type { ApplyEffects } from './update-apply.js';
 
 export const applyEffects: ApplyEffects = {
   checkForUpdate,

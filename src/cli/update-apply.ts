@@ -1,29 +1,21 @@
-// `heph update apply` and `heph update rollback`: install a release now (the candidate, or an
-// exact --version), or make `previous` current; then ask a running daemon to restart into it.
-// The forge, the check and the daemon call are effects passed in (ApplyEffects) so tests can fake them.
-import { createInterface } from 'node:readline/promises';
-import { appendAudit } from '../audit/log.js';
+// `heph update apply` and `heph update rollback` for people: ask, show progress, print; the use
+// cases themselves are src/update/apply.ts and rollback.ts. Then ask a running daemon to restart
+// into what is current. The forge, the check and the daemon call are effects passed in
+// (ApplyEffects, real ones in update-apply-effects.ts) so tests can fake them.
 import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/load.js';
-import { HephError, isHephError } from '../errors.js';
+import { isHephError } from '../errors.js';
 import type { ForgeClient } from '../forge/types.js';
-import { installRelease } from '../install/index.js';
-import { readQuarantined } from '../install/launcher-state.js';
-import { acquireInstallLock } from '../install/lock.js';
 import { createProgressBar } from '../install/progress.js';
-import { rollbackStore } from '../install/store.js';
 import type { Deps } from '../platform/deps.js';
 import type { Paths } from '../platform/paths.js';
-import type { Selection, VersionedRelease } from '../release/types.js';
+import { type ApplyCheck, applyRelease, chooseRelease } from '../update/apply.js';
+import { rollbackInstall } from '../update/rollback.js';
 import { type CliContext, note, printJson, println } from './context.js';
 
 /** What apply needs from the forge, the release check and the daemon (see update-apply-effects.ts). */
 export interface ApplyEffects {
-  checkForUpdate(
-    config: Config,
-    deps: Deps,
-    opts?: { findVersion?: string },
-  ): Promise<{ current: string; selection: Selection; releases: VersionedRelease[] }>;
+  checkForUpdate(config: Config, deps: Deps, opts?: { findVersion?: string }): Promise<ApplyCheck>;
   createForgeClient(config: Config, deps: Deps): ForgeClient;
   callDaemon(paths: Paths, method: 'POST', path: string, body: unknown): Promise<unknown>;
   /** Asks a yes/no question on the terminal; true only for an explicit yes. */
@@ -46,16 +38,6 @@ interface ApplyAnswer {
 
 async function defaultEffects(): Promise<ApplyEffects> {
   return (await import('./update-apply-effects.js')).applyEffects;
-}
-
-export async function promptYesNo(ctx: CliContext, question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: ctx.stderr });
-  try {
-    const answer = await rl.question(`${question} [y/N] `);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
 }
 
 /** Asks the daemon to restart into what is now current; no daemon is a normal answer. */
@@ -85,17 +67,6 @@ function daemonSays(daemon: DaemonOutcome): string {
   return 'the daemon still runs the old version';
 }
 
-function findRelease(releases: VersionedRelease[], wanted: string, prefix: string): VersionedRelease {
-  const version = prefix && wanted.startsWith(prefix) ? wanted.slice(prefix.length) : wanted;
-  const r = releases.find((x) => x.version === version || x.tag === wanted);
-  if (!r) {
-    throw new HephError('E_NOT_FOUND', `the forge has no release ${wanted}`, {
-      hint: '`heph update check --json` lists what the forge offers',
-    });
-  }
-  return r;
-}
-
 export async function updateApply(
   ctx: CliContext,
   opts: { version?: string; yes?: boolean; json?: boolean },
@@ -103,26 +74,18 @@ export async function updateApply(
 ): Promise<number> {
   const effects = fx ?? (await defaultEffects());
   const { deps } = ctx;
-  const { config } = loadConfig(deps.paths.config, deps.env);
+  const { config } = loadConfig(deps.paths.config, deps.env, deps.app);
   const check = await effects.checkForUpdate(config, deps, opts.version ? { findVersion: opts.version } : {});
   const current = check.current;
 
-  let release: VersionedRelease;
-  if (opts.version) {
-    release = findRelease(check.releases, opts.version, config.forge.tag_prefix);
-    if (readQuarantined(deps.paths).includes(release.version) && !opts.yes) {
-      throw new HephError('E_USAGE', `${release.version} is quarantined (it failed to start here before)`, {
-        hint: `add --yes to install ${release.version} anyway`,
-      });
-    }
-  } else if (check.selection.candidate) {
-    release = check.selection.candidate;
-  } else {
-    const { reason, detail } = check.selection;
+  const choice = chooseRelease(check, { version: opts.version, force: opts.yes }, config, deps);
+  if (choice.release === null) {
+    const { reason, detail } = choice;
     if (ctx.json) printJson(ctx, { installed: false, current, reason, detail });
     else println(ctx, `nothing to install: ${detail}`);
     return 0;
   }
+  const { release } = choice;
 
   if (ctx.interactive && !opts.yes && !ctx.json) {
     if (!(await effects.confirm(ctx, `Install ${release.version} (current ${current})?`))) {
@@ -134,13 +97,14 @@ export async function updateApply(
   const client = effects.createForgeClient(config, deps);
   const bar =
     ctx.interactive && !ctx.json ? createProgressBar(ctx.stderr, `downloading ${release.tag}`) : null;
-  let result: Awaited<ReturnType<typeof installRelease>>;
+  let result: Awaited<ReturnType<typeof applyRelease>>;
   try {
-    result = await installRelease({
+    result = await applyRelease({
       config,
       deps,
       client,
       release,
+      named: choice.named,
       onProgress: bar ? bar.update : undefined,
     });
   } finally {
@@ -161,7 +125,7 @@ export async function updateApply(
   const was = result.previous ?? current;
   println(
     ctx,
-    `installed heph ${result.version} (was ${was}); ${result.version} is now current, ${daemonSays(daemon)}`,
+    `installed ${deps.app.name} ${result.version} (was ${was}); ${result.version} is now current, ${daemonSays(daemon)}`,
   );
   return 0;
 }
@@ -172,24 +136,16 @@ export async function updateRollback(
   fx?: ApplyEffects,
 ): Promise<number> {
   void opts;
-  const { deps } = ctx;
-  const unlock = await acquireInstallLock(deps.paths, 0);
-  let moved: { from: string; to: string };
-  try {
-    moved = rollbackStore(deps.paths);
-    appendAudit(
-      deps.paths.auditFile,
-      { event: 'update.rolled-back', version: moved.to, from: moved.from, reason: 'manual rollback' },
-      deps.logger,
-    );
-  } finally {
-    await unlock();
-  }
+  const moved = await rollbackInstall(ctx.deps);
   const daemon = await restartDaemon(ctx, fx ?? (await defaultEffects()), moved.to);
   if (ctx.json) {
     printJson(ctx, { rolledBack: true, version: moved.to, from: moved.from, daemon });
     return 0;
   }
   println(ctx, `rolled back from ${moved.from} to ${moved.to}; ${daemonSays(daemon)}`);
+  note(
+    ctx,
+    `${ctx.deps.app.name}: auto mode skips ${moved.from} until a newer release (or \`heph update apply --version ${moved.from}\`)`,
+  );
   return 0;
 }

@@ -2,7 +2,7 @@
 // found and why in a line or two. Works in every update.mode: a manual check is an explicit request.
 import { loadConfig } from '../config/load.js';
 import { EXIT } from '../errors.js';
-import { type CheckReport, checkForUpdate, checkReport } from '../release/check.js';
+import { type CheckReport, checkForUpdate, checkReport } from '../update/check.js';
 import { type CliContext, printJson, println } from './context.js';
 
 export interface UpdateCheckOptions {
@@ -28,7 +28,7 @@ export function describeCheck(r: CheckReport): string[] {
 
 export async function updateCheck(ctx: CliContext, opts: UpdateCheckOptions = {}): Promise<number> {
   const { deps } = ctx;
-  const { config } = loadConfig(deps.paths.config, deps.env);
+  const { config } = loadConfig(deps.paths.config, deps.env, deps.app);
   const report = checkReport(await checkForUpdate(config, deps), config);
   if (ctx.json) printJson(ctx, report);
   else for (const line of describeCheck(report)) println(ctx, line);

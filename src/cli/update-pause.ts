@@ -1,13 +1,12 @@
 // `heph update pause [--for D]` and `heph update resume`: the manual override of auto mode. With
 // a daemon they go through its socket; without one they edit state.json so the decision holds.
-import { appendAudit } from '../audit/log.js';
+import { serviceNames } from '../service/names.js';
 import { parseDuration } from '../config/duration.js';
 import { callDaemon } from '../control/client.js';
 import { unitStarting } from '../control/unit-state.js';
-import { pause, resume } from '../daemon/guard.js';
 import { updateState } from '../daemon/state.js';
 import { HephError, isHephError } from '../errors.js';
-import { VERSION } from '../version.js';
+import { pauseUpdates, resumeUpdates } from '../update/pause.js';
 import { type CliContext, note, printJson, println } from './context.js';
 
 function forMs(text: string | undefined): number | undefined {
@@ -25,7 +24,7 @@ function forMs(text: string | undefined): number | undefined {
 async function viaDaemon(ctx: CliContext, path: string, body: unknown): Promise<unknown | null> {
   try {
     return await callDaemon(ctx.deps.paths, 'POST', path, body, {
-      restartPlausible: () => unitStarting(ctx.deps.env),
+      restartPlausible: () => unitStarting(serviceNames(ctx.deps.app), ctx.deps.env),
     });
   } catch (e) {
     if (isHephError(e, 'E_NOT_RUNNING')) return null;
@@ -36,19 +35,15 @@ async function viaDaemon(ctx: CliContext, path: string, body: unknown): Promise<
 export async function updatePause(ctx: CliContext, opts: { for?: string; json?: boolean }): Promise<number> {
   const ms = forMs(opts.for);
   const { deps } = ctx;
-  const now = deps.clock.now();
-  const until = ms === undefined ? null : new Date(now + ms).toISOString();
-  const answer = await viaDaemon(ctx, '/v1/update/pause', ms === undefined ? {} : { for: opts.for });
+  const answer = (await viaDaemon(ctx, '/v1/update/pause', ms === undefined ? {} : { for: opts.for })) as {
+    pausedUntil?: string | null;
+  } | null;
   const daemon = answer !== null;
+  let until: string | null = answer?.pausedUntil ?? null;
   if (!daemon) {
     updateState(deps.paths, (s) => {
-      s.guard = pause(s.guard, now, ms);
+      until = pauseUpdates(s, deps, ms, 'cli');
     });
-    appendAudit(
-      deps.paths.auditFile,
-      { event: 'update.paused', version: VERSION, until, by: 'cli' },
-      deps.logger,
-    );
   }
   if (ctx.json) {
     printJson(ctx, { paused: true, pausedUntil: until, daemon: daemon ? 'running' : 'not-running' });
@@ -68,11 +63,7 @@ export async function updateResume(ctx: CliContext, _opts: { json?: boolean }): 
   const answer = await viaDaemon(ctx, '/v1/update/resume', {});
   const daemon = answer !== null;
   if (!daemon) {
-    updateState(deps.paths, (s) => {
-      s.guard = resume(s.guard);
-      s.blocked = [];
-    });
-    appendAudit(deps.paths.auditFile, { event: 'update.resumed', version: VERSION, by: 'cli' }, deps.logger);
+    updateState(deps.paths, (s) => resumeUpdates(s, deps, 'cli'));
   }
   if (ctx.json) {
     printJson(ctx, { paused: false, circuit: 'closed', daemon: daemon ? 'running' : 'not-running' });

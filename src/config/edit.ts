@@ -4,9 +4,17 @@
 // atomically. Anything that fails leaves the file byte-identical.
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
+import { HEPH_NAMES } from '../app/identity.js';
 import { HephError } from '../errors.js';
 import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
-import { parseTomlText, suggestKey, type TomlTable, validateTable } from './load.js';
+import {
+  type ConfigApp,
+  parseTomlText,
+  suggestKey,
+  type TomlTable,
+  validateTable,
+  withAppDefaults,
+} from './load.js';
 import { DURATION_KEYS, KNOWN_KEYS } from './schema.js';
 
 /** Interprets a command-line value for `key`: booleans, numbers, lists, else a string. */
@@ -80,13 +88,18 @@ export function checkKnownKey(key: string): [string, string] {
 }
 
 /** Sets key = value in the config file, validating the whole result before writing. */
-export function setConfigValue(file: string, key: string, valueText: string): { changed: boolean } {
+export function setConfigValue(
+  file: string,
+  key: string,
+  valueText: string,
+  app: ConfigApp = HEPH_NAMES,
+): { changed: boolean } {
   const [section, name] = checkKnownKey(key);
   const text = readTextIfExists(file) ?? '';
   const table = text === '' ? {} : parseTomlText(text, file);
   const value = parseCliValue(key, valueText);
   const wanted = setInTable(table, section, name, value);
-  validateTable(wanted, file); // throws E_CONFIG naming the key; nothing written yet
+  validateTable(withAppDefaults(wanted, app), file); // throws E_CONFIG naming the key; nothing written yet
 
   let next = editTomlText(text, section, name, value);
   let reparsed: TomlTable | undefined;

@@ -1,8 +1,9 @@
-// Reading the configuration: the TOML file (absent = all defaults), HEPH_<SECTION>_<KEY>
-// environment overrides, then validation. Every failure names the file, the key and what was
+// Reading the configuration: the app's defaults (defineApp's forge), the TOML file (absent = all
+// defaults), HEPH_<SECTION>_<KEY> environment overrides (ACME_… for an app named acme), then validation. Every failure names the file, the key and what was
 // expected, as a HephError E_CONFIG (exit 78).
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
+import { type AppIdentity, type AppNames, HEPH_NAMES } from '../app/identity.js';
 import { HephError } from '../errors.js';
 import { readTextIfExists } from '../platform/fs.js';
 import type { Env } from '../platform/paths.js';
@@ -96,16 +97,22 @@ export function configErrorFromZod(
 
 const SECTIONS = ['update', 'forge', 'install', 'restart', 'notify'] as const;
 
+/** What loading needs of the app: its variable prefix and the defaults defineApp gave it. */
+export type ConfigApp = AppNames & Pick<Partial<AppIdentity>, 'defaults'>;
+
 /** HEPH_UPDATE_MODE=auto → update.mode = "auto"; values typed by the TOML rules. */
-function envOverrides(env: Env): {
+function envOverrides(
+  env: Env,
+  prefix: string,
+): {
   table: Record<string, Record<string, unknown>>;
   used: Record<string, string>;
 } {
   const table: Record<string, Record<string, unknown>> = {};
   const used: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || !name.startsWith('HEPH_')) continue;
-    const rest = name.slice(5).toLowerCase();
+    if (value === undefined || !name.startsWith(`${prefix}_`)) continue;
+    const rest = name.slice(prefix.length + 1).toLowerCase();
     const section = SECTIONS.find((s) => rest.startsWith(`${s}_`));
     if (!section) continue;
     const key = rest.slice(section.length + 1);
@@ -153,10 +160,25 @@ function readConfigText(file: string): string | undefined {
   }
 }
 
-export function loadConfig(file: string, env: Env): LoadedConfig {
+/** The app's defaults under the file's table: a key the file sets wins. */
+export function withAppDefaults(raw: TomlTable, app: ConfigApp): TomlTable {
+  const defaults = app.defaults;
+  if (defaults === undefined) return raw;
+  const out: TomlTable = { ...raw };
+  for (const [section, values] of Object.entries(defaults)) {
+    const own = raw[section];
+    // A section that is not a table is the file's error to report, not ours to paper over.
+    if (own === undefined) out[section] = { ...values };
+    else if (typeof own === 'object' && own !== null && !Array.isArray(own))
+      out[section] = { ...values, ...own };
+  }
+  return out;
+}
+
+export function loadConfig(file: string, env: Env, app: ConfigApp = HEPH_NAMES): LoadedConfig {
   const text = readConfigText(file);
   const raw = text === undefined ? {} : parseTomlText(text, file);
-  const { table, used } = envOverrides(env);
-  const config = validateTable(mergeTables(raw, table), file, used);
+  const { table, used } = envOverrides(env, app.envPrefix);
+  const config = validateTable(mergeTables(withAppDefaults(raw, app), table), file, used);
   return { config, file, exists: text !== undefined, raw, envOverrides: used };
 }

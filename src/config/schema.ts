@@ -132,6 +132,8 @@ export const configSchema = z
     install: installSchema.prefault({}),
     restart: restartSchema.prefault({}),
     notify: notifySchema.prefault({}),
+    /** An embedding app's own table: passed to serve(ctx) as ctx.config, untouched (docs/embedding.md). */
+    app: z.record(z.string(), z.unknown()).default({}),
   })
   .superRefine((c, ctx) => {
     if (c.forge.url.startsWith('file:') && c.forge.kind !== 'static') {

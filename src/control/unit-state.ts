@@ -1,12 +1,8 @@
-// The second sign of a restart in SPEC.md "Control socket": the service manager reports the unit
+// The second sign of a restart (docs/daemon.md "Clients"): the service manager reports the unit
 // starting. Only asked after a refused connect with no fresh stop marker, so its cost is rare.
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Env } from '../platform/paths.js';
-
-/** systemd's unit for hephd (src/service/spec.ts UNIT_NAME; not imported to keep status light). */
-export const HEPHD_UNIT = 'hephd.service';
+import { type ServiceNames, systemUnitFile, userUnitFile } from '../service/names.js';
 /** systemctl answers from memory in milliseconds; one that hangs must not hold a client. */
 export const SYSTEMCTL_TIMEOUT_MS = 1_000;
 /**
@@ -19,26 +15,17 @@ const STARTING = new Set(['activating', 'reloading']);
  * node:child_process is imported here, when a refused connect needs the answer, not with the
  * module: `heph status` against a running daemon never spawns, and the import costs its cold start.
  */
-async function isActive(args: string[], env: Env): Promise<string> {
+async function isActive(args: string[], unit: string, env: Env): Promise<string> {
   const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     execFile(
       'systemctl',
-      [...args, 'is-active', HEPHD_UNIT],
+      [...args, 'is-active', unit],
       { timeout: SYSTEMCTL_TIMEOUT_MS, env: env as NodeJS.ProcessEnv },
       // is-active exits non-zero for anything but "active"; the word on stdout is the answer.
       (_err, stdout) => resolve(String(stdout ?? '').trim()),
     );
   });
-}
-
-/** Where `heph daemon install` writes hephd's system unit (src/service/systemd.ts). */
-export const SYSTEM_UNIT_FILE = join('/etc/systemd/system', HEPHD_UNIT);
-
-/** Where it writes the user unit, for this environment. */
-export function userUnitFile(env: Env): string {
-  const config = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
-  return join(config, 'systemd', 'user', HEPHD_UNIT);
 }
 
 /**
@@ -49,14 +36,15 @@ export function userUnitFile(env: Env): string {
  * throws: no systemctl means no sign.
  */
 export async function unitStarting(
+  names: ServiceNames,
   env: Env,
   platform: NodeJS.Platform = process.platform,
   exists: (file: string) => boolean = existsSync,
 ): Promise<boolean> {
   if (platform !== 'linux') return false;
   const asks: Promise<string>[] = [];
-  if (exists(userUnitFile(env))) asks.push(isActive(['--user'], env));
-  if (exists(SYSTEM_UNIT_FILE)) asks.push(isActive([], env));
+  if (exists(userUnitFile(names, env))) asks.push(isActive(['--user'], names.unit, env));
+  if (exists(systemUnitFile(names))) asks.push(isActive([], names.unit, env));
   const answers = await Promise.all(asks);
   return answers.some((a) => STARTING.has(a));
 }

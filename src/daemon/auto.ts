@@ -7,7 +7,6 @@ import type { InstallResult } from '../install/index.js';
 import type { Deps } from '../platform/deps.js';
 import type { Supervisor } from '../platform/supervisor.js';
 import type { VersionedRelease } from '../release/types.js';
-import { VERSION } from '../version.js';
 import { applyBlock, decide, type GuardPolicy, recordRestart } from './guard.js';
 import type { DaemonState } from './state.js';
 
@@ -74,7 +73,7 @@ export function restartInto(ctx: AutoContext, version: string, by: 'auto' | 'app
     ctx.state.pendingRestart = version;
     ctx.persist();
     ctx.deps.logger.warn(
-      { version, running: VERSION },
+      { version, running: ctx.deps.app.version },
       `${version} is installed; hephd runs without a supervisor, so restart it to use the new version`,
     );
     return 'pending-restart';
@@ -84,7 +83,7 @@ export function restartInto(ctx: AutoContext, version: string, by: 'auto' | 'app
   ctx.persist();
   appendAudit(
     ctx.deps.paths.auditFile,
-    { event: 'update.restarting', version, from: VERSION, supervisor: ctx.supervisor, by },
+    { event: 'update.restarting', version, from: ctx.deps.app.version, supervisor: ctx.supervisor, by },
     ctx.deps.logger,
   );
   ctx.requestRestart(version);

@@ -9,11 +9,11 @@ import type { Supervisor } from '../platform/supervisor.js';
 import type { Selection, VersionedRelease } from '../release/types.js';
 import type { DaemonApi } from '../control/routes.js';
 import type { InstallAttempt, StatusDocument } from '../control/types.js';
-import { VERSION } from '../version.js';
 import semver from 'semver';
 import { type AutoContext, blockOnce, considerCandidate, restartInto } from './auto.js';
-import { expire, type GuardPolicy, guardPolicyFromConfig, guardStatus, pause, resume } from './guard.js';
-import { type CheckResult, createPoller, type Poller, type Timers } from './loop.js';
+import { pauseUpdates, resumeUpdates } from '../update/pause.js';
+import { expire, type GuardPolicy, guardPolicyFromConfig, guardStatus } from './guard.js';
+import { type PollOutcome, createPoller, type Poller, type Timers } from './loop.js';
 import type { Rand } from './schedule.js';
 import { type DaemonState, readState, writeState } from './state.js';
 
@@ -84,11 +84,12 @@ export class Daemon implements DaemonApi {
     this.state = readState(o.deps.paths);
     this.policy = guardPolicyFromConfig(o.config);
     // A supervised restart happened, or we run the version that was pending: nothing is pending.
-    if (this.state.pendingRestart === VERSION || o.runtime.supervisor !== 'none')
+    if (this.state.pendingRestart === o.deps.app.version || o.runtime.supervisor !== 'none')
       this.state.pendingRestart = null;
     // A candidate remembered from before a restart is news only while it is newer than us: after
     // updating into it (or past it), status must not go on offering the version that runs.
-    if (this.state.candidate !== null && !isNewer(this.state.candidate, VERSION)) this.state.candidate = null;
+    if (this.state.candidate !== null && !isNewer(this.state.candidate, o.deps.app.version))
+      this.state.candidate = null;
     this.poller =
       o.config.update.mode === 'off'
         ? null
@@ -145,7 +146,7 @@ export class Daemon implements DaemonApi {
     if (resumed) {
       appendAudit(
         this.o.deps.paths.auditFile,
-        { event: 'update.resumed', version: VERSION, reason: 'pause-expired' },
+        { event: 'update.resumed', version: this.o.deps.app.version, reason: 'pause-expired' },
         this.o.deps.logger,
       );
     }
@@ -171,7 +172,7 @@ export class Daemon implements DaemonApi {
    * changes nothing and the next daemon checks again, so a draining daemon never waits for a slow
    * forge. It is not counted as a failure, and its late result starts nothing (no install).
    */
-  private async checkOnce(signal: AbortSignal): Promise<CheckResult> {
+  private async checkOnce(signal: AbortSignal): Promise<PollOutcome> {
     const { deps } = this.o;
     const now = deps.clock.now();
     this.expireGuard(now);
@@ -200,7 +201,7 @@ export class Daemon implements DaemonApi {
     return { ok: true };
   }
 
-  private abandoned(): CheckResult {
+  private abandoned(): PollOutcome {
     this.lastFailure = new HephError('E_DAEMON', 'hephd is stopping: the check was abandoned', {
       hint: 'run it again once hephd is back (a restarted hephd also checks by itself)',
     });
@@ -231,7 +232,7 @@ export class Daemon implements DaemonApi {
         deps.paths.auditFile,
         {
           event: 'update.checked',
-          version: VERSION,
+          version: deps.app.version,
           latest: s.latest,
           candidate: s.candidate,
           reason: sel.reason,
@@ -306,7 +307,7 @@ export class Daemon implements DaemonApi {
     const next = this.poller?.nextAt() ?? null;
     return {
       running: true,
-      version: VERSION,
+      version: this.o.deps.app.version,
       pid: runtime.pid,
       startedAt: new Date(runtime.startedAt).toISOString(),
       supervisor: runtime.supervisor,
@@ -376,7 +377,7 @@ export class Daemon implements DaemonApi {
         hint: 'run `heph update apply`: it installs the release, then sends this request',
       });
     }
-    if (version === VERSION) return { restarting: false, version, reason: 'already-running' };
+    if (version === this.o.deps.app.version) return { restarting: false, version, reason: 'already-running' };
     const outcome = restartInto(this.autoContext(), version, 'apply');
     const guard = guardStatus(this.state.guard, this.policy, this.o.deps.clock.now(), {
       mode: this.mode,
@@ -392,29 +393,15 @@ export class Daemon implements DaemonApi {
   }
 
   pause(forMs: number | undefined): unknown {
-    const now = this.o.deps.clock.now();
-    this.state.guard = pause(this.state.guard, now, forMs);
+    const until = pauseUpdates(this.state, this.o.deps, forMs, 'socket');
     this.persist();
-    const until = forMs === undefined ? null : new Date(now + forMs).toISOString();
-    appendAudit(
-      this.o.deps.paths.auditFile,
-      { event: 'update.paused', version: VERSION, until, by: 'socket' },
-      this.o.deps.logger,
-    );
-    return { paused: true, pausedUntil: until, guard: guardStatus(this.state.guard, this.policy, now) };
+    const guard = guardStatus(this.state.guard, this.policy, this.o.deps.clock.now());
+    return { paused: true, pausedUntil: until, guard };
   }
 
   resume(): unknown {
-    const now = this.o.deps.clock.now();
-    this.state.guard = resume(this.state.guard);
-    // A fresh start for "once per candidate and reason": a new block after this is news again.
-    this.state.blocked = [];
+    resumeUpdates(this.state, this.o.deps, 'socket');
     this.persist();
-    appendAudit(
-      this.o.deps.paths.auditFile,
-      { event: 'update.resumed', version: VERSION, by: 'socket' },
-      this.o.deps.logger,
-    );
-    return { paused: false, guard: guardStatus(this.state.guard, this.policy, now) };
+    return { paused: false, guard: guardStatus(this.state.guard, this.policy, this.o.deps.clock.now()) };
   }
 }

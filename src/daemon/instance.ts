@@ -1,7 +1,6 @@
-// One hephd per HEPH_HOME: a short start lock around "is another daemon alive? is its socket
+// One daemon per HEPH_HOME (per ACME_HOME for an app): a short start lock around "is another daemon alive? is its socket
 // stale? bind", and a pid file naming the running daemon for the refusal message.
 import { readFileSync, rmSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import type { Logger } from 'pino';
 import { probeSocket } from '../control/server.js';
@@ -9,14 +8,12 @@ import { HephError } from '../errors.js';
 import { writeFileAtomic } from '../platform/fs.js';
 import type { Paths } from '../platform/paths.js';
 import { pidAlive } from '../platform/process.js';
-import { VERSION } from '../version.js';
+import type { AppIdentity } from '../app/identity.js';
 
 /** A start lock untouched this long belongs to a starter that died; taken over after it. */
 const START_LOCK_STALE_MS = 10_000;
 /** Two daemons starting together: the loser waits this many times for the winner to bind. */
 const START_LOCK_RETRIES = 25;
-/** /proc/<pid>/cmdline of a heph process names heph (hephd, heph.mjs daemon run, the launcher). */
-const HEPH_CMDLINE = /heph/;
 
 export interface PidFile {
   pid: number;
@@ -26,7 +23,7 @@ export interface PidFile {
 }
 
 export function pidFilePath(paths: Paths): string {
-  return join(paths.runDir, 'hephd.pid');
+  return paths.pidFile;
 }
 
 export function readPidFile(paths: Paths): PidFile | null {
@@ -38,11 +35,14 @@ export function readPidFile(paths: Paths): PidFile | null {
   }
 }
 
-/** A live pid that is not heph is a recycled pid (after a reboot), not a running daemon. */
-function isHephProcess(pid: number): boolean {
+/**
+ * A live pid that is not the app's is a recycled pid (after a reboot), not a running daemon.
+ * /proc/<pid>/cmdline of the app's daemon names the app (acmed, dist/acme.mjs daemon run, the launcher).
+ */
+function isAppProcess(pid: number, name: string): boolean {
   if (!pidAlive(pid)) return false;
   try {
-    return HEPH_CMDLINE.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(name);
   } catch {
     return true; // no /proc (macOS): trust the pid
   }
@@ -67,14 +67,16 @@ export interface Instance<T> {
  * heph process), removes a crashed daemon's stale socket, then runs `listen` and writes the pid
  * file, all under the start lock so two starters cannot both take over the same stale socket.
  */
-export async function acquireInstance<T>(
-  paths: Paths,
-  logger: Logger,
-  activated: boolean,
-  listen: () => Promise<T>,
-): Promise<Instance<T>> {
+export async function acquireInstance<T>(opts: {
+  paths: Paths;
+  app: AppIdentity;
+  logger: Logger;
+  activated: boolean;
+  listen: () => Promise<T>;
+}): Promise<Instance<T>> {
+  const { paths, app, logger, activated, listen } = opts;
   const unlock = await lockfile.lock(paths.runDir, {
-    lockfilePath: join(paths.runDir, 'hephd.start.lock'),
+    lockfilePath: paths.startLock,
     realpath: false,
     stale: START_LOCK_STALE_MS,
     retries: { retries: START_LOCK_RETRIES, minTimeout: 100, maxTimeout: 400 },
@@ -95,13 +97,13 @@ export async function acquireInstance<T>(
         unlinkSync(paths.socket);
       }
     }
-    if (priorPid !== null && isHephProcess(priorPid)) {
+    if (priorPid !== null && isAppProcess(priorPid, app.name)) {
       throw alreadyRunning(paths, priorPid, `pid ${priorPid} is still alive (it may be shutting down)`);
     }
     listener = await listen();
     const pidFile: PidFile = {
       pid: process.pid,
-      version: VERSION,
+      version: app.version,
       startedAt: new Date().toISOString(),
       socket: paths.socket,
     };

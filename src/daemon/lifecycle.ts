@@ -11,22 +11,28 @@ import type { Deps } from '../platform/deps.js';
 import { writeFileAtomic } from '../platform/fs.js';
 import { createLogger } from '../platform/logger.js';
 import { activatedFd, detectContainer, detectSupervisor, realProbe } from '../platform/supervisor.js';
-import { VERSION } from '../version.js';
+import { HEPH_APP } from '../app/heph.js';
+import { type AppIdentity, envName } from '../app/identity.js';
+import { serviceNames } from '../service/names.js';
+import { InFlight, type ServeContext, type ServeFn } from '../app/serve.js';
 import { type Checker, Daemon } from './core.js';
 import { MAX_TIMER_MS } from './loop.js';
 import { acquireInstance } from './instance.js';
 
-/** Name of the development knob that multiplies every scheduler delay (docs/daemon.md). */
-export const SCALE_ENV = 'HEPH_DEV_SCHEDULE_SCALE';
+/** The development knob that multiplies every scheduler delay (docs/daemon.md), without its prefix. */
+export const SCALE_ENV = 'DEV_SCHEDULE_SCALE';
 
-/** HEPH_DEV_SCHEDULE_SCALE as a number in (0, 1]; 1 when unset. Anything else is refused. */
-export function scheduleScale(value: string | undefined): number {
+/**
+ * HEPH_DEV_SCHEDULE_SCALE as a number in (0, 1]; 1 when unset. Anything else is refused. Read once
+ * by the entry point (src/cli/daemon-run.ts) and passed in: the daemon never reads test knobs.
+ */
+export function scheduleScale(value: string | undefined, name = `HEPH_${SCALE_ENV}`): number {
   if (value === undefined || value === '') return 1;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0 || n > 1) {
-    throw new HephError('E_CONFIG', `${SCALE_ENV} must be a number in (0, 1], got "${value}"`, {
-      hint: `unset ${SCALE_ENV} (it is a development knob), or use e.g. 0.01`,
-      details: { key: SCALE_ENV },
+    throw new HephError('E_CONFIG', `${name} must be a number in (0, 1], got "${value}"`, {
+      hint: `unset ${name} (it is a development knob), or use e.g. 0.01`,
+      details: { key: name },
     });
   }
   return n;
@@ -43,7 +49,7 @@ type InstallRelease = typeof import('../install/index.js').installRelease;
 async function forgeEffects(config: Config, deps: Deps) {
   const [{ createForgeClient }, { checkForUpdate, checkReport }] = await Promise.all([
     import('../forge/index.js'),
-    import('../release/check.js'),
+    import('../update/check.js'),
   ]);
   const client = createForgeClient(config, deps);
   const checker: Checker = async ({ paused }) => {
@@ -85,31 +91,37 @@ const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 function ignoreStdoutError(): void {}
 
 export interface RunOptions {
+  /** The app this daemon is (default: heph). */
+  app?: AppIdentity;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
+  /** The embedding app's work (defineApp's serve), run once the control socket is up. */
+  serve?: ServeFn;
+  /** Multiplies every scheduler delay (the entry point reads the development knob). */
+  scale?: number;
 }
 
 export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   const env = opts.env ?? process.env;
-  const logger = opts.logger ?? createLogger();
+  const app = opts.app ?? HEPH_APP;
+  const logger = opts.logger ?? createLogger({ level: env[envName(app, 'LOG_LEVEL')] });
   const { createDeps } = await import('../platform/deps.js');
-  const deps = createDeps({ env, logger });
+  const deps = createDeps({ env, logger, app });
   const { paths } = deps;
+  const scale = opts.scale ?? 1;
 
   let config: Config;
-  let scale: number;
   try {
-    config = loadConfig(paths.config, env).config;
-    scale = scheduleScale(env[SCALE_ENV]);
+    config = loadConfig(paths.config, env, app).config;
   } catch (e) {
     logger.fatal({ error: describeError(e), hint: (e as HephError).hint }, 'cannot start');
     throw e;
   }
   if (scale !== 1)
-    logger.warn({ scale }, `${SCALE_ENV} is set: every scheduler delay is multiplied by ${scale}`);
+    logger.warn({ scale }, `every scheduler delay is multiplied by ${scale} (a development knob)`);
 
   const probe = realProbe(env);
-  const supervisor = detectSupervisor(env, probe);
+  const supervisor = detectSupervisor(env, probe, [serviceNames(app).launchdLabel]);
   const container = detectContainer(env, probe);
   const activated = activatedFd(env, process.pid) !== null;
   const mode = config.update.mode;
@@ -132,11 +144,19 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   });
 
   ensureRunDir(paths.runDir);
-  const instance = await acquireInstance<ControlServer>(paths, logger, activated, () =>
-    startControlServer({ socketPath: paths.socket, api: daemon, logger, env }),
-  );
+  const instance = await acquireInstance<ControlServer>({
+    paths,
+    app: deps.app,
+    logger,
+    activated,
+    listen: () => startControlServer({ socketPath: paths.socket, api: daemon, logger, env }),
+  });
   const server = instance.listener;
   rmSync(paths.stopMarker, { force: true }); // we are up: no restart is pending any more
+
+  // The app's work: aborted as the drain starts; the drain waits for what it tracked.
+  const draining = new AbortController();
+  const inFlight = new InFlight();
 
   const onRejection = (e: unknown) =>
     logger.error({ error: describeError(e) }, 'unhandled rejection (ignored)');
@@ -150,8 +170,8 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   const healthTimer = setTimeout(
     () => {
       try {
-        markHealthy(paths, VERSION);
-        logger.info({ version: VERSION }, 'marked healthy');
+        markHealthy(paths, app.version);
+        logger.info({ version: app.version }, 'marked healthy');
       } catch (e) {
         logger.warn({ error: describeError(e) }, 'cannot mark this version healthy');
       }
@@ -177,7 +197,7 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
       const stoppingAt = Date.now();
       const marker = {
         pid: process.pid,
-        version: VERSION,
+        version: app.version,
         reason,
         detail,
         time: new Date(stoppingAt).toISOString(),
@@ -185,19 +205,22 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
         drainDeadline: new Date(stoppingAt + drain).toISOString(),
       };
       writeStopMarker(deps, marker);
-      logger.info({ version: VERSION, supervisor, mode, reason, detail }, 'stopping');
+      logger.info({ version: app.version, supervisor, mode, reason, detail }, 'stopping');
       clearTimeout(healthTimer);
+      draining.abort(new Error(`${app.daemon} is stopping (${reason})`));
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((r) => (timer = setTimeout(r, drain)));
-      // daemon.stop() abandons a running check at once; only an install holds the drain.
-      await Promise.race([Promise.all([server.close(drain), daemon.stop()]), deadline]);
+      // daemon.stop() abandons a running check at once; only an install holds the drain, and the
+      // app's tracked work (ctx.track) up to the same deadline.
+      await Promise.race([Promise.all([server.close(drain), daemon.stop(), inFlight.settled()]), deadline]);
+      if (inFlight.size > 0) logger.warn({ inFlight: inFlight.size }, 'drain timeout: work still in flight');
       clearTimeout(timer);
       writeStopMarker(deps, { ...marker, stoppedAt: new Date().toISOString() });
       instance.release();
       for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
       process.off('unhandledRejection', onRejection);
       process.off('uncaughtException', onException);
-      logger.info({ version: VERSION, supervisor, mode, code }, 'stopped');
+      logger.info({ version: app.version, supervisor, mode, code }, 'stopped');
       resolveExit(code);
     })().catch((e) => {
       logger.error({ error: describeError(e) }, 'shutdown failed');
@@ -209,7 +232,7 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
 
   logger.info(
     {
-      version: VERSION,
+      version: app.version,
       supervisor,
       mode,
       container,
@@ -217,10 +240,29 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
       socketActivated: server.socketActivated,
       config: paths.config,
     },
-    'hephd started',
+    `${app.daemon} started`,
   );
   const limited = daemon.modeReason();
   if (limited !== null) logger[mode === 'off' ? 'info' : 'warn']({ mode }, limited);
   daemon.start();
+  if (opts.serve) startServing(opts.serve);
   return exited;
+
+  /** serve(ctx) runs beside the update loop; its failure, at start or later, ends the daemon with 1. */
+  function startServing(serve: ServeFn): void {
+    const ctx: ServeContext = {
+      name: app.name,
+      version: app.version,
+      config: config.app,
+      logger: logger.child({ app: app.name }),
+      signal: draining.signal,
+      track: inFlight.track,
+    };
+    Promise.resolve()
+      .then(() => serve(ctx))
+      .catch((e) => {
+        logger.fatal({ error: describeError(e), stack: (e as Error)?.stack }, 'serve failed');
+        shutdown(EXIT.error, 'error', `serve failed: ${describeError(e)}`);
+      });
+  }
 }

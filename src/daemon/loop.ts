@@ -21,7 +21,7 @@ export const realTimers: Timers = {
 };
 
 /** What one check reports to the loop: success, or a failure with the server's retryAt (epoch ms). */
-export type CheckResult = { ok: true } | { ok: false; retryAt: number | null };
+export type PollOutcome = { ok: true } | { ok: false; retryAt: number | null };
 
 export interface PollerOptions {
   clock: Clock;
@@ -35,7 +35,7 @@ export interface PollerOptions {
    * The check itself; must not throw (a throw counts as a failure without retryAt). `signal`
    * aborts when the loop is stopped: a draining daemon does not wait for the forge.
    */
-  check(signal: AbortSignal): Promise<CheckResult>;
+  check(signal: AbortSignal): Promise<PollOutcome>;
   /** Consecutive failures so far (the backoff grows with them). */
   failures(): number;
   /** Called whenever the next due time changes (status shows it). */
@@ -47,7 +47,7 @@ export interface Poller {
   /** Arms the first check, keeping the phase of `lastCheckAt` (epoch ms) when there is one. */
   start(lastCheckAt: number | null): void;
   /** Runs a check now, or joins the one running; re-arms the timer after it. */
-  runNow(): Promise<CheckResult>;
+  runNow(): Promise<PollOutcome>;
   /** Epoch ms of the next timed check, null when stopped. */
   nextAt(): number | null;
   /** Whether a check is running. */
@@ -62,7 +62,7 @@ export function createPoller(opts: PollerOptions): Poller {
   const scale = opts.scale ?? 1;
   let handle: unknown = null;
   let dueAt: number | null = null;
-  let running: Promise<CheckResult> | null = null;
+  let running: Promise<PollOutcome> | null = null;
   let stopped = false;
   let abort = new AbortController();
 
@@ -89,18 +89,18 @@ export function createPoller(opts: PollerOptions): Poller {
     handle = timers.set(tick, Math.min(Math.max(0, at - opts.clock.now()), MAX_TIMER_MS));
   };
 
-  const after = (r: CheckResult) => {
+  const after = (r: PollOutcome) => {
     const now = opts.clock.now();
     if (r.ok) arm(nextCheckDelay(opts.intervalMs, opts.jitter, rand));
     else arm(delayAfterFailure(Math.max(1, opts.failures()), opts.intervalMs, rand, r.retryAt, now));
   };
 
-  const runNow = (): Promise<CheckResult> => {
+  const runNow = (): Promise<PollOutcome> => {
     if (running) return running;
     if (handle !== null) timers.clear(handle);
     handle = null;
     running = (async () => {
-      let r: CheckResult;
+      let r: PollOutcome;
       try {
         r = await opts.check(abort.signal);
       } catch (e) {

@@ -9,7 +9,8 @@ import { dispatcherFor } from '../forge/http.js';
 import { splitCommand } from '../install/methods.js';
 import type { Deps } from '../platform/deps.js';
 import type { VersionedRelease } from '../release/types.js';
-import { USER_AGENT, VERSION } from '../version.js';
+import { envName } from '../app/identity.js';
+import { userAgent } from '../forge/http.js';
 import type { DaemonState } from './state.js';
 
 /** A notify command or webhook that takes longer than this is abandoned (and reported). */
@@ -44,7 +45,12 @@ async function runCommand(config: Config, deps: Deps, r: VersionedRelease): Prom
   const argv = notifyArgv(config.notify.command, r);
   if (argv.length === 0) return;
   const res = await execa(argv[0]!, argv.slice(1), {
-    env: { ...deps.env, HEPH_VERSION: r.version, HEPH_TAG: r.tag, HEPH_URL: r.url },
+    env: {
+      ...deps.env,
+      [envName(deps.app, 'VERSION')]: r.version,
+      [envName(deps.app, 'TAG')]: r.tag,
+      [envName(deps.app, 'URL')]: r.url,
+    },
     extendEnv: false,
     reject: false,
     timeout: NOTIFY_TIMEOUT_MS,
@@ -70,7 +76,7 @@ async function postWebhook(config: Config, deps: Deps, event: AuditEvent): Promi
   const t = { connect: NOTIFY_TIMEOUT_MS, headers: NOTIFY_TIMEOUT_MS, body: NOTIFY_TIMEOUT_MS };
   const res = await request(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
+    headers: { 'content-type': 'application/json', 'user-agent': userAgent(deps.app) },
     body: JSON.stringify(event),
     dispatcher: dispatcherFor(deps.env, t),
     signal: AbortSignal.timeout(NOTIFY_TIMEOUT_MS),
@@ -101,7 +107,7 @@ export async function announce(
       tag: release.tag,
       url: release.url,
       publishedAt: release.publishedAt,
-      current: VERSION,
+      current: deps.app.version,
     },
     deps.logger,
   );

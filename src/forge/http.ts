@@ -6,7 +6,7 @@ import { type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
 import { HephError } from '../errors.js';
 import type { Clock } from '../platform/deps.js';
 import type { Env } from '../platform/paths.js';
-import { USER_AGENT } from '../version.js';
+import type { AppIdentity } from '../app/identity.js';
 import { type Headers, showUrl, statusError, transportError } from './failures.js';
 
 /** A forge that does not accept a connection (TCP + TLS) in this time is treated as down. */
@@ -71,6 +71,11 @@ export function dispatcherFor(env: Env, t: Timeouts = timeoutsFromEnv(env)): Dis
   return d;
 }
 
+/** `heph/1.2.3`, `acme/0.4.0`: the User-Agent every request carries (GitHub requires one). */
+export function userAgent(app: Pick<AppIdentity, 'name' | 'version'>): string {
+  return `${app.name}/${app.version}`;
+}
+
 export interface HttpOptions {
   /** The forge's name for messages ("github", "gitlab", …). */
   forge: string;
@@ -79,6 +84,8 @@ export interface HttpOptions {
   /** Headers carrying the token, sent only to `credentialOrigin`. Empty without a token. */
   credentials: Record<string, string>;
   credentialOrigin: string;
+  /** The User-Agent header (userAgent(deps.app)). */
+  userAgent: string;
   dispatcher?: Dispatcher;
 }
 
@@ -142,7 +149,7 @@ export class ForgeHttp {
       }
       const sendCredentials = target.origin === this.opts.credentialOrigin;
       const all: Record<string, string> = {
-        'user-agent': USER_AGENT,
+        'user-agent': this.opts.userAgent,
         ...headers,
         ...(sendCredentials ? this.opts.credentials : {}),
       };

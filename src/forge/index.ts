@@ -8,7 +8,7 @@ import { HTTP_CACHE_FILE, HttpCache } from './cache.js';
 import { GiteaClient } from './gitea.js';
 import { GithubClient } from './github.js';
 import { GitlabClient } from './gitlab.js';
-import { ForgeHttp } from './http.js';
+import { ForgeHttp, userAgent } from './http.js';
 import type { ClientParts } from './list.js';
 import { indexUrlOf, StaticClient } from './static.js';
 import { readToken } from './token.js';
@@ -67,7 +67,7 @@ export function createForgeClient(config: Config, deps: Deps): ForgeClient {
   const { kind, repo, tag_prefix: tagPrefix } = config.forge;
   checkRepo(config, deps.paths.config);
   const base = apiBase(config);
-  const token = readToken(config, deps.env);
+  const token = readToken(config, deps.env, deps.app);
   const origin = base.startsWith('file:') ? '' : new URL(kind === 'static' ? indexUrlOf(base) : base).origin;
   const http = new ForgeHttp({
     forge: kind,
@@ -75,6 +75,7 @@ export function createForgeClient(config: Config, deps: Deps): ForgeClient {
     clock: deps.clock,
     credentials: credentialHeaders(kind, token),
     credentialOrigin: origin,
+    userAgent: userAgent(deps.app),
   });
   const parts: ClientParts = {
     kind,

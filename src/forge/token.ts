@@ -1,5 +1,6 @@
 // Where the forge token comes from: HEPH_FORGE_TOKEN, else the file named by forge.token_file.
 // The token is registered as a secret at once, so no log line or error can ever show it.
+import { type AppNames, envName, HEPH_NAMES } from '../app/identity.js';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -41,11 +42,12 @@ function expandPath(file: string, env: Env): string {
  * forge.token_file (so a one-off command can use another token). An unreadable or empty file is
  * a configuration error naming the file, never its content.
  */
-export function readToken(config: Config, env: Env): string | undefined {
-  const fromEnv = env.HEPH_FORGE_TOKEN?.trim();
+export function readToken(config: Config, env: Env, app: AppNames = HEPH_NAMES): string | undefined {
+  const variable = envName(app, 'FORGE_TOKEN');
+  const fromEnv = env[variable]?.trim();
   if (fromEnv) {
     registerSecret(fromEnv);
-    checkShape(fromEnv, 'HEPH_FORGE_TOKEN', { key: 'HEPH_FORGE_TOKEN' });
+    checkShape(fromEnv, variable, { key: variable });
     return fromEnv;
   }
   const configured = config.forge.token_file.trim();

@@ -15,10 +15,10 @@ import { assetName } from '../release/version.js';
 import type { VersionedRelease } from '../release/types.js';
 import { checkAgainstSums, checkForgeDigest, parseSums } from './checksums.js';
 import { extractRelease } from './extract.js';
-import { faultPoint } from './fault.js';
 import { verifyMinisign } from './minisign.js';
 import { preflight } from './preflight.js';
 import { smokeTestBundle } from './smoke.js';
+import type { InstallHooks, InstallStep } from './steps.js';
 import {
   assertSafeVersion,
   isComplete,
@@ -43,6 +43,7 @@ export interface BundleInput {
   release: VersionedRelease;
   onProgress?: ((received: number, total: number | null) => void) | undefined;
   signal?: AbortSignal | undefined;
+  hooks?: InstallHooks | undefined;
 }
 
 export interface BundleResult {
@@ -86,6 +87,7 @@ async function fetchTrustedSums(input: BundleInput): Promise<Map<string, string>
 export async function installBundle(input: BundleInput): Promise<BundleResult> {
   const { config, deps, client, release } = input;
   const { paths, env } = deps;
+  const step = (s: InstallStep) => input.hooks?.onStep?.(s);
   const version = release.version;
   assertSafeVersion(version);
   const name = assetName(config.install.asset, version, release.tag);
@@ -99,7 +101,7 @@ export async function installBundle(input: BundleInput): Promise<BundleResult> {
       },
     );
   }
-  preflight(paths, asset.size, env);
+  preflight(paths, asset.size, input.hooks?.freeBytes);
   const sums = await fetchTrustedSums(input);
   if (sums !== null && !sums.has(name)) checkAgainstSums(sums, name, ''); // throws: not listed
 
@@ -114,30 +116,30 @@ export async function installBundle(input: BundleInput): Promise<BundleResult> {
         input.onProgress?.(received, total);
         if (!killed && received > 0) {
           killed = true;
-          faultPoint(env, 'download');
+          step('download');
         }
       },
     });
     if (sums !== null) checkAgainstSums(sums, name, got.sha256);
     checkForgeDigest(name, asset.sha256, got.sha256);
-    faultPoint(env, 'verify');
+    step('verify');
 
     mkdirSync(staging, { mode: 0o755 });
     await extractRelease(download, staging);
     rmSync(download, { force: true });
-    if (!isComplete(staging)) {
+    if (!isComplete(staging, paths.versionFiles)) {
       throw new HephError(
         'E_UNSAFE_ARCHIVE',
-        `${name} is not a heph bundle (no package.json or dist/heph.mjs)`,
+        `${name} is not a release of ${deps.app.name} (no ${paths.versionFiles.join(' or ')})`,
         {
-          hint: 'check install.asset names the tarball made by `npm run release`',
+          hint: 'check install.asset names the tarball made by `heph release pack`',
         },
       );
     }
-    faultPoint(env, 'extract');
+    step('extract');
 
-    await smokeTestBundle(staging, version, env);
-    faultPoint(env, 'smoke');
+    await smokeTestBundle(staging, deps.app.entry, version, env);
+    step('smoke');
 
     const dest = versionDir(paths, version);
     let replaced: string | null = null;
@@ -150,9 +152,9 @@ export async function installBundle(input: BundleInput): Promise<BundleResult> {
     fsyncDir(paths.store);
     // The old copy goes now, not at the next install's cleanStore: it is a whole version on disk.
     if (replaced !== null) rmSync(replaced, { recursive: true, force: true });
-    faultPoint(env, 'rename');
+    step('rename');
 
-    const { previous } = swapCurrent(paths, version, () => faultPoint(env, 'swap'));
+    const { previous } = swapCurrent(paths, version, () => step('swap'));
     const pruned = prune(paths, config.install.keep);
     if (pruned.length) deps.logger.info({ pruned }, 'pruned old versions');
     return { path: dest, previous };

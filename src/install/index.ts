@@ -1,13 +1,13 @@
 // installRelease: the one entry point the CLI and the daemon use to install a release. It takes
 // the install lock, cleans a crashed install's leftovers, dispatches on install.method and
 // writes the audit trail (installing, then installed or failed).
+import type { InstallHooks } from './steps.js';
 import type { Config } from '../config/schema.js';
 import { describeError, HephError } from '../errors.js';
 import type { ForgeClient } from '../forge/types.js';
 import { appendAudit } from '../audit/log.js';
 import type { Deps } from '../platform/deps.js';
 import type { VersionedRelease } from '../release/types.js';
-import { VERSION } from '../version.js';
 import { installBundle } from './bundle.js';
 import { acquireInstallLock } from './lock.js';
 import { installWithCommand, installWithNpm } from './methods.js';
@@ -28,6 +28,8 @@ export interface InstallOptions {
   /** Wait this long for another install to finish; 0 or absent: fail with E_LOCKED at once. */
   lockWaitMs?: number;
   signal?: AbortSignal;
+  /** Observers of the bundle install's steps and the disk (tests: kill -9 at a step, a full disk). */
+  hooks?: InstallHooks;
 }
 
 export interface InstallResult {
@@ -60,7 +62,7 @@ export async function installRelease(opts: InstallOptions): Promise<InstallResul
   const version = release.version;
 
   const unlock = await acquireInstallLock(paths, opts.lockWaitMs ?? 0);
-  let from: string | null = VERSION;
+  let from: string | null = deps.app.version;
   try {
     if (method === 'bundle') {
       ensureStore(paths);
@@ -69,7 +71,7 @@ export async function installRelease(opts: InstallOptions): Promise<InstallResul
       const store = readStore(paths);
       assertStoreOwnsHeph(deps, store.current);
       from = store.current;
-      if (store.current === version && isComplete(versionDir(paths, version))) {
+      if (store.current === version && isComplete(versionDir(paths, version), paths.versionFiles)) {
         return {
           version,
           method,

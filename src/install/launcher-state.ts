@@ -21,6 +21,11 @@ export interface LauncherState {
   /** Versions that ran healthy for `health_grace` at least once. */
   healthy: string[];
   quarantined: QuarantineEntry[];
+  /**
+   * Versions a person rolled back from (`heph update rollback`): auto mode skips them, the
+   * launcher ignores them. `heph update apply --version V` takes V off the list.
+   */
+  rolledBack: QuarantineEntry[];
 }
 
 export function launcherStateFile(paths: Paths): string {
@@ -28,7 +33,7 @@ export function launcherStateFile(paths: Paths): string {
 }
 
 export function emptyLauncherState(): LauncherState {
-  return { v: LAUNCHER_STATE_VERSION, attempts: {}, healthy: [], quarantined: [] };
+  return { v: LAUNCHER_STATE_VERSION, attempts: {}, healthy: [], quarantined: [], rolledBack: [] };
 }
 
 export function readLauncherState(paths: Paths): LauncherState {
@@ -41,6 +46,7 @@ export function readLauncherState(paths: Paths): LauncherState {
       attempts: typeof s.attempts === 'object' && s.attempts ? s.attempts : {},
       healthy: Array.isArray(s.healthy) ? s.healthy : [],
       quarantined: Array.isArray(s.quarantined) ? s.quarantined : [],
+      rolledBack: Array.isArray(s.rolledBack) ? s.rolledBack : [],
     };
   } catch {
     return emptyLauncherState(); // torn file: start counting afresh rather than refuse to run
@@ -53,6 +59,26 @@ export function writeLauncherState(paths: Paths, state: LauncherState): void {
 
 export function readQuarantined(paths: Paths): string[] {
   return readLauncherState(paths).quarantined.map((q) => q.version);
+}
+
+export function readRolledBack(paths: Paths): string[] {
+  return readLauncherState(paths).rolledBack.map((q) => q.version);
+}
+
+/** A person rolled back from `version`: auto mode skips it (reason `rolled-back`). */
+export function markRolledBack(paths: Paths, version: string, now = new Date()): void {
+  const s = readLauncherState(paths);
+  if (s.rolledBack.some((q) => q.version === version)) return;
+  s.rolledBack.push({ version, reason: 'rolled back by hand', at: now.toISOString() });
+  writeLauncherState(paths, s);
+}
+
+/** A person asked for `version` by name: it is no longer skipped. */
+export function clearRolledBack(paths: Paths, version: string): void {
+  const s = readLauncherState(paths);
+  if (!s.rolledBack.some((q) => q.version === version)) return;
+  s.rolledBack = s.rolledBack.filter((q) => q.version !== version);
+  writeLauncherState(paths, s);
 }
 
 /** Called by the daemon after `health_grace` of good running: resets the start counter. */

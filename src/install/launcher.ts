@@ -4,8 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HephError } from '../errors.js';
 import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
+import { HEPH_APP } from '../app/heph.js';
+import { type AppIdentity, envName } from '../app/identity.js';
 import type { Paths } from '../platform/paths.js';
-import { VERSION } from '../version.js';
 import { launcherStateFile } from './launcher-state.js';
 import { runningPackageRoot } from './running.js';
 
@@ -31,23 +32,31 @@ function templateText(): string {
  * The launcher's source for these paths. Values go in through JSON.stringify, which escapes
  * quotes, backslashes and control characters, so any folder name yields valid JavaScript.
  */
-export function renderLauncher(paths: Paths, template: string = templateText()): string {
+export function renderLauncher(
+  paths: Paths,
+  app: AppIdentity = HEPH_APP,
+  template: string = templateText(),
+): string {
   if (!template.includes(PLACEHOLDER)) {
     throw new HephError('E_INTERNAL', `the launcher template has no ${PLACEHOLDER} placeholder`);
   }
   const baked = {
+    name: app.name,
+    daemon: app.daemon,
+    entry: app.entry,
+    launchedVar: envName(app, 'LAUNCHED_VERSION'),
     store: paths.store,
     state: paths.state,
     auditFile: paths.auditFile,
     launcherState: launcherStateFile(paths),
-    renderedBy: VERSION,
+    renderedBy: app.version,
   };
   return template.replace(PLACEHOLDER, () => `const BAKED = ${JSON.stringify(baked, null, 2)};`);
 }
 
 /** Writes the launcher (0755) atomically; unchanged content is left alone. */
-export function writeLauncher(paths: Paths): { file: string; changed: boolean } {
-  const text = renderLauncher(paths);
+export function writeLauncher(paths: Paths, app: AppIdentity = HEPH_APP): { file: string; changed: boolean } {
+  const text = renderLauncher(paths, app);
   const file = paths.launcher;
   if (readTextIfExists(file) === text) return { file, changed: false };
   writeFileAtomic(file, text, 0o755);

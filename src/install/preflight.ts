@@ -2,7 +2,7 @@
 // its extraction and a margin. Failing here costs nothing; failing mid-extract costs a cleanup.
 import { rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { HephError } from '../errors.js';
-import type { Env, Paths } from '../platform/paths.js';
+import type { Paths } from '../platform/paths.js';
 import { ensureStore, tempName } from './store.js';
 
 /** The tarball, its extraction (about twice its size, uncompressed) and slack: 3× the asset. */
@@ -11,15 +11,8 @@ export const DISK_FACTOR = 3;
 export const DISK_MARGIN_BYTES = 64 * 1024 * 1024;
 /** GitLab asset links carry no size; assume a bundle this large (heph's is a few MB). */
 export const UNKNOWN_ASSET_BYTES = 32 * 1024 * 1024;
-/**
- * FOR TESTS ONLY: pretend the store's filesystem has this many free bytes. There is no small
- * tmpfs to fill on a CI machine without root, so the disk-full path is tested through this.
- */
-export const FREE_BYTES_ENV = 'HEPH_TEST_FREE_BYTES';
-
-export function freeBytes(dir: string, env: Env): number {
-  const fake = env[FREE_BYTES_ENV];
-  if (fake !== undefined && fake !== '' && Number.isFinite(Number(fake))) return Number(fake);
+/** Free bytes for an unprivileged writer on the filesystem holding `dir`. */
+export function freeBytes(dir: string): number {
   const s = statfsSync(dir);
   return s.bavail * s.bsize;
 }
@@ -29,7 +22,11 @@ export function neededBytes(assetSize: number | null): number {
 }
 
 /** Throws E_PREFLIGHT when the store cannot be written or the disk is too full. */
-export function preflight(paths: Paths, assetSize: number | null, env: Env): void {
+export function preflight(
+  paths: Paths,
+  assetSize: number | null,
+  free: (dir: string) => number = freeBytes,
+): void {
   try {
     ensureStore(paths);
     const probe = tempName(paths, 'probe');
@@ -42,16 +39,16 @@ export function preflight(paths: Paths, assetSize: number | null, env: Env): voi
       cause: e,
     });
   }
-  const free = freeBytes(paths.store, env);
+  const have = free(paths.store);
   const need = neededBytes(assetSize);
-  if (free < need) {
+  if (have < need) {
     const mb = (n: number) => `${Math.ceil(n / 2 ** 20)} MiB`;
     throw new HephError(
       'E_PREFLIGHT',
-      `not enough free disk for the install: ${mb(free)} free, ${mb(need)} needed in ${paths.store}`,
+      `not enough free disk for the install: ${mb(have)} free, ${mb(need)} needed in ${paths.store}`,
       {
         hint: 'free some space (or lower install.keep so old versions are pruned), then try again',
-        details: { free, need },
+        details: { free: have, need },
       },
     );
   }

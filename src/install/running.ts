@@ -82,7 +82,7 @@ export async function installRunningVersion(
     cleanStore(paths);
     const dest = versionDir(paths, version);
     let changed = false;
-    if (!isComplete(dest)) {
+    if (!isComplete(dest, paths.versionFiles)) {
       const staging = tempName(paths, 'copy');
       mkdirSync(staging, { mode: 0o755 });
       for (const part of ['package.json', 'dist', 'templates']) {

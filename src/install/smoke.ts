@@ -8,9 +8,9 @@ import type { Env } from '../platform/paths.js';
 /** `heph --version` answers in well under a second; 10 s allows a cold disk on a loaded machine. */
 export const SMOKE_TIMEOUT_MS = 10_000;
 
-/** Runs `<dir>/dist/heph.mjs --version` and requires it to print exactly `version`. */
-export async function smokeTestBundle(dir: string, version: string, env: Env): Promise<void> {
-  await smokeTest([process.execPath, join(dir, 'dist', 'heph.mjs')], version, env);
+/** Runs `<dir>/<entry> --version` and requires it to print exactly `version`. */
+export async function smokeTestBundle(dir: string, entry: string, version: string, env: Env): Promise<void> {
+  await smokeTest([process.execPath, join(dir, entry)], version, env);
 }
 
 /** Runs `argv --version`; throws E_SMOKE_TEST unless it prints exactly `version` and exits 0. */

@@ -29,8 +29,6 @@ export const LAYOUT_FILE = '.layout';
 /** Every in-progress name starts with this, so a crash's leftovers are recognisable. */
 export const TMP_PREFIX = '.tmp-';
 const LINKS = ['current', 'previous'] as const;
-/** What a version folder must hold to be runnable (launcher and smoke test use these). */
-export const REQUIRED_FILES = ['package.json', 'dist/heph.mjs', 'dist/hephd.mjs'];
 /** A version becomes a folder name: no separators, no dot files, nothing a shell would split. */
 const SAFE_VERSION = /^[0-9A-Za-z][0-9A-Za-z.+_-]*$/;
 
@@ -96,8 +94,9 @@ function readLink(paths: Paths, name: (typeof LINKS)[number]): string | null {
   }
 }
 
-export function isComplete(dir: string): boolean {
-  return REQUIRED_FILES.every((f) => existsSync(join(dir, f)));
+/** True when `dir` holds every file a version needs to run (paths.versionFiles). */
+export function isComplete(dir: string, files: readonly string[]): boolean {
+  return files.every((f) => existsSync(join(dir, f)));
 }
 
 function compareVersions(a: string, b: string): number {
@@ -129,7 +128,7 @@ export function readStore(paths: Paths): StoreInfo {
     })
     .sort(compareVersions);
   const complete: Record<string, boolean> = {};
-  for (const v of versions) complete[v] = isComplete(versionDir(paths, v));
+  for (const v of versions) complete[v] = isComplete(versionDir(paths, v), paths.versionFiles);
   const link = (n: (typeof LINKS)[number]) => {
     const t = readLink(paths, n);
     return t !== null && versions.includes(t) ? t : null;
@@ -165,7 +164,7 @@ export function cleanStore(paths: Paths): string[] {
         !(LINKS as readonly string[]).includes(n) &&
         !keep.has(n) &&
         lstatSync(full).isDirectory() &&
-        !isComplete(full));
+        !isComplete(full, paths.versionFiles));
     if (!leftover) continue;
     rmSync(full, { recursive: true, force: true });
     removed.push(n);
@@ -199,7 +198,7 @@ export function swapCurrent(
   beforeCurrentRename?: () => void,
 ): { previous: string | null } {
   const dir = versionDir(paths, version);
-  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory() || !isComplete(dir)) {
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory() || !isComplete(dir, paths.versionFiles)) {
     throw new HephError('E_NOT_FOUND', `version ${version} is not complete in ${paths.store}`);
   }
   const old = readLink(paths, 'current');

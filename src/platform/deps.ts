@@ -1,6 +1,8 @@
-// The effects heph's core uses, passed in as one object (STYLE.md #5): environment, paths,
-// clock, logger. Tests build their own with a temp HEPH_HOME, a fake clock or a silent logger.
+// The effects the engine uses, passed in as one object: the app it runs for, environment,
+// paths, clock, logger. Tests build their own with a temp HEPH_HOME, a fake clock or a silent logger.
 import type { Logger } from 'pino';
+import { HEPH_APP } from '../app/heph.js';
+import type { AppIdentity } from '../app/identity.js';
 import { silentLogger } from './logger.js';
 import { type Env, type Paths, resolvePaths } from './paths.js';
 
@@ -12,6 +14,8 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 export interface Deps {
+  /** The app running: heph, or an app built with defineApp (its names and running version). */
+  app: AppIdentity;
   env: Env;
   paths: Paths;
   clock: Clock;
@@ -20,9 +24,11 @@ export interface Deps {
 
 export function createDeps(overrides: Partial<Deps> & { env?: Env } = {}): Deps {
   const env = overrides.env ?? process.env;
+  const app = overrides.app ?? HEPH_APP;
   return {
+    app,
     env,
-    paths: overrides.paths ?? resolvePaths(env),
+    paths: overrides.paths ?? resolvePaths(env, app),
     clock: overrides.clock ?? systemClock,
     logger: overrides.logger ?? silentLogger(),
   };

@@ -72,7 +72,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   };
   return pino(
     {
-      level: opts.level ?? process.env.HEPH_LOG_LEVEL ?? 'info',
+      level: opts.level ?? 'info',
       base: { pid: process.pid },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.epochTime,

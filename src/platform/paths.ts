@@ -1,20 +1,24 @@
-// Where heph keeps its files: XDG base directories on every platform, or everything under one
-// folder with HEPH_HOME. A pure function of the environment, so tests pass their own.
+// Where an app keeps its files: XDG base directories on every platform, or everything under one
+// folder with HEPH_HOME (ACME_HOME for an app named acme). A pure function of the environment
+// and the app's names, so tests pass their own.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { type AppIdentity, type AppNames, envName, HEPH_NAMES, requiredFiles } from '../app/identity.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export interface Paths {
   /** The config file (may not exist). */
   config: string;
-  /** `…/heph` under XDG_DATA_HOME: holds `versions/`, `bin/`. */
+  /** `…/<name>` under XDG_DATA_HOME: holds `versions/`, `bin/`. */
   data: string;
   /** The versioned store: `versions/<version>/`, `current`, `previous`. */
   store: string;
   /** The launcher the service unit runs. */
   launcher: string;
-  /** `…/heph` under XDG_STATE_HOME: state.json, audit.jsonl, caches, locks. */
+  /** What every store version must hold to run: package.json and the app's entry (relative). */
+  versionFiles: readonly string[];
+  /** `…/<name>` under XDG_STATE_HOME: state.json, audit.jsonl, caches, locks. */
   state: string;
   stateFile: string;
   auditFile: string;
@@ -23,14 +27,26 @@ export interface Paths {
   socket: string;
   /** Left by a daemon as it shuts down; tells clients a restart is plausible. */
   stopMarker: string;
+  /** The running daemon's pid, version and socket (refusal messages, doctor). */
+  pidFile: string;
+  /** Held briefly while a daemon starts, so two starters cannot both bind. */
+  startLock: string;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {
   return v !== undefined && v !== '' ? v : undefined;
 }
 
-export function resolvePaths(env: Env, home: string = env.HOME ?? homedir()): Paths {
-  const hephHome = nonEmpty(env.HEPH_HOME);
+/**
+ * `app` names the folders; its entry (when given; else the `dist/<name>.mjs` convention) is what a
+ * store version must hold.
+ */
+export function resolvePaths(
+  env: Env,
+  app: AppNames & Partial<Pick<AppIdentity, 'entry'>> = HEPH_NAMES,
+  home: string = env.HOME ?? homedir(),
+): Paths {
+  const hephHome = nonEmpty(env[envName(app, 'HOME')]);
   let config: string;
   let data: string;
   let state: string;
@@ -45,23 +61,26 @@ export function resolvePaths(env: Env, home: string = env.HOME ?? homedir()): Pa
     const xdgData = nonEmpty(env.XDG_DATA_HOME) ?? join(home, '.local', 'share');
     const xdgState = nonEmpty(env.XDG_STATE_HOME) ?? join(home, '.local', 'state');
     const runtime = nonEmpty(env.XDG_RUNTIME_DIR);
-    config = join(xdgConfig, 'heph', 'config.toml');
-    data = join(xdgData, 'heph');
-    state = join(xdgState, 'heph');
-    runDir = runtime ? join(runtime, 'heph') : join(state, 'run');
+    config = join(xdgConfig, app.name, 'config.toml');
+    data = join(xdgData, app.name);
+    state = join(xdgState, app.name);
+    runDir = runtime ? join(runtime, app.name) : join(state, 'run');
   }
-  const explicitConfig = nonEmpty(env.HEPH_CONFIG);
+  const explicitConfig = nonEmpty(env[envName(app, 'CONFIG')]);
   if (explicitConfig) config = explicitConfig;
   return {
     config,
     data,
     store: join(data, 'versions'),
-    launcher: join(data, 'bin', 'hephd'),
+    launcher: join(data, 'bin', app.daemon),
+    versionFiles: requiredFiles({ entry: app.entry ?? `dist/${app.name}.mjs` }),
     state,
     stateFile: join(state, 'state.json'),
     auditFile: join(state, 'audit.jsonl'),
     runDir,
-    socket: join(runDir, 'hephd.sock'),
-    stopMarker: join(runDir, 'hephd.stopped'),
+    socket: join(runDir, `${app.daemon}.sock`),
+    stopMarker: join(runDir, `${app.daemon}.stopped`),
+    pidFile: join(runDir, `${app.daemon}.pid`),
+    startLock: join(runDir, `${app.daemon}.start.lock`),
   };
 }

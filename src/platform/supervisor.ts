@@ -59,22 +59,12 @@ export function cgroupIsService(text: string | undefined): boolean {
 }
 
 /**
- * The label of heph's launchd job (the same value as LAUNCHD_LABEL in src/service/spec.ts; a
- * test keeps them equal — platform/ does not import service/).
- */
-export const HEPH_LAUNCHD_LABEL = 'dev.heph.hephd';
-
-/**
  * systemd when INVOCATION_ID is set and our cgroup is a service; launchd when XPC_SERVICE_NAME
- * is heph's job label (launchd sets it to the label of the job it started; a terminal has "0",
+ * is the app's job label (launchd sets it to the label of the job it started; a terminal has "0",
  * and a shell inside an app such as an editor has the app's label, where nobody respawns us);
  * else none.
  */
-export function detectSupervisor(
-  env: Env,
-  probe: Probe,
-  launchdLabels: readonly string[] = [HEPH_LAUNCHD_LABEL],
-): Supervisor {
+export function detectSupervisor(env: Env, probe: Probe, launchdLabels: readonly string[]): Supervisor {
   if (env.INVOCATION_ID && cgroupIsService(probe.read(SELF_CGROUP_FILE))) return 'systemd';
   const xpc = env.XPC_SERVICE_NAME;
   if (xpc && xpc !== '0' && launchdLabels.includes(xpc)) return 'launchd';

@@ -59,8 +59,9 @@ export function channelReleases(releases: readonly Release[], policy: SelectionP
   return out.sort(newestFirst);
 }
 
-function isQuarantined(r: VersionedRelease, quarantined: readonly string[]): boolean {
-  return quarantined.some((q) => q === r.tag || (semver.valid(q) !== null && semver.eq(q, r.version)));
+/** True when `r` is on a list of versions or tags (quarantined, rolled back). */
+function isListed(r: VersionedRelease, list: readonly string[]): boolean {
+  return list.some((q) => q === r.tag || (semver.valid(q) !== null && semver.eq(q, r.version)));
 }
 
 /**
@@ -84,11 +85,18 @@ function blockOf(r: VersionedRelease, input: SelectionInput): Block | null {
   ) {
     return { reason: 'pinned', eligibleAt: null, detail: `${v} is outside update.pin "${policy.pin}"` };
   }
-  if (isQuarantined(r, policy.quarantined)) {
+  if (isListed(r, policy.quarantined)) {
     return {
       reason: 'quarantined',
       eligibleAt: null,
       detail: `${v} is quarantined (it failed to start); run \`heph update history\` for details`,
+    };
+  }
+  if (isListed(r, policy.rolledBack ?? [])) {
+    return {
+      reason: 'rolled-back',
+      eligibleAt: null,
+      detail: `${v} was rolled back by hand and is skipped until a newer release; \`heph update apply --version ${v}\` installs it anyway`,
     };
   }
   // An empty template means the install method needs no asset (npm, command).

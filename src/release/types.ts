@@ -9,6 +9,7 @@ export type Reason =
   | 'staged'
   | 'pinned'
   | 'quarantined'
+  | 'rolled-back'
   | 'paused'
   | 'no-asset';
 
@@ -26,6 +27,8 @@ export interface SelectionPolicy {
    */
   asset: string;
   quarantined: readonly string[];
+  /** Versions a person rolled back from: skipped until named by `update apply --version`. */
+  rolledBack?: readonly string[];
   paused: boolean;
 }
 

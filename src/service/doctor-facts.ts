@@ -11,9 +11,9 @@ import { describeError, isHephError } from '../errors.js';
 import { createForgeClient } from '../forge/index.js';
 import { readStore } from '../install/store.js';
 import { readTextIfExists } from '../platform/fs.js';
+import type { AppNames } from '../app/identity.js';
 import { type Env, resolvePaths } from '../platform/paths.js';
 import { detectContainer, realProbe, type Supervisor } from '../platform/supervisor.js';
-import { VERSION } from '../version.js';
 import { type Account, canRead } from './accounts.js';
 import type { DoctorFacts, TokenFileFact } from './doctor.js';
 import type { ServiceDeps } from './effects.js';
@@ -78,7 +78,7 @@ function tokenFact(source: string, path: string, reader: Account | null, readerN
 
 async function forgeFact(config: Config, d: ServiceDeps, env: Env): Promise<DoctorFacts['forge']> {
   try {
-    const client = createForgeClient(config, { ...d, env, paths: resolvePaths(env, d.home) });
+    const client = createForgeClient(config, { ...d, env, paths: resolvePaths(env, d.app, d.home) });
     const list = await client.listReleases();
     // the variable undici's EnvHttpProxyAgent reads for this URL's scheme (lower case first)
     const proxy = config.forge.url.startsWith('http:')
@@ -97,8 +97,8 @@ async function forgeFact(config: Config, d: ServiceDeps, env: Env): Promise<Doct
   }
 }
 
-async function daemonFact(env: Env, home: string): Promise<DoctorFacts['daemon']> {
-  const paths = resolvePaths(env, home);
+async function daemonFact(env: Env, app: AppNames, home: string): Promise<DoctorFacts['daemon']> {
+  const paths = resolvePaths(env, app, home);
   try {
     const s = (await callDaemon(paths, 'GET', '/v1/status', undefined, {
       timeoutMs: DAEMON_ANSWER_TIMEOUT_MS,
@@ -136,11 +136,11 @@ export async function gatherFacts(d: ServiceDeps): Promise<DoctorFacts> {
   const managerUser = unitScope === 'system' ? { name: 'root', uid: 0, gids: [0] } : me;
 
   // the config the service reads: its own HEPH_HOME/HEPH_CONFIG/XDG_CONFIG_HOME decide the path
-  const configFile = resolvePaths(env, d.home).config;
+  const configFile = resolvePaths(env, d.app, d.home).config;
   let config: DoctorFacts['config'];
   let loaded: Config | null = null;
   try {
-    loaded = loadConfig(configFile, env).config;
+    loaded = loadConfig(configFile, env, d.app).config;
     config = { ok: true, mode: loaded.update.mode, allowInContainer: loaded.install.allow_in_container };
   } catch (e) {
     config = { ok: false, message: describeError(e), hint: isHephError(e) ? e.hint : undefined };
@@ -170,14 +170,14 @@ export async function gatherFacts(d: ServiceDeps): Promise<DoctorFacts> {
 
   let store: DoctorFacts['store'];
   try {
-    const s = readStore(resolvePaths(env, d.home));
+    const s = readStore(resolvePaths(env, d.app, d.home));
     store = { ok: true, current: s.current, previous: s.previous, complete: s.complete };
   } catch (e) {
     store = { ok: false, message: describeError(e), hint: isHephError(e) ? e.hint : undefined };
   }
 
   return {
-    version: VERSION,
+    version: d.app.version,
     configFile,
     configDigest: configDigest(readTextIfExists(configFile) ?? ''),
     config,
@@ -188,7 +188,7 @@ export async function gatherFacts(d: ServiceDeps): Promise<DoctorFacts> {
     pathExists,
     forge: loaded ? await forgeFact(loaded, d, env) : null,
     tokenFiles,
-    daemon: await daemonFact(env, d.home),
+    daemon: await daemonFact(env, d.app, d.home),
     store,
     container: detectContainer(d.env, realProbe(d.env)),
     linger:

@@ -6,7 +6,7 @@ import type { InstalledUnit } from './unitfile.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
-export interface CheckResult {
+export interface DoctorCheck {
   id: string;
   status: CheckStatus;
   summary: string;
@@ -56,7 +56,7 @@ export interface DoctorFacts {
   linger: { user: string; enabled: boolean } | null;
 }
 
-type Check = (f: DoctorFacts) => CheckResult | CheckResult[] | null;
+type Check = (f: DoctorFacts) => DoctorCheck | DoctorCheck[] | null;
 
 const INSTALL = 'run `heph daemon install`';
 
@@ -198,7 +198,7 @@ export const checkForge: Check = (f) => {
 };
 
 export const checkTokenFiles: Check = (f) =>
-  f.tokenFiles.map((t): CheckResult => {
+  f.tokenFiles.map((t): DoctorCheck => {
     if (!t.exists) {
       return {
         id: 'token',
@@ -322,13 +322,13 @@ export const CHECKS: readonly Check[] = [
   checkLinger,
 ];
 
-export function runChecks(f: DoctorFacts, checks: readonly Check[] = CHECKS): CheckResult[] {
+export function runChecks(f: DoctorFacts, checks: readonly Check[] = CHECKS): DoctorCheck[] {
   return checks.flatMap((c) => {
     const r = c(f);
     return r === null ? [] : Array.isArray(r) ? r : [r];
   });
 }
 
-export function doctorExitCode(results: CheckResult[]): number {
+export function doctorExitCode(results: DoctorCheck[]): number {
   return results.some((r) => r.status === 'fail') ? 1 : 0;
 }

@@ -5,9 +5,12 @@ import { homedir, userInfo } from 'node:os';
 import type { Deps } from '../platform/deps.js';
 import { type Account, readAccount } from './accounts.js';
 import { type ManagerFacts, readManagerFacts } from './manager.js';
+import { type ServiceNames, serviceNames } from './names.js';
 import { execaRunner, type Runner } from './runner.js';
 
 export interface ServiceDeps extends Deps {
+  /** The app's unit names, launchd label and secret files. */
+  names: ServiceNames;
   runner: Runner;
   uid: number;
   userName: string;
@@ -25,6 +28,7 @@ export function serviceDeps(deps: Deps, over: Partial<ServiceDeps> = {}): Servic
   const info = userInfo();
   return {
     ...deps,
+    names: over.names ?? serviceNames(deps.app),
     runner: over.runner ?? execaRunner(deps.env),
     uid: over.uid ?? info.uid,
     userName: over.userName ?? info.username,

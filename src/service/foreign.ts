@@ -18,8 +18,8 @@ export interface ForeignPlan {
 }
 
 export function planForeign(d: ServiceDeps): ForeignPlan {
-  loadConfig(d.paths.config, d.env); // refuses an invalid config (exit 78), as every install does
-  const content = renderLauncher(d.paths);
+  loadConfig(d.paths.config, d.env, d.app); // refuses an invalid config (exit 78), as every install does
+  const content = renderLauncher(d.paths, d.app);
   return {
     launcher: {
       path: d.paths.launcher,

@@ -17,7 +17,7 @@ import { buildSpec, type ManagerKind, type Scope, type ServiceSpec, secretFilePa
 import { LINGER_DIR } from './systemd.js';
 import type { ServiceBackend, ServiceState } from './types.js';
 
-export interface InstallOptions {
+export interface ServiceInstallOptions {
   system?: boolean;
   manager?: ManagerKind;
   dryRun?: boolean;
@@ -81,9 +81,9 @@ export function lingerWarning(d: ServiceDeps, manager: ManagerKind, scope: Scope
   return `user services stop when ${d.userName} logs out (no ${join(LINGER_DIR, d.userName)}); to keep hephd running, run: loginctl enable-linger ${d.userName}`;
 }
 
-export async function planInstall(d: ServiceDeps, opts: InstallOptions): Promise<InstallPlan> {
-  const { config } = loadConfig(d.paths.config, d.env); // refuses an invalid config (exit 78)
-  const choice = chooseManager(opts.manager, d.facts);
+export async function planInstall(d: ServiceDeps, opts: ServiceInstallOptions): Promise<InstallPlan> {
+  const { config } = loadConfig(d.paths.config, d.env, d.app); // refuses an invalid config (exit 78)
+  const choice = chooseManager(opts.manager, d.facts, d.names);
   const { backend } = choice;
   const scope: Scope = opts.system ? 'system' : 'user';
   const warnings: string[] = [];
@@ -93,6 +93,7 @@ export async function planInstall(d: ServiceDeps, opts: InstallOptions): Promise
     warnings.push('the system service runs as root; pass --user NAME to run it as a dedicated account');
   }
   const spec = buildSpec({
+    app: d.app,
     manager: backend.kind,
     scope,
     runAs: opts.user ?? (scope === 'system' && backend.kind === 'systemd' ? 'root' : undefined),
@@ -104,7 +105,7 @@ export async function planInstall(d: ServiceDeps, opts: InstallOptions): Promise
     home: d.home,
     drainTimeoutMs: config.restart.drain_timeout,
     configText: readTextIfExists(d.paths.config) ?? '',
-    keepSecret: existsSync(secretFilePath(backend.kind, d.paths)),
+    keepSecret: existsSync(secretFilePath(d.names, backend.kind, d.paths)),
   });
   const planned = (kind: FileKind, path: string, content: string, mode: number): PlannedFile => ({
     kind,
@@ -113,7 +114,7 @@ export async function planInstall(d: ServiceDeps, opts: InstallOptions): Promise
     content,
     changed: readTextIfExists(path) !== content,
   });
-  const files: PlannedFile[] = [planned('launcher', d.paths.launcher, renderLauncher(d.paths), 0o755)];
+  const files: PlannedFile[] = [planned('launcher', d.paths.launcher, renderLauncher(d.paths, d.app), 0o755)];
   for (const u of backend.unitFiles(spec, d.env)) files.push(planned('unit', u.path, u.content, u.mode));
   if (spec.token !== undefined)
     files.push(planned('secret', spec.secretFile, renderSecretFile(spec, spec.token), 0o600));
@@ -180,14 +181,14 @@ export async function runCommands(d: ServiceDeps, cmds: Cmd[]): Promise<CommandR
   return done;
 }
 
-export interface InstallResult {
+export interface ServiceInstallResult {
   plan: InstallPlan;
   storeChanged: boolean;
   commands: CommandReport[];
 }
 
 /** Applies a plan: the running version into the store, files atomically, then the commands. */
-export async function applyInstall(d: ServiceDeps, plan: InstallPlan): Promise<InstallResult> {
+export async function applyInstall(d: ServiceDeps, plan: InstallPlan): Promise<ServiceInstallResult> {
   const needsRoot = plan.scope === 'system' && d.uid !== 0;
   if (needsRoot) {
     throw new HephError('E_SERVICE', `installing the ${plan.description} needs root`, {

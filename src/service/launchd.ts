@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import type { Env } from '../platform/paths.js';
 import { renderPlist } from './render.js';
 import type { Cmd } from './runner.js';
-import { LAUNCHD_LABEL, type Scope, type ServiceSpec } from './spec.js';
+import { HEPH_NAMES } from '../app/identity.js';
+import { type ServiceNames, serviceNames } from './names.js';
+import type { Scope, ServiceSpec } from './spec.js';
 import type { LogOptions, ServiceBackend, ServiceState, UnitFile, Verb } from './types.js';
 
 export const SYSTEM_PLIST_DIR = '/Library/LaunchDaemons';
@@ -18,8 +20,8 @@ export function launchdDomain(scope: Scope, uid: number): string {
   return scope === 'system' ? 'system' : `gui/${uid}`;
 }
 
-export function launchdTarget(scope: Scope, uid: number): string {
-  return `${launchdDomain(scope, uid)}/${LAUNCHD_LABEL}`;
+export function launchdTarget(n: ServiceNames, scope: Scope, uid: number): string {
+  return `${launchdDomain(scope, uid)}/${n.launchdLabel}`;
 }
 
 function launchctl(...args: string[]): Cmd {
@@ -40,86 +42,92 @@ export function parsePrint(stdout: string, exitCode: number): ServiceState {
   return { loaded, active: loaded && detail.state === 'running', enabled: loaded, detail };
 }
 
-export function plistPath(scope: Scope, home: string): string {
-  return join(launchdPlistDir(scope, home), `${LAUNCHD_LABEL}.plist`);
+export function plistPath(n: ServiceNames, scope: Scope, home: string): string {
+  return join(launchdPlistDir(scope, home), `${n.launchdLabel}.plist`);
 }
 
-export const launchd: ServiceBackend = {
-  kind: 'launchd',
-  capabilities: { socketActivation: false, linger: false, restartPreventExitStatus: false },
+/** The launchd backend for an app's job (`<reverse-dns>.acmed`). */
+export function launchdBackend(n: ServiceNames): ServiceBackend {
+  return {
+    kind: 'launchd',
+    capabilities: { socketActivation: false, linger: false, restartPreventExitStatus: false },
 
-  unitFiles(spec: ServiceSpec, _env: Env): UnitFile[] {
-    return [{ path: plistPath(spec.scope, spec.home), content: renderPlist(spec), mode: 0o644 }];
-  },
+    unitFiles(spec: ServiceSpec, _env: Env): UnitFile[] {
+      return [{ path: plistPath(n, spec.scope, spec.home), content: renderPlist(spec), mode: 0o644 }];
+    },
 
-  staleFiles(): string[] {
-    return [];
-  },
+    staleFiles(): string[] {
+      return [];
+    },
 
-  retireCommands(): Cmd[] {
-    return [];
-  },
+    retireCommands(): Cmd[] {
+      return [];
+    },
 
-  unitPaths(scope: Scope, _env: Env, home: string): string[] {
-    return [plistPath(scope, home)];
-  },
+    unitPaths(scope: Scope, _env: Env, home: string): string[] {
+      return [plistPath(n, scope, home)];
+    },
 
-  stateQuery(scope: Scope, uid: number): Cmd {
-    return launchctl('print', launchdTarget(scope, uid));
-  },
+    stateQuery(scope: Scope, uid: number): Cmd {
+      return launchctl('print', launchdTarget(n, scope, uid));
+    },
 
-  parseState(result): ServiceState {
-    return parsePrint(result.stdout, result.exitCode);
-  },
+    parseState(result): ServiceState {
+      return parsePrint(result.stdout, result.exitCode);
+    },
 
-  installCommands(spec, { changed, state, start }): Cmd[] {
-    const domain = launchdDomain(spec.scope, spec.uid);
-    const target = launchdTarget(spec.scope, spec.uid);
-    const file = plistPath(spec.scope, spec.home);
-    const cmds: Cmd[] = [];
-    // launchd reads a plist only at bootstrap: a changed one means bootout, then bootstrap again.
-    if (changed && state.loaded) cmds.push({ ...launchctl('bootout', target), tolerateFailure: true });
-    if (!start) return cmds;
-    if (changed || !state.loaded) {
-      // a job once `launchctl disable`d refuses to bootstrap until enabled again
-      cmds.push(launchctl('enable', target), launchctl('bootstrap', domain, file));
-    } else if (!state.active) {
-      cmds.push(launchctl('kickstart', target));
-    }
-    return cmds;
-  },
+    installCommands(spec, { changed, state, start }): Cmd[] {
+      const domain = launchdDomain(spec.scope, spec.uid);
+      const target = launchdTarget(n, spec.scope, spec.uid);
+      const file = plistPath(n, spec.scope, spec.home);
+      const cmds: Cmd[] = [];
+      // launchd reads a plist only at bootstrap: a changed one means bootout, then bootstrap again.
+      if (changed && state.loaded) cmds.push({ ...launchctl('bootout', target), tolerateFailure: true });
+      if (!start) return cmds;
+      if (changed || !state.loaded) {
+        // a job once `launchctl disable`d refuses to bootstrap until enabled again
+        cmds.push(launchctl('enable', target), launchctl('bootstrap', domain, file));
+      } else if (!state.active) {
+        cmds.push(launchctl('kickstart', target));
+      }
+      return cmds;
+    },
 
-  uninstallCommands(scope: Scope, uid: number): Cmd[] {
-    return [{ ...launchctl('bootout', launchdTarget(scope, uid)), tolerateFailure: true }];
-  },
+    uninstallCommands(scope: Scope, uid: number): Cmd[] {
+      return [{ ...launchctl('bootout', launchdTarget(n, scope, uid)), tolerateFailure: true }];
+    },
 
-  afterRemoveCommands(): Cmd[] {
-    return [];
-  },
+    afterRemoveCommands(): Cmd[] {
+      return [];
+    },
 
-  verbCommands(verb: Verb, scope: Scope, uid: number, state: ServiceState, unitPath: string): Cmd[] {
-    const target = launchdTarget(scope, uid);
-    switch (verb) {
-      case 'start':
-        // bootstrap starts it (RunAtLoad); a loaded job that is not running needs a kickstart
-        return state.loaded
-          ? [launchctl('kickstart', target)]
-          : [launchctl('enable', target), launchctl('bootstrap', launchdDomain(scope, uid), unitPath)];
-      case 'stop':
-        // KeepAlive would respawn a killed job at once; only bootout stops it for good
-        return state.loaded ? [launchctl('bootout', target)] : [];
-      case 'restart':
-        return state.loaded
-          ? [launchctl('kickstart', '-k', target)]
-          : [launchctl('enable', target), launchctl('bootstrap', launchdDomain(scope, uid), unitPath)];
-      case 'status':
-        return [launchctl('print', target)];
-    }
-  },
+    verbCommands(verb: Verb, scope: Scope, uid: number, state: ServiceState, unitPath: string): Cmd[] {
+      const target = launchdTarget(n, scope, uid);
+      switch (verb) {
+        case 'start':
+          // bootstrap starts it (RunAtLoad); a loaded job that is not running needs a kickstart
+          return state.loaded
+            ? [launchctl('kickstart', target)]
+            : [launchctl('enable', target), launchctl('bootstrap', launchdDomain(scope, uid), unitPath)];
+        case 'stop':
+          // KeepAlive would respawn a killed job at once; only bootout stops it for good
+          return state.loaded ? [launchctl('bootout', target)] : [];
+        case 'restart':
+          return state.loaded
+            ? [launchctl('kickstart', '-k', target)]
+            : [launchctl('enable', target), launchctl('bootstrap', launchdDomain(scope, uid), unitPath)];
+        case 'status':
+          return [launchctl('print', target)];
+      }
+    },
 
-  logsCommand(_scope: Scope, opts: LogOptions, logFile: string): Cmd {
-    const args = ['-n', String(opts.lines)];
-    if (opts.follow) args.push('-F');
-    return { file: 'tail', args: [...args, logFile] };
-  },
-};
+    logsCommand(_scope: Scope, opts: LogOptions, logFile: string): Cmd {
+      const args = ['-n', String(opts.lines)];
+      if (opts.follow) args.push('-F');
+      return { file: 'tail', args: [...args, logFile] };
+    },
+  };
+}
+
+/** heph's own job. */
+export const launchd: ServiceBackend = launchdBackend(serviceNames(HEPH_NAMES));

@@ -2,9 +2,11 @@
 // manager's name to its backend (systemd.ts and launchd.ts side by side, STYLE.md #8).
 import { existsSync } from 'node:fs';
 import { HephError } from '../errors.js';
-import { launchd } from './launchd.js';
+import { HEPH_NAMES } from '../app/identity.js';
+import { launchdBackend } from './launchd.js';
+import { type ServiceNames, serviceNames } from './names.js';
 import type { ManagerKind, Scope } from './spec.js';
-import { systemd } from './systemd.js';
+import { systemdBackend } from './systemd.js';
 import type { Capabilities, ServiceBackend } from './types.js';
 
 /** systemd creates this folder when it runs as PID 1 (sd_booted); a user manager needs it too. */
@@ -38,7 +40,11 @@ export interface ManagerChoice {
  * The backend for `--manager` (when given) or for this machine. Naming a manager the machine
  * lacks is allowed (rendering with --dry-run on a build host) and reported as `forced`.
  */
-export function chooseManager(requested: ManagerKind | undefined, facts: ManagerFacts): ManagerChoice {
+export function chooseManager(
+  requested: ManagerKind | undefined,
+  facts: ManagerFacts,
+  names: ServiceNames = serviceNames(HEPH_NAMES),
+): ManagerChoice {
   const detected = detectManager(facts);
   const kind = requested ?? detected;
   if (kind === null) {
@@ -50,7 +56,7 @@ export function chooseManager(requested: ManagerKind | undefined, facts: Manager
       },
     );
   }
-  const backend = kind === 'systemd' ? systemd : launchd;
+  const backend = kind === 'systemd' ? systemdBackend(names) : launchdBackend(names);
   return {
     backend,
     capabilities: backend.capabilities,

@@ -8,7 +8,9 @@ import { build as buildPlist, parse as parsePlist, type PlistValue } from 'plist
 import { formatDuration } from '../config/duration.js';
 import { HephError } from '../errors.js';
 import { runningPackageRoot } from '../install/running.js';
-import { LAUNCHD_LABEL, launchdLogFile, STOP_MARGIN_MS, SOCKET_UNIT_NAME, type ServiceSpec } from './spec.js';
+import { envName } from '../app/identity.js';
+import { launchdLogFile, type ServiceNames } from './names.js';
+import { STOP_MARGIN_MS, type ServiceSpec } from './spec.js';
 
 export const TEMPLATES = {
   userService: 'hephd.user.service',
@@ -85,6 +87,11 @@ export function envFileLine(key: string, value: string): string {
   return `${key}="${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$').replace(/`/g, '\\`')}"`;
 }
 
+/** The app's names, which every template may use ({{NAME}}, {{DAEMON}}, {{ENV_PREFIX}}, {{UNIT}}). */
+function nameValues(n: ServiceNames): Record<string, string> {
+  return { NAME: n.app.name, DAEMON: n.app.daemon, ENV_PREFIX: n.app.envPrefix, UNIT: n.unit };
+}
+
 function fill(template: string, values: Record<string, string>): string {
   return template.replace(/\{\{([A-Z_]+)\}\}/g, (whole, name: string) => {
     if (name === 'STAMP') return whole;
@@ -125,9 +132,10 @@ export function renderSystemdService(spec: ServiceSpec, template?: string): stri
   const name = spec.scope === 'system' ? TEMPLATES.systemService : TEMPLATES.userService;
   const text = template ?? loadTemplate(name);
   const socketDeps = spec.socket
-    ? `# The socket unit holds the listening socket across restarts; start it first.\nRequires=${SOCKET_UNIT_NAME}\nAfter=${SOCKET_UNIT_NAME}\n`
+    ? `# The socket unit holds the listening socket across restarts; start it first.\nRequires=${spec.names.socketUnit}\nAfter=${spec.names.socketUnit}\n`
     : '';
   const body = fill(text, {
+    ...nameValues(spec.names),
     SOCKET_DEPS: socketDeps,
     EXEC_START: [spec.node, spec.launcher].map(execWord).join(' '),
     DRAIN: formatDuration(spec.drainTimeoutMs),
@@ -144,17 +152,22 @@ export function renderSystemdService(spec: ServiceSpec, template?: string): stri
 
 export function renderSocketUnit(spec: ServiceSpec, template?: string): string {
   if (!spec.socket) throw new HephError('E_INTERNAL', 'renderSocketUnit without a socket path');
-  const body = fill(template ?? loadTemplate(TEMPLATES.socket), { SOCKET_PATH: unitPath(spec.socket) });
+  const body = fill(template ?? loadTemplate(TEMPLATES.socket), {
+    ...nameValues(spec.names),
+    SOCKET_PATH: unitPath(spec.socket),
+  });
   return stamp(body, spec.version);
 }
 
 /** The EnvironmentFile (systemd) or token file (launchd) text; holds the token, mode 0600. */
 export function renderSecretFile(spec: ServiceSpec, token: string): string {
+  const variable = envName(spec.names.app, 'FORGE_TOKEN');
   if (spec.manager === 'launchd') {
-    refuseControl(token, 'HEPH_FORGE_TOKEN');
+    refuseControl(token, variable);
     return `${token}\n`;
   }
-  return `# heph: the forge token for hephd (read by systemd, never logged)\n${envFileLine('HEPH_FORGE_TOKEN', token)}\n`;
+  const { name, daemon } = spec.names.app;
+  return `# ${name}: the forge token for ${daemon} (read by systemd, never logged)\n${envFileLine(variable, token)}\n`;
 }
 
 function sorted(env: Record<string, string>): Record<string, string> {
@@ -167,12 +180,12 @@ export function renderPlist(spec: ServiceSpec, template?: string): string {
   const base = parsePlist(template ?? loadTemplate(name)) as Record<string, PlistValue>;
   for (const [k, v] of Object.entries(spec.environment)) refuseControl(v, `environment variable ${k}`);
   const job: Record<string, PlistValue> = {
-    Label: LAUNCHD_LABEL,
+    Label: spec.names.launchdLabel,
     ProgramArguments: [spec.node, spec.launcher],
     ...base,
     EnvironmentVariables: sorted(spec.environment),
-    StandardOutPath: launchdLogFile(spec.scope, spec.home),
-    StandardErrorPath: launchdLogFile(spec.scope, spec.home),
+    StandardOutPath: launchdLogFile(spec.names, spec.scope, spec.home),
+    StandardErrorPath: launchdLogFile(spec.names, spec.scope, spec.home),
     ExitTimeOut: Math.ceil((spec.drainTimeoutMs + STOP_MARGIN_MS) / 1000),
   };
   if (spec.runAs) job.UserName = spec.runAs;

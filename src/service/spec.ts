@@ -4,33 +4,21 @@ import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, join } from 'node:path';
 import { HephError } from '../errors.js';
 import type { Env, Paths } from '../platform/paths.js';
-import { VERSION } from '../version.js';
+import { type AppNames, envName, HEPH_NAMES } from '../app/identity.js';
+import { KNOWN_KEYS } from '../config/schema.js';
+import { launchdLogDir, type Scope, type ServiceNames, serviceNames } from './names.js';
 
 export type ManagerKind = 'systemd' | 'launchd';
-export type Scope = 'user' | 'system';
+export type { Scope };
 
-/** The systemd unit names and the launchd label; fixed so every command finds the same service. */
-export const UNIT_NAME = 'hephd.service';
-export const SOCKET_UNIT_NAME = 'hephd.socket';
-export const LAUNCHD_LABEL = 'dev.heph.hephd';
 /** TimeoutStopSec / ExitTimeOut = drain_timeout + this, so a drain is never cut by SIGKILL. */
 export const STOP_MARGIN_MS = 15_000;
-/** The name of the 0600 file holding HEPH_FORGE_TOKEN (systemd) or the token itself (launchd). */
-export const ENV_FILE_NAME = 'hephd.env';
-export const LAUNCHD_TOKEN_FILE_NAME = 'hephd.token';
 /** PATH for the service when the installing shell had none (launchd and systemd need absolute). */
 export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin';
 
-/** launchd has no journal: hephd's output goes to a file here (Console.app shows it too). */
-export function launchdLogDir(scope: Scope, home: string): string {
-  return scope === 'system' ? '/Library/Logs/heph' : join(home, 'Library', 'Logs', 'heph');
-}
-
-export function launchdLogFile(scope: Scope, home: string): string {
-  return join(launchdLogDir(scope, home), 'hephd.log');
-}
-
 export interface ServiceSpec {
+  /** The unit names, label and secret files, from the app's name (src/service/names.ts). */
+  names: ServiceNames;
   manager: ManagerKind;
   scope: Scope;
   /** The user a system service runs as (User= / UserName); undefined for user services. */
@@ -61,22 +49,27 @@ export interface ServiceSpec {
   version: string;
 }
 
-/** Variables copied from the installing shell into the unit (besides HEPH_*). */
+/** Variables copied from the installing shell into the unit (besides the app's own, below). */
 const CAPTURED = ['PATH', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'https_proxy', 'http_proxy', 'no_proxy'];
-/** Folder variables that decide heph's paths: the service must resolve the same files as the CLI. */
+/** Folder variables that decide the app's paths: the service must resolve the same files as the CLI. */
 const CAPTURED_USER_ONLY = ['XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_STATE_HOME', 'XDG_RUNTIME_DIR'];
 /**
- * Never into a unit: secrets, variables that only make sense in the installing shell, and the
- * fault-injection knobs (a stray HEPH_FAULT_KILL_AT would SIGKILL every install the service
- * makes; HEPH_TEST_FREE_BYTES would lie to the disk preflight). HEPH_DEV_SCHEDULE_SCALE and
- * HEPH_DEV_PROBE_ROOT are copied on purpose: tests and the demo run services with them.
+ * The app's own variables a unit may carry, without the prefix (HEPH_HOME, ACME_HOME, …): an
+ * allowlist, so nothing a test or a debugging shell sets (HTTP timeouts, fault knobs, DEBUG, the
+ * token) ever reaches a real service. Config overrides (HEPH_UPDATE_MODE, …) are added from the
+ * schema's keys. The two DEV_ knobs are copied on purpose: tests and the demo run services with them.
  */
-export const NEVER_CAPTURED = new Set([
-  'HEPH_FORGE_TOKEN',
-  'HEPH_DEBUG',
-  'HEPH_FAULT_KILL_AT',
-  'HEPH_TEST_FREE_BYTES',
-]);
+const CAPTURED_OWN = ['HOME', 'CONFIG', 'LOG_LEVEL', 'MACHINE_ID', 'DEV_SCHEDULE_SCALE', 'DEV_PROBE_ROOT'];
+
+/** The app's variables a unit may carry, with the prefix: CAPTURED_OWN plus every config key's. */
+export function capturedOwnVariables(app: AppNames): Set<string> {
+  const names = CAPTURED_OWN.map((k) => envName(app, k));
+  for (const key of KNOWN_KEYS) {
+    // forge.token_file stays: it names a file, never the token (the token goes to the secret file).
+    names.push(envName(app, key.replace('.', '_').toUpperCase()));
+  }
+  return new Set(names);
+}
 
 /** Hex digits of the config digest kept in the unit: enough to notice any edit. */
 const CONFIG_DIGEST_CHARS = 16;
@@ -98,13 +91,16 @@ export function servicePath(path: string | undefined, node: string): string {
 }
 
 /** The environment the service gets, sorted by name so the rendered unit is stable. */
-export function captureEnvironment(env: Env, scope: Scope, node = '/usr/bin/node'): Record<string, string> {
+export function captureEnvironment(
+  env: Env,
+  scope: Scope,
+  node = '/usr/bin/node',
+  app: AppNames = HEPH_NAMES,
+): Record<string, string> {
   const out: Record<string, string> = {};
+  const own = capturedOwnVariables(app);
   const names = Object.keys(env).filter(
-    (k) =>
-      (k.startsWith('HEPH_') && !NEVER_CAPTURED.has(k)) ||
-      CAPTURED.includes(k) ||
-      (scope === 'user' && CAPTURED_USER_ONLY.includes(k)),
+    (k) => own.has(k) || CAPTURED.includes(k) || (scope === 'user' && CAPTURED_USER_ONLY.includes(k)),
   );
   for (const k of names.sort()) {
     const v = env[k];
@@ -115,6 +111,8 @@ export function captureEnvironment(env: Env, scope: Scope, node = '/usr/bin/node
 }
 
 export interface SpecInput {
+  /** The app being installed: its names and the version that renders the unit. */
+  app: AppNames & { version: string; launchdPrefix?: string };
   manager: ManagerKind;
   scope: Scope;
   runAs?: string;
@@ -132,8 +130,8 @@ export interface SpecInput {
 }
 
 /** systemd: the EnvironmentFile; launchd: the file HEPH_FORGE_TOKEN_FILE names. Beside the config. */
-export function secretFilePath(manager: ManagerKind, paths: Paths): string {
-  return join(dirname(paths.config), manager === 'systemd' ? ENV_FILE_NAME : LAUNCHD_TOKEN_FILE_NAME);
+export function secretFilePath(names: ServiceNames, manager: ManagerKind, paths: Paths): string {
+  return join(dirname(paths.config), manager === 'systemd' ? names.envFile : names.launchdTokenFile);
 }
 
 /** A user name systemd's User= and launchd's UserName accept without quoting. */
@@ -161,17 +159,19 @@ export function buildSpec(input: SpecInput): ServiceSpec {
       hint: 'drop --socket; clients still retry through a restart for 8 s',
     });
   }
-  const environment = captureEnvironment(env, scope, input.node);
-  const token = env.HEPH_FORGE_TOKEN?.trim() || undefined;
-  const secretFile = secretFilePath(manager, paths);
+  const names = serviceNames(input.app);
+  const environment = captureEnvironment(env, scope, input.node, input.app);
+  const token = env[envName(input.app, 'FORGE_TOKEN')]?.trim() || undefined;
+  const secretFile = secretFilePath(names, manager, paths);
   // launchd has no EnvironmentFile: the daemon reads the token through forge.token_file, set by
   // its env override so the config file stays the user's. Only when heph manages a token: an
   // override would hide a token_file the user configured.
   if (manager === 'launchd' && (token !== undefined || input.keepSecret)) {
-    environment.HEPH_FORGE_TOKEN_FILE = secretFile;
+    environment[envName(input.app, 'FORGE_TOKEN_FILE')] = secretFile;
   }
-  const logDir = scope === 'system' ? '/Library/Logs/heph' : join(input.home, 'Library', 'Logs', 'heph');
+  const logDir = launchdLogDir(names, scope, input.home);
   return {
+    names,
     manager,
     scope,
     runAs: input.runAs,
@@ -186,6 +186,6 @@ export function buildSpec(input: SpecInput): ServiceSpec {
     configDigest: configDigest(input.configText),
     logDir,
     home: input.home,
-    version: VERSION,
+    version: input.app.version,
   };
 }

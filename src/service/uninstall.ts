@@ -6,7 +6,7 @@ import type { ServiceDeps } from './effects.js';
 import { chooseManager, describeScope } from './manager.js';
 import { type CommandReport, runCommands } from './install.js';
 import type { Cmd } from './runner.js';
-import { ENV_FILE_NAME, LAUNCHD_TOKEN_FILE_NAME, type ManagerKind, type Scope } from './spec.js';
+import type { ManagerKind, Scope } from './spec.js';
 
 export interface UninstallOptions {
   system?: boolean;
@@ -25,10 +25,10 @@ export interface UninstallResult {
 }
 
 export async function uninstall(d: ServiceDeps, opts: UninstallOptions): Promise<UninstallResult> {
-  const { backend } = chooseManager(undefined, d.facts);
+  const { backend } = chooseManager(undefined, d.facts, d.names);
   const scope: Scope = opts.system ? 'system' : 'user';
   const units = backend.unitPaths(scope, d.env, d.home).filter((p) => d.exists(p));
-  const secrets = [ENV_FILE_NAME, LAUNCHD_TOKEN_FILE_NAME].map((n) => join(dirname(d.paths.config), n));
+  const secrets = [d.names.envFile, d.names.launchdTokenFile].map((n) => join(dirname(d.paths.config), n));
   const userData = [d.paths.data, d.paths.state, d.paths.runDir, d.paths.config, ...secrets].filter((p) =>
     d.exists(p),
   );

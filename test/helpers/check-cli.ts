@@ -2,7 +2,7 @@
 // given version, a config pointing at the loopback forge, releases with their bundle asset.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ensureStore, REQUIRED_FILES, swapCurrent } from '../../src/install/store.js';
+import { ensureStore, swapCurrent } from '../../src/install/store.js';
 import { resolvePaths } from '../../src/platform/paths.js';
 import { runHeph, type Scratch } from './cli.js';
 import type { TestForge } from './forge-server.js';
@@ -11,7 +11,7 @@ import type { TestForge } from './forge-server.js';
 export function runningVersion(h: Scratch, version: string): void {
   const paths = resolvePaths(h.env);
   ensureStore(paths);
-  for (const f of REQUIRED_FILES) {
+  for (const f of paths.versionFiles) {
     const file = join(paths.store, version, f);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, f === 'package.json' ? JSON.stringify({ name: 'heph', version }) : '');

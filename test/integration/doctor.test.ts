@@ -1,6 +1,7 @@
 // heph doctor's facts gathered from real files the way the service sees them: a unit rendered by
 // heph, its EnvironmentFile token used against a loopback forge that demands it, and the failures
 // an operator meets (hand-edited Restart=, a node that moved away, a token the service can't read).
+import { HEPH_APP } from '../../src/app/heph.js';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
@@ -11,7 +12,7 @@ import { writeLauncher } from '../../src/install/launcher.js';
 import { ensureStore, swapCurrent } from '../../src/install/store.js';
 import { createDeps } from '../../src/platform/deps.js';
 import { resolvePaths } from '../../src/platform/paths.js';
-import { type CheckResult, runChecks } from '../../src/service/doctor.js';
+import { type DoctorCheck, runChecks } from '../../src/service/doctor.js';
 import { gatherFacts } from '../../src/service/doctor-facts.js';
 import { type ServiceDeps, serviceDeps } from '../../src/service/effects.js';
 import { renderSecretFile, renderSystemdService } from '../../src/service/render.js';
@@ -71,6 +72,7 @@ function install(
   for (const f of ['package.json', 'dist/heph.mjs', 'dist/hephd.mjs']) writeFileSync(join(v, f), '{}\n');
   swapCurrent(paths, '1.0.0');
   const spec = buildSpec({
+    app: HEPH_APP,
     manager: 'systemd',
     scope: 'user',
     socket: false,
@@ -130,7 +132,7 @@ async function startConnectProxy(): Promise<{ url: string; tunnels: string[]; cl
   };
 }
 
-const byId = (results: CheckResult[], id: string) => results.filter((r) => r.id === id);
+const byId = (results: DoctorCheck[], id: string) => results.filter((r) => r.id === id);
 
 describe('heph doctor on a real install', () => {
   it('reaches the forge with the token of the unit EnvironmentFile, not the shell settings', async () => {

@@ -34,7 +34,14 @@ async function serve(handler: Handler): Promise<{ origin: string; seen: Incoming
 }
 
 function http(origin: string, env: Record<string, string> = {}, credentials: Record<string, string> = {}) {
-  return new ForgeHttp({ forge: 'gitlab', env, clock: systemClock, credentials, credentialOrigin: origin });
+  return new ForgeHttp({
+    forge: 'gitlab',
+    env,
+    clock: systemClock,
+    credentials,
+    credentialOrigin: origin,
+    userAgent: 'heph/test',
+  });
 }
 
 async function failure(p: Promise<unknown>): Promise<HephError> {

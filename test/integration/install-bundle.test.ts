@@ -193,8 +193,7 @@ describe('installRelease (bundle)', () => {
 
   it('refuses before downloading when the disk is too full', async () => {
     publishRelease(root, '1.1.0', art);
-    deps = { ...deps, env: { ...deps.env, HEPH_TEST_FREE_BYTES: '1000' } };
-    await expectRefused(install('1.1.0'), 'E_PREFLIGHT');
+    await expectRefused(install('1.1.0', config(), {}, { hooks: { freeBytes: () => 1000 } }), 'E_PREFLIGHT');
     expect(server.requests).toEqual([]);
   });
 

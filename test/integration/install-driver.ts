@@ -1,14 +1,17 @@
 // A separate process that runs installRelease once, for the tests that need a real process to
-// SIGKILL (HEPH_FAULT_KILL_AT) or two installers racing. Bundled with esbuild by the test.
+// SIGKILL or two installers racing. Bundled with esbuild by the test. This entry point reads
+// HEPH_FAULT_KILL_AT=<step> and kills itself there through the installer's onStep hook.
 // argv: <releases root> <server url> <version> [lockWaitMs]; HEPH_HOME etc. from the environment.
 import { configSchema } from '../../src/config/schema.js';
 import { HephError } from '../../src/errors.js';
 import { installRelease } from '../../src/install/index.js';
+import type { InstallStep } from '../../src/install/steps.js';
 import { createDeps } from '../../src/platform/deps.js';
 import { assetClient, releaseFromFolder } from '../helpers/artifacts.js';
 
 const [root, url, version, wait] = process.argv.slice(2) as [string, string, string, string | undefined];
 const deps = createDeps();
+const killAt = process.env.HEPH_FAULT_KILL_AT as InstallStep | undefined;
 try {
   const r = await installRelease({
     config: configSchema.parse({ forge: { kind: 'static', url }, install: { keep: 3 } }),
@@ -16,6 +19,11 @@ try {
     client: assetClient(),
     release: releaseFromFolder(root, version, url),
     lockWaitMs: wait ? Number(wait) : 0,
+    hooks: {
+      onStep: (step) => {
+        if (step === killAt) process.kill(process.pid, 'SIGKILL');
+      },
+    },
   });
   process.stdout.write(`${JSON.stringify(r)}\n`);
 } catch (e) {

@@ -1,9 +1,9 @@
-// kill -9 at every step of a bundle install (HEPH_FAULT_KILL_AT, see src/install/fault.ts), then
+// kill -9 at every step of a bundle install (the driver kills itself through the onStep hook), then
 // a fresh start: `current` is always complete and runs, leftovers are cleaned and the next
 // install succeeds. Also two installer processes racing for the lock.
 import { readdirSync, rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FAULT_STEPS } from '../../src/install/fault.js';
+import { INSTALL_STEPS } from '../../src/install/steps.js';
 import { readStore } from '../../src/install/store.js';
 import { type Artifacts, getArtifacts } from '../helpers/artifacts.js';
 import {
@@ -37,7 +37,7 @@ function runDriver(version: string, env: Record<string, string> = {}, wait?: num
 }
 
 describe('kill -9 during an install', () => {
-  it.each(FAULT_STEPS)(
+  it.each(INSTALL_STEPS)(
     'killed at %s: current stays complete, the next run cleans up and installs',
     async (step) => {
       const killed = await runDriver('1.1.0', { HEPH_FAULT_KILL_AT: step });

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { quarantineVersion } from '../../src/install/launcher-state.js';
 import { resolvePaths } from '../../src/platform/paths.js';
-import { bucketOf } from '../../src/release/bucket.js';
+import { bucketOf } from '../../src/update/bucket.js';
 import { checkJson, configure, release, runningVersion } from '../helpers/check-cli.js';
 import { runHeph, type Scratch, scratch } from '../helpers/cli.js';
 import { type ForgeKindServed, startForge, type TestForge } from '../helpers/forge-server.js';

@@ -1,9 +1,10 @@
+import { HEPH_NAMES } from '../../src/app/identity.js';
 import { tempDir } from '../helpers/tmp.js';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bucketOf, machineBucket, storedMachineId } from '../../src/release/bucket.js';
+import { bucketOf, machineBucket, storedMachineId } from '../../src/update/bucket.js';
 import { resolvePaths } from '../../src/platform/paths.js';
 
 function tempHome(): { home: string; env: Record<string, string> } {
@@ -50,7 +51,7 @@ describe('machineBucket', () => {
     const { home, env } = tempHome();
     const idFile = join(home, 'etc-machine-id');
     writeFileSync(idFile, '0123456789abcdef0123456789abcdef\n');
-    const b = machineBucket(resolvePaths(env), env, { machineIdFile: idFile });
+    const b = machineBucket(resolvePaths(env), env, HEPH_NAMES, { machineIdFile: idFile });
     expect(b).toBe(bucketOf('0123456789abcdef0123456789abcdef'));
   });
 
@@ -58,13 +59,13 @@ describe('machineBucket', () => {
     const { home, env } = tempHome();
     const paths = resolvePaths(env);
     const missing = join(home, 'no-such-machine-id');
-    const first = machineBucket(paths, env, { machineIdFile: missing });
+    const first = machineBucket(paths, env, HEPH_NAMES, { machineIdFile: missing });
     const stored = join(paths.state, 'machine-id');
     expect(statSync(stored).mode & 0o777).toBe(0o600);
     const id = readFileSync(stored, 'utf8').trim();
     expect(id).toMatch(/^[0-9a-f]{32}$/);
     expect(first).toBe(bucketOf(id));
-    expect(machineBucket(paths, env, { machineIdFile: missing })).toBe(first);
+    expect(machineBucket(paths, env, HEPH_NAMES, { machineIdFile: missing })).toBe(first);
     expect(storedMachineId(paths)).toBe(id);
   });
 
@@ -73,7 +74,7 @@ describe('machineBucket', () => {
     const idFile = join(home, 'empty');
     writeFileSync(idFile, '\n');
     const paths = resolvePaths(env);
-    const b = machineBucket(paths, env, { machineIdFile: idFile });
+    const b = machineBucket(paths, env, HEPH_NAMES, { machineIdFile: idFile });
     expect(b).toBe(bucketOf(storedMachineId(paths)));
   });
 
@@ -81,8 +82,8 @@ describe('machineBucket', () => {
     const a = tempHome();
     const b = tempHome();
     const missing = join(a.home, 'missing');
-    const ba = machineBucket(resolvePaths(a.env), a.env, { machineIdFile: missing });
-    const bb = machineBucket(resolvePaths(b.env), b.env, { machineIdFile: missing });
+    const ba = machineBucket(resolvePaths(a.env), a.env, HEPH_NAMES, { machineIdFile: missing });
+    const bb = machineBucket(resolvePaths(b.env), b.env, HEPH_NAMES, { machineIdFile: missing });
     expect(ba).not.toBe(bb);
   });
 });

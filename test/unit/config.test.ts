@@ -1,4 +1,5 @@
 import { tempDir } from '../helpers/tmp.js';
+import { appNames, HEPH_NAMES } from '../../src/app/identity.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -200,6 +201,22 @@ describe('paths', () => {
     expect(p.store).toBe('/d/heph/versions');
     expect(p.stateFile).toBe('/s/heph/state.json');
     expect(p.socket).toBe('/r/heph/hephd.sock');
-    expect(resolvePaths({}, '/home/u').socket).toBe('/home/u/.local/state/heph/run/hephd.sock');
+    expect(resolvePaths({}, HEPH_NAMES, '/home/u').socket).toBe('/home/u/.local/state/heph/run/hephd.sock');
+  });
+
+  it('derives every name from an app name (ACME_HOME, acme/, acmed.sock)', () => {
+    const acme = appNames('acme');
+    const p = resolvePaths(
+      { XDG_CONFIG_HOME: '/c', XDG_DATA_HOME: '/d', XDG_STATE_HOME: '/s', XDG_RUNTIME_DIR: '/r' },
+      acme,
+    );
+    expect(p.config).toBe('/c/acme/config.toml');
+    expect(p.launcher).toBe('/d/acme/bin/acmed');
+    expect(p.auditFile).toBe('/s/acme/audit.jsonl');
+    expect(p.socket).toBe('/r/acme/acmed.sock');
+    expect(resolvePaths({ ACME_HOME: '/opt/acme', HEPH_HOME: '/opt/heph' }, acme).socket).toBe(
+      '/opt/acme/run/acmed.sock',
+    );
+    expect(resolvePaths({ ACME_CONFIG: '/etc/acme.toml' }, acme, '/h').config).toBe('/etc/acme.toml');
   });
 });

@@ -266,14 +266,19 @@ describe('stopPhase: is a restart plausible, and from when does the grace count'
 
   it('reads the marker the daemon writes, and an older one with only `time`', () => {
     drainMarker(77, T, 30_000, T + 5_000);
-    expect(readStopMarker(paths)).toEqual({
+    expect(readStopMarker(paths.stopMarker)).toEqual({
       pid: 77,
       stoppingAt: T,
       drainDeadline: T + 30_000,
       stoppedAt: T + 5_000,
     });
     writeFileSync(paths.stopMarker, JSON.stringify({ time: iso(T), pid: 1, reason: 'SIGTERM' }));
-    expect(readStopMarker(paths)).toEqual({ pid: 1, stoppingAt: T, drainDeadline: null, stoppedAt: null });
+    expect(readStopMarker(paths.stopMarker)).toEqual({
+      pid: 1,
+      stoppingAt: T,
+      drainDeadline: null,
+      stoppedAt: null,
+    });
   });
 });
 

@@ -3,7 +3,13 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SYSTEM_UNIT_FILE, unitStarting, userUnitFile } from '../../src/control/unit-state.js';
+import { HEPH_NAMES } from '../../src/app/identity.js';
+import { unitStarting } from '../../src/control/unit-state.js';
+import { serviceNames, systemUnitFile, userUnitFile as unitFileOf } from '../../src/service/names.js';
+
+const NAMES = serviceNames(HEPH_NAMES);
+const SYSTEM_UNIT_FILE = systemUnitFile(NAMES);
+const userUnitFile = (env: Record<string, string>) => unitFileOf(NAMES, env);
 
 let bin: string;
 beforeEach(() => {
@@ -30,16 +36,16 @@ describe('unitStarting', () => {
     ['failed', 'inactive', false],
   ])('user %s, system %s → %s', async (user, system, want) => {
     fakeSystemctl(user, system);
-    expect(await unitStarting({ PATH: bin }, 'linux', () => true)).toBe(want);
+    expect(await unitStarting(NAMES, { PATH: bin }, 'linux', () => true)).toBe(want);
   });
 
   it('no systemctl at all is no sign', async () => {
-    expect(await unitStarting({ PATH: bin }, 'linux', () => true)).toBe(false);
+    expect(await unitStarting(NAMES, { PATH: bin }, 'linux', () => true)).toBe(false);
   });
 
   it('is never asked off Linux', async () => {
     fakeSystemctl('activating', 'activating');
-    expect(await unitStarting({ PATH: bin }, 'darwin', () => true)).toBe(false);
+    expect(await unitStarting(NAMES, { PATH: bin }, 'darwin', () => true)).toBe(false);
   });
 
   it('asks only the managers that have a hephd unit (where daemon install writes it)', async () => {
@@ -50,13 +56,13 @@ describe('unitStarting', () => {
       asked.push(f);
       return present.includes(f);
     };
-    expect(await unitStarting(env, 'linux', has([]))).toBe(false);
+    expect(await unitStarting(NAMES, env, 'linux', has([]))).toBe(false);
     expect(asked).toEqual([userUnitFile(env), SYSTEM_UNIT_FILE]);
     expect(userUnitFile(env)).toBe('/home/ada/.config/systemd/user/hephd.service');
     expect(userUnitFile({ ...env, XDG_CONFIG_HOME: '/cfg' })).toBe('/cfg/systemd/user/hephd.service');
-    expect(await unitStarting(env, 'linux', has([userUnitFile(env)]))).toBe(true);
+    expect(await unitStarting(NAMES, env, 'linux', has([userUnitFile(env)]))).toBe(true);
     fakeSystemctl('inactive', 'activating');
-    expect(await unitStarting(env, 'linux', has([userUnitFile(env)]))).toBe(false); // the system one is not asked
-    expect(await unitStarting(env, 'linux', has([SYSTEM_UNIT_FILE]))).toBe(true);
+    expect(await unitStarting(NAMES, env, 'linux', has([userUnitFile(env)]))).toBe(false); // the system one is not asked
+    expect(await unitStarting(NAMES, env, 'linux', has([SYSTEM_UNIT_FILE]))).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 // The poll loop on a fake clock: first check, interval, backoff that honours retryAt, scaling,
 // coalescing, long waits re-armed in slices, and stop.
 import { describe, expect, it } from 'vitest';
-import { type CheckResult, createPoller, MAX_TIMER_MS, type Timers } from '../../src/daemon/loop.js';
+import { type PollOutcome, createPoller, MAX_TIMER_MS, type Timers } from '../../src/daemon/loop.js';
 import { BACKOFF_FLOOR_MS, FIRST_CHECK_MIN_MS, MAX_SERVER_WAIT_MS } from '../../src/daemon/schedule.js';
 
 const S = 1_000;
@@ -49,7 +49,7 @@ async function flush(): Promise<void> {
 }
 
 function setup(
-  results: Array<CheckResult | Error>,
+  results: Array<PollOutcome | Error>,
   opts: { interval?: number; scale?: number; rand?: number } = {},
 ) {
   const t = new FakeTime();
@@ -130,7 +130,7 @@ describe('the poll loop', () => {
 
   it('a 429 reset two hours away is waited out; one a month away counts for at most a day', async () => {
     const t = new FakeTime();
-    const results: CheckResult[] = [
+    const results: PollOutcome[] = [
       { ok: false, retryAt: T0 + 2 * H },
       { ok: false, retryAt: T0 + 30 * 24 * H },
     ];
@@ -164,7 +164,7 @@ describe('the poll loop', () => {
 
   it('"check now" joins a running check instead of starting a second one', async () => {
     const t = new FakeTime();
-    let release: (r: CheckResult) => void = () => {};
+    let release: (r: PollOutcome) => void = () => {};
     let calls = 0;
     const poller = createPoller({
       clock: t.clock,
@@ -174,7 +174,7 @@ describe('the poll loop', () => {
       failures: () => 0,
       check: () => {
         calls++;
-        return new Promise<CheckResult>((r) => (release = r));
+        return new Promise<PollOutcome>((r) => (release = r));
       },
     });
     const a = poller.runNow();
@@ -219,7 +219,7 @@ describe('the poll loop', () => {
       // Like the daemon's check: returns only when told to stop (a forge that never answers).
       check: (signal) => {
         signals.push(signal);
-        return new Promise<CheckResult>((r) =>
+        return new Promise<PollOutcome>((r) =>
           signal.addEventListener('abort', () => r({ ok: false, retryAt: null })),
         );
       },

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readStamp, stamp } from '../../src/service/render.js';
 import {
-  type CheckResult,
+  type DoctorCheck,
   type DoctorFacts,
   checkConfig,
   checkContainer,
@@ -57,7 +57,7 @@ const healthy: DoctorFacts = {
 };
 
 const f = (over: Partial<DoctorFacts>): DoctorFacts => ({ ...healthy, ...over });
-const only = (r: CheckResult | CheckResult[] | null): CheckResult => {
+const only = (r: DoctorCheck | DoctorCheck[] | null): DoctorCheck => {
   expect(r).not.toBeNull();
   const list = Array.isArray(r) ? r : [r!];
   expect(list).toHaveLength(1);
@@ -88,7 +88,7 @@ describe('each check', () => {
   it.each<
     [
       string,
-      (x: DoctorFacts) => CheckResult | CheckResult[] | null,
+      (x: DoctorFacts) => DoctorCheck | DoctorCheck[] | null,
       Partial<DoctorFacts>,
       string,
       RegExp,

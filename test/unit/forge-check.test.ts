@@ -11,7 +11,7 @@ import type { ForgeClient, ListOptions, Release } from '../../src/forge/types.js
 import { quarantineVersion } from '../../src/install/launcher-state.js';
 import { createDeps, type Deps } from '../../src/platform/deps.js';
 import { resolvePaths } from '../../src/platform/paths.js';
-import { checkForUpdate, checkReport } from '../../src/release/check.js';
+import { checkForUpdate, checkReport } from '../../src/update/check.js';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 

@@ -32,8 +32,7 @@ function addVersion(v: string, complete = true): void {
   const dir = join(paths.store, v);
   mkdirSync(join(dir, 'dist'), { recursive: true });
   writeFileSync(join(dir, 'package.json'), '{}');
-  writeFileSync(join(dir, 'dist', 'heph.mjs'), '');
-  if (complete) writeFileSync(join(dir, 'dist', 'hephd.mjs'), '');
+  if (complete) writeFileSync(join(dir, 'dist', 'heph.mjs'), ''); // the entry (paths.versionFiles)
 }
 
 beforeEach(() => {

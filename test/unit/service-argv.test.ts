@@ -1,5 +1,7 @@
 // The exact commands heph runs for each manager and situation: launchctl's modern verbs (never
 // load/unload), systemctl --user with daemon-reload and enable --now, journalctl, tail.
+import { HEPH_APP } from '../../src/app/heph.js';
+import { HEPH_NAMES } from '../../src/app/identity.js';
 import { describe, expect, it } from 'vitest';
 import { launchd, parsePrint } from '../../src/service/launchd.js';
 import { chooseManager, detectManager } from '../../src/service/manager.js';
@@ -10,11 +12,16 @@ import { resolvePaths } from '../../src/platform/paths.js';
 import type { Cmd } from '../../src/service/runner.js';
 
 const HOME = '/Users/ada';
-const paths = resolvePaths({ HOME, XDG_CONFIG_HOME: '', XDG_DATA_HOME: '', XDG_STATE_HOME: '' }, HOME);
+const paths = resolvePaths(
+  { HOME, XDG_CONFIG_HOME: '', XDG_DATA_HOME: '', XDG_STATE_HOME: '' },
+  HEPH_NAMES,
+  HOME,
+);
 const PLIST = '/Users/ada/Library/LaunchAgents/dev.heph.hephd.plist';
 
 function spec(manager: ManagerKind, scope: Scope = 'user', socket = false): ServiceSpec {
   return buildSpec({
+    app: HEPH_APP,
     manager,
     scope,
     socket,

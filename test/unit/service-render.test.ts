@@ -1,5 +1,6 @@
 // Every generated unit and plist, checked by the real tools: `systemd-analyze verify` on units
 // rendered into a scratch tree with a real launcher, `plist` and `plistutil` on the plists.
+import { HEPH_APP } from '../../src/app/heph.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,8 @@ const env: Env = {
   HEPH_DEBUG: '1',
   HEPH_FAULT_KILL_AT: 'swap',
   HEPH_TEST_FREE_BYTES: '1',
+  HEPH_HTTP_HEADERS_TIMEOUT_MS: '50',
+  HEPH_UPDATE_MODE: 'notify',
   SHELL: '/bin/bash',
 };
 
@@ -45,6 +48,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function spec(over: Partial<Parameters<typeof buildSpec>[0]> = {}): ServiceSpec {
   return buildSpec({
+    app: HEPH_APP,
     manager: 'systemd',
     scope: 'user',
     socket: false,
@@ -143,9 +147,11 @@ describe('systemd units', () => {
     expect(unitSection).toContain('StartLimitBurst=10'); // only [Unit] honours it
   });
 
-  it('captures HEPH_*, PATH and proxies, and never the token', () => {
+  it('captures an allowlist (config overrides, HEPH_HOME, …), PATH and proxies, never the token', () => {
     const text = renderSystemdService(spec());
     expect(text).toContain(environmentLine('HEPH_DEV_SCHEDULE_SCALE', '0.01'));
+    expect(text).toContain(environmentLine('HEPH_UPDATE_MODE', 'notify'));
+    expect(text).not.toContain('HEPH_HTTP_HEADERS_TIMEOUT_MS'); // a test shell's knob stays there
     expect(text).toContain(environmentLine('HTTPS_PROXY', 'http://proxy.example:3128'));
     expect(text).toContain(environmentLine('PATH', '/usr/local/bin:/usr/bin:/bin'));
     expect(text).not.toContain('tok-never-inline');
@@ -170,7 +176,7 @@ describe('systemd units', () => {
 
   it('refuses a value that would break out of its line', () => {
     expect(() =>
-      renderSystemdService(spec({ env: { ...env, HEPH_X: 'a\nExecStartPre=/bin/evil' } })),
+      renderSystemdService(spec({ env: { ...env, HEPH_NOTIFY_COMMAND: 'a\nExecStartPre=/bin/evil' } })),
     ).toThrow(/control character/);
   });
 
@@ -262,9 +268,9 @@ describe('launchd plists', () => {
   });
 
   it('escapes XML in values', () => {
-    const s = spec({ manager: 'launchd', env: { ...env, HEPH_NOTE: '<a & "b">' } });
+    const s = spec({ manager: 'launchd', env: { ...env, HEPH_NOTIFY_COMMAND: '<a & "b">' } });
     const job = parsePlist(renderPlist(s)) as { EnvironmentVariables: Record<string, string> };
-    expect(job.EnvironmentVariables.HEPH_NOTE).toBe('<a & "b">');
+    expect(job.EnvironmentVariables.HEPH_NOTIFY_COMMAND).toBe('<a & "b">');
   });
 });
 

@@ -1,13 +1,13 @@
 // Supervisor and container detection as tables over fake environments and probe files, and
 // which environment means systemd socket activation.
 import { describe, expect, it } from 'vitest';
-import { LAUNCHD_LABEL } from '../../src/service/spec.js';
+import { HEPH_NAMES } from '../../src/app/identity.js';
+import { serviceNames } from '../../src/service/names.js';
 import {
   activatedFd,
   cgroupIsService,
   detectContainer,
   detectSupervisor,
-  HEPH_LAUNCHD_LABEL,
   type Probe,
 } from '../../src/platform/supervisor.js';
 
@@ -18,6 +18,8 @@ function probe(files: Record<string, string>): Probe {
 const SERVICE_V2 = '0::/user.slice/user-1000.slice/user@1000.service/app.slice/hephd.service\n';
 const SCOPE_V2 = '0::/user.slice/user-1000.slice/session-3.scope\n';
 const SERVICE_V1 = '12:pids:/system.slice/hephd.service\n1:name=systemd:/system.slice/hephd.service\n';
+
+const HEPH_LABELS = [serviceNames(HEPH_NAMES).launchdLabel];
 
 describe('cgroupIsService', () => {
   it.each([
@@ -34,29 +36,34 @@ describe('cgroupIsService', () => {
 
 describe('detectSupervisor', () => {
   it('systemd needs INVOCATION_ID and a .service leaf', () => {
-    expect(detectSupervisor({ INVOCATION_ID: 'abc' }, probe({ '/proc/self/cgroup': SERVICE_V2 }))).toBe(
-      'systemd',
-    );
+    expect(
+      detectSupervisor({ INVOCATION_ID: 'abc' }, probe({ '/proc/self/cgroup': SERVICE_V2 }), HEPH_LABELS),
+    ).toBe('systemd');
   });
   it('a shell in a scope inherits INVOCATION_ID but is not supervised', () => {
-    expect(detectSupervisor({ INVOCATION_ID: 'abc' }, probe({ '/proc/self/cgroup': SCOPE_V2 }))).toBe('none');
+    expect(
+      detectSupervisor({ INVOCATION_ID: 'abc' }, probe({ '/proc/self/cgroup': SCOPE_V2 }), HEPH_LABELS),
+    ).toBe('none');
   });
   it('a .service cgroup without INVOCATION_ID is not enough', () => {
-    expect(detectSupervisor({}, probe({ '/proc/self/cgroup': SERVICE_V2 }))).toBe('none');
+    expect(detectSupervisor({}, probe({ '/proc/self/cgroup': SERVICE_V2 }), HEPH_LABELS)).toBe('none');
   });
   it('launchd sets XPC_SERVICE_NAME to the job label; a terminal has "0", an app shell its own label', () => {
-    expect(detectSupervisor({ XPC_SERVICE_NAME: 'dev.heph.hephd' }, probe({}))).toBe('launchd');
-    expect(detectSupervisor({ XPC_SERVICE_NAME: '0' }, probe({}))).toBe('none');
-    expect(detectSupervisor({ XPC_SERVICE_NAME: 'application.com.microsoft.VSCode.1' }, probe({}))).toBe(
-      'none',
-    );
+    expect(detectSupervisor({ XPC_SERVICE_NAME: 'dev.heph.hephd' }, probe({}), HEPH_LABELS)).toBe('launchd');
+    expect(detectSupervisor({ XPC_SERVICE_NAME: '0' }, probe({}), HEPH_LABELS)).toBe('none');
+    expect(
+      detectSupervisor({ XPC_SERVICE_NAME: 'application.com.microsoft.VSCode.1' }, probe({}), HEPH_LABELS),
+    ).toBe('none');
     expect(detectSupervisor({ XPC_SERVICE_NAME: 'org.example.job' }, probe({}), ['org.example.job'])).toBe(
       'launchd',
     );
   });
 
-  it("knows the label heph's launchd plist uses", () => {
-    expect(HEPH_LAUNCHD_LABEL).toBe(LAUNCHD_LABEL);
+  it("knows the label heph's launchd plist uses, and an app's", () => {
+    expect(serviceNames(HEPH_NAMES).launchdLabel).toBe('dev.heph.hephd');
+    expect(
+      serviceNames({ ...HEPH_NAMES, name: 'acme', daemon: 'acmed', launchdPrefix: 'com.acme' }).launchdLabel,
+    ).toBe('com.acme.acmed');
   });
 });
 

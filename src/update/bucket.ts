@@ -1,8 +1,9 @@
 // This machine's place in a staged rollout: a number in [0, 1) that stays the same across
-// restarts and reinstalls, derived from a machine id. The only part of release/ that does I/O.
+// restarts and reinstalls, derived from a machine id (read here: selection in release/ stays pure).
 import { createHmac, randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type AppNames, envName, HEPH_NAMES } from '../app/identity.js';
 import type { Env, Paths } from '../platform/paths.js';
 
 /** systemd's (and dbus's) per-machine id; missing on macOS and in many containers. */
@@ -67,8 +68,13 @@ export interface BucketOptions {
  * This machine's rollout bucket. `HEPH_MACHINE_ID` wins (tests, and fleets that want to choose
  * who goes first); then /etc/machine-id; then an id heph stores for itself.
  */
-export function machineBucket(paths: Paths, env: Env = process.env, opts: BucketOptions = {}): number {
-  const fromEnv = env.HEPH_MACHINE_ID?.trim();
+export function machineBucket(
+  paths: Paths,
+  env: Env = process.env,
+  app: AppNames = HEPH_NAMES,
+  opts: BucketOptions = {},
+): number {
+  const fromEnv = env[envName(app, 'MACHINE_ID')]?.trim();
   if (fromEnv) return bucketOf(fromEnv);
   const system = readId(opts.machineIdFile ?? SYSTEM_MACHINE_ID_FILE);
   return bucketOf(system ?? storedMachineId(paths));

@@ -1,20 +1,21 @@
-// The release check: list the forge's releases (I/O), then select (pure) with the policy from the
-// config and this machine's facts (current version, quarantine, pause, rollout bucket).
+// The update check, one use case of the engine (called by `heph update check`, the daemon's poll
+// loop and `heph update apply`): list the forge's releases (I/O), then select (pure, in
+// src/release/) with the policy from the config and this machine's facts (current version,
+// quarantine, pause, rollout bucket).
 import semver from 'semver';
 import { type Config, DEFAULT_FORGE_URL } from '../config/schema.js';
 import { readState } from '../daemon/state.js';
 import { createForgeClient } from '../forge/index.js';
 import { showUrl } from '../forge/failures.js';
 import type { ForgeClient, ReleaseList } from '../forge/types.js';
-import { readQuarantined } from '../install/launcher-state.js';
+import { readQuarantined, readRolledBack } from '../install/launcher-state.js';
 import { readStore } from '../install/store.js';
 import type { Deps } from '../platform/deps.js';
-import { VERSION } from '../version.js';
 import { machineBucket } from './bucket.js';
-import { channelReleases, select } from './select.js';
-import type { Reason, Selection, SelectionPolicy, VersionedRelease } from './types.js';
+import { channelReleases, select } from '../release/select.js';
+import type { Reason, Selection, SelectionPolicy, VersionedRelease } from '../release/types.js';
 
-export interface CheckResult {
+export interface ReleaseCheck {
   /** The version compared against. */
   current: string;
   selection: Selection;
@@ -29,7 +30,7 @@ export interface CheckResult {
 export interface CheckOptions {
   /** Page until this version or tag is found (update apply --version). */
   findVersion?: string;
-  /** Default: the store's current version if any, else the running VERSION. */
+  /** Default: the store's current version if any, else the running app's version. */
   current?: string;
   /** Default: read from state.json (a pause whose end has not passed). */
   paused?: boolean;
@@ -37,7 +38,7 @@ export interface CheckOptions {
   client?: ForgeClient;
 }
 
-/** The version this machine runs: the store's `current` when it names a semver version, else VERSION. */
+/** The version this machine runs: the store's `current` when it names a semver version, else the running one. */
 export function currentVersion(deps: Deps): string {
   try {
     const current = readStore(deps.paths).current;
@@ -45,7 +46,7 @@ export function currentVersion(deps: Deps): string {
   } catch {
     // A store from another layout is reported by `heph doctor`; the check still works.
   }
-  return VERSION;
+  return deps.app.version;
 }
 
 /** True when a manual pause is in force at `now` (state.json, written by `heph update pause`). */
@@ -55,7 +56,12 @@ export function pausedNow(deps: Deps, now: number): boolean {
 }
 
 /** The selection policy the config describes (no asset needed for the npm and command methods). */
-export function policyFrom(config: Config, quarantined: readonly string[], paused: boolean): SelectionPolicy {
+export function policyFrom(
+  config: Config,
+  quarantined: readonly string[],
+  paused: boolean,
+  rolledBack: readonly string[] = [],
+): SelectionPolicy {
   const u = config.update;
   return {
     channel: u.channel,
@@ -66,6 +72,7 @@ export function policyFrom(config: Config, quarantined: readonly string[], pause
     tagPrefix: config.forge.tag_prefix,
     asset: config.install.method === 'bundle' ? config.install.asset : '',
     quarantined,
+    rolledBack,
     paused,
   };
 }
@@ -74,20 +81,25 @@ export async function checkForUpdate(
   config: Config,
   deps: Deps,
   opts: CheckOptions = {},
-): Promise<CheckResult> {
+): Promise<ReleaseCheck> {
   const now = deps.clock.now();
   const current = opts.current ?? currentVersion(deps);
   const client = opts.client ?? createForgeClient(config, deps);
   const list = await client.listReleases(
     opts.findVersion !== undefined ? { find: opts.findVersion } : { stopAtOrBelow: current },
   );
-  const policy = policyFrom(config, readQuarantined(deps.paths), opts.paused ?? pausedNow(deps, now));
+  const policy = policyFrom(
+    config,
+    readQuarantined(deps.paths),
+    opts.paused ?? pausedNow(deps, now),
+    readRolledBack(deps.paths),
+  );
   const selection = select({
     releases: list.releases,
     current,
     policy,
     now,
-    bucket: machineBucket(deps.paths, deps.env),
+    bucket: machineBucket(deps.paths, deps.env, deps.app),
   });
   // An explicit --version may name a prerelease even on the stable channel: the user asked for it.
   const listed = opts.findVersion !== undefined ? { ...policy, channel: 'prerelease' as const } : policy;
@@ -129,7 +141,7 @@ export interface CheckReport {
 }
 
 /** The `heph update check --json` document (SPEC.md), plus the detail sentence and timing. */
-export function checkReport(result: CheckResult, config: Config): CheckReport {
+export function checkReport(result: ReleaseCheck, config: Config): CheckReport {
   const s = result.selection;
   const about = s.candidate ?? s.blocked ?? s.latest;
   const forgeUrl = config.forge.url || DEFAULT_FORGE_URL[config.forge.kind] || '';

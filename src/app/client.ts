@@ -1,0 +1,54 @@
+// The typed client of an app's control socket (docs/api.md "Clients"): what `acme status` and
+// `acme update …` use, for an app's own tools. Every call rides out a restart of the daemon
+// (src/control/grace.ts); errors are HephErrors with stable codes (E_NOT_RUNNING, E_DAEMON).
+import { callDaemon } from '../control/client.js';
+import type { StatusDocument } from '../control/types.js';
+import { type Env, type Paths, resolvePaths } from '../platform/paths.js';
+import { type AppNames, appNames } from './identity.js';
+
+export interface ControlClient {
+  /** Where the app's files are for this environment (the socket, the stop marker, …). */
+  readonly paths: Paths;
+  /** GET /v1/status: the `status --json` document. */
+  status(): Promise<StatusDocument>;
+  /** GET /v1/health: `{ ok, reason? }` (503 is an answer here, not an error). */
+  health(): Promise<{ ok: boolean; reason?: string }>;
+  /** POST /v1/update/check: the `update check --json` document. */
+  check(): Promise<Record<string, unknown>>;
+  /** POST /v1/update/pause, for a duration such as "2h" or until resumed. */
+  pause(forDuration?: string): Promise<Record<string, unknown>>;
+  /** POST /v1/update/resume: lifts every guard block. */
+  resume(): Promise<Record<string, unknown>>;
+  /** POST /v1/update/apply: restart into `installed`, a version already made current. */
+  apply(installed: string): Promise<Record<string, unknown>>;
+}
+
+export interface ClientOptions {
+  /** The environment to resolve the app's folders from (default: process.env). */
+  env?: Env;
+  /** Per request (default 120 s: a check may take as long as the forge). */
+  timeoutMs?: number;
+}
+
+/** A client of the control socket of the app named `app` (its name, or its names). */
+export function controlClient(app: string | AppNames, opts: ClientOptions = {}): ControlClient {
+  const names = typeof app === 'string' ? appNames(app) : app;
+  const paths = resolvePaths(opts.env ?? process.env, names);
+  const call = (method: 'GET' | 'POST', path: string, body?: unknown) =>
+    callDaemon(paths, method, path, body, { timeoutMs: opts.timeoutMs });
+  return {
+    paths,
+    status: async () => (await call('GET', '/v1/status')) as StatusDocument,
+    health: async () => (await call('GET', '/v1/health')) as { ok: boolean; reason?: string },
+    check: async () => (await call('POST', '/v1/update/check', {})) as Record<string, unknown>,
+    pause: async (forDuration) =>
+      (await call(
+        'POST',
+        '/v1/update/pause',
+        forDuration === undefined ? {} : { for: forDuration },
+      )) as Record<string, unknown>,
+    resume: async () => (await call('POST', '/v1/update/resume', {})) as Record<string, unknown>,
+    apply: async (installed) =>
+      (await call('POST', '/v1/update/apply', { installed })) as Record<string, unknown>,
+  };
+}
