@@ -117,8 +117,10 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
     logger.fatal({ error: describeError(e), hint: (e as HephError).hint }, 'cannot start');
     throw e;
   }
-  if (scale !== 1)
-    logger.warn({ scale }, `every scheduler delay is multiplied by ${scale} (a development knob)`);
+  if (scale !== 1) {
+    const knob = envName(app, SCALE_ENV);
+    logger.warn({ scale }, `${knob} is set: every scheduler delay is multiplied by ${scale}`);
+  }
 
   const probe = realProbe(env);
   const supervisor = detectSupervisor(env, probe, [serviceNames(app).launchdLabel]);

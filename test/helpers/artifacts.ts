@@ -33,7 +33,10 @@ import { ROOT } from './cli.js';
 
 /** Versions built for every run: enough for upgrade, rollback and pruning (keep = 3) tests. */
 export const GOOD_VERSIONS = ['1.0.0', '1.1.0', '1.2.0', '1.3.0'] as const;
-/** A real build whose dist/hephd.mjs is replaced by `process.exit(1)`; `--version` still passes. */
+/**
+ * A real build whose daemon exits 1 at start (`heph.mjs daemon run`, what the launcher runs, and
+ * `hephd.mjs`); `--version` still passes, so it gets past the smoke test.
+ */
 export const BROKEN_VERSION = '1.4.0';
 /** Folders and files whose content decides whether the cache is still valid. */
 const HASHED = ['src', 'scripts', 'templates', 'package.json'];
@@ -93,12 +96,17 @@ function keysOf(dir: string): Artifacts['keys'] {
   return { a: load('a'), b: load('b') };
 }
 
-/** Replaces package/dist/hephd.mjs inside a tarball (in place), keeping everything else. */
-export async function replaceInTarball(tgz: string, entry: string, content: string): Promise<void> {
+/** Replaces one file inside a tarball (in place): new content, or a change of the old one. */
+export async function replaceInTarball(
+  tgz: string,
+  entry: string,
+  content: string | ((old: string) => string),
+): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'heph-repack-'));
   try {
     await tar.x({ file: tgz, cwd: work });
-    writeFileSync(join(work, entry), content);
+    const file = join(work, entry);
+    writeFileSync(file, typeof content === 'string' ? content : content(readFileSync(file, 'utf8')));
     rmSync(tgz);
     await tar.c({ gzip: true, cwd: work, file: tgz, portable: true }, ['package']);
   } finally {
@@ -144,6 +152,10 @@ export async function getArtifacts(): Promise<Artifacts> {
     for (const v of [...GOOD_VERSIONS, BROKEN_VERSION]) npmRelease(v, join(work, v));
     const broken = join(work, BROKEN_VERSION, `heph-${BROKEN_VERSION}.tgz`);
     await replaceInTarball(broken, 'package/dist/hephd.mjs', 'process.exit(1);\n');
+    await replaceInTarball(broken, 'package/dist/heph.mjs', (old) => {
+      const [shebang, ...rest] = old.split('\n');
+      return [shebang, "if (process.argv.slice(2).join(' ') === 'daemon run') process.exit(1);", ...rest].join('\n');
+    });
     writeFileSync(
       join(work, BROKEN_VERSION, 'SHA256SUMS'),
       `${sha256(broken)}  heph-${BROKEN_VERSION}.tgz\n`,
