@@ -1,9 +1,9 @@
 // The library: heph's engine for any long-running Node service (docs/api.md). Everything exported
 // here is public and follows semver; everything else in src/ is internal.
-export type { ClientOptions, ControlClient } from './app/client.js';
-export { controlClient } from './app/client.js';
-export type { App, AppForge, AppForgeKind, AppSpec } from './app/define.js';
-export { defineApp } from './app/define.js';
+export type { ClientOptions, ControlClient } from './lib/client.js';
+export { controlClient } from './lib/client.js';
+export type { App, AppForge, AppForgeKind, AppSpec } from './lib/define.js';
+export { defineApp } from './lib/define.js';
 export type { AppIdentity, AppNames } from './app/identity.js';
 export type { ServeContext, ServeFn } from './app/serve.js';
 export type { ConnectOptions, GraceOptions } from './control/grace.js';

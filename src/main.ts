@@ -28,6 +28,6 @@ const version = typeof __HEPH_VERSION__ === 'string' ? __HEPH_VERSION__ : undefi
 if (version !== undefined && argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   printLine(version);
 } else {
-  const { hephApp } = await import('./app/heph.js');
+  const { hephApp } = await import('./lib/heph.js');
   await hephApp.main(argv);
 }

@@ -1,6 +1,7 @@
 // Who is running: heph itself, or an app built on heph with defineApp (docs/embedding.md). Every
 // file, unit, socket, variable and command name follows from the app's name; heph's own are the
-// case name = "heph". A leaf module (no imports) so the lightest commands can use it.
+// case name = "heph". A leaf module (only the build's version) so the lightest commands can use it.
+import { VERSION } from '../version.js';
 
 /** The names that follow from an app's name; enough to find its files and its service. */
 export interface AppNames {
@@ -34,6 +35,18 @@ export function appNames(name: string): AppNames {
 
 /** heph's own names. */
 export const HEPH_NAMES: AppNames = appNames('heph');
+
+/**
+ * heph's own identity: the default app of the engine's effects (src/platform/deps.ts). heph's
+ * command line is built from the same values with defineApp (src/lib/heph.ts; a test keeps the
+ * two equal).
+ */
+export const HEPH_APP: AppIdentity = {
+  ...HEPH_NAMES,
+  version: VERSION,
+  entry: 'dist/heph.mjs',
+  defaults: { install: { asset: 'heph-{version}.tgz' } },
+};
 
 /** `HEPH_HOME` for heph, `ACME_HOME` for acme. */
 export function envName(app: AppNames, key: string): string {

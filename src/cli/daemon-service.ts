@@ -13,7 +13,7 @@ import {
   runCommands,
 } from '../service/install.js';
 import { applyForeign, planForeign, supervisorCommand } from '../service/foreign.js';
-import { launchdLogFile } from '../service/names.js';
+import { launchdLogFile } from '../app/service-names.js';
 import { chooseManager, describeScope } from '../service/manager.js';
 import { commandLine } from '../service/runner.js';
 import type { Scope } from '../service/spec.js';

@@ -1,6 +1,6 @@
 // `heph status [--json]`: the daemon's status over the control socket, for people or scripts.
 // Kept light (no config, no forge code) because people and scripts run it often.
-import { serviceNames } from '../service/names.js';
+import { serviceNames } from '../app/service-names.js';
 import { callDaemon } from '../control/client.js';
 import type { StatusDocument } from '../control/types.js';
 import { unitStarting } from '../control/unit-state.js';

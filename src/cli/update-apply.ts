@@ -2,25 +2,13 @@
 // cases themselves are src/update/apply.ts and rollback.ts. Then ask a running daemon to restart
 // into what is current. The forge, the check and the daemon call are effects passed in
 // (ApplyEffects, real ones in update-apply-effects.ts) so tests can fake them.
-import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/load.js';
 import { isHephError } from '../errors.js';
-import type { ForgeClient } from '../forge/types.js';
 import { createProgressBar } from '../install/progress.js';
-import type { Deps } from '../platform/deps.js';
-import type { Paths } from '../platform/paths.js';
-import { type ApplyCheck, applyRelease, chooseRelease } from '../update/apply.js';
+import { applyRelease, chooseRelease } from '../update/apply.js';
 import { rollbackInstall } from '../update/rollback.js';
 import { type CliContext, note, printJson, println } from './context.js';
-
-/** What apply needs from the forge, the release check and the daemon (see update-apply-effects.ts). */
-export interface ApplyEffects {
-  checkForUpdate(config: Config, deps: Deps, opts?: { findVersion?: string }): Promise<ApplyCheck>;
-  createForgeClient(config: Config, deps: Deps): ForgeClient;
-  callDaemon(paths: Paths, method: 'POST', path: string, body: unknown): Promise<unknown>;
-  /** Asks a yes/no question on the terminal; true only for an explicit yes. */
-  confirm(ctx: CliContext, question: string): Promise<boolean>;
-}
+import type { ApplyEffects } from './update-apply-effects.js';
 
 /**
  * What became of the restart request: `pending` when the daemon runs without a supervisor that

@@ -1,10 +1,10 @@
 // `heph update pause [--for D]` and `heph update resume`: the manual override of auto mode. With
 // a daemon they go through its socket; without one they edit state.json so the decision holds.
-import { serviceNames } from '../service/names.js';
+import { serviceNames } from '../app/service-names.js';
 import { parseDuration } from '../config/duration.js';
 import { callDaemon } from '../control/client.js';
 import { unitStarting } from '../control/unit-state.js';
-import { updateState } from '../daemon/state.js';
+import { updateState } from '../update/state.js';
 import { HephError, isHephError } from '../errors.js';
 import { pauseUpdates, resumeUpdates } from '../update/pause.js';
 import { type CliContext, note, printJson, println } from './context.js';

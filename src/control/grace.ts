@@ -5,14 +5,14 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 
-/** A daemon that stopped less than this ago is probably restarting (SPEC.md: 10 s). */
+/** A daemon that stopped less than this ago is probably restarting (docs/daemon.md: 10 s). */
 export const RESTART_MARKER_MAX_AGE_MS = 10_000;
 /**
- * How long a client keeps retrying a refused connect while a restart is plausible (SPEC.md: 8 s),
+ * How long a client keeps retrying a refused connect while a restart is plausible (docs/daemon.md: 8 s),
  * counted from the first refusal, or from the stop when the daemon was still draining then.
  */
 export const RESTART_GRACE_MS = 8_000;
-/** Pause between two connect attempts during the grace (SPEC.md: 200 ms). */
+/** Pause between two connect attempts during the grace (docs/daemon.md: 200 ms). */
 export const RESTART_RETRY_MS = 200;
 /** Connect errors that mean "nobody listens yet", the only ones retried. */
 export const RETRIED = new Set(['ENOENT', 'ECONNREFUSED']);

@@ -1,6 +1,6 @@
 // The documents the control socket exchanges, shared by the daemon that writes them and the
 // commands that read them (type-only: importing this file costs a command nothing at run time).
-import type { GuardStatus } from '../daemon/guard.js';
+import type { GuardStatus } from '../update/guard.js';
 import type { Supervisor } from '../platform/supervisor.js';
 
 /** The result of the last install auto mode attempted (status extra). */
@@ -11,7 +11,7 @@ export interface InstallAttempt {
   at: string;
 }
 
-/** GET /v1/status and `heph status --json` (SPEC.md), plus extras after the SPEC fields. */
+/** GET /v1/status and `heph status --json` (docs/cli.md "status"), plus extras after the documented fields. */
 export interface StatusDocument {
   running: boolean;
   version: string | null;

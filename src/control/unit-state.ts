@@ -2,7 +2,7 @@
 // starting. Only asked after a refused connect with no fresh stop marker, so its cost is rare.
 import { existsSync } from 'node:fs';
 import type { Env } from '../platform/paths.js';
-import { type ServiceNames, systemUnitFile, userUnitFile } from '../service/names.js';
+import { type ServiceNames, systemUnitFile, userUnitFile } from '../app/service-names.js';
 /** systemctl answers from memory in milliseconds; one that hangs must not hold a client. */
 export const SYSTEMCTL_TIMEOUT_MS = 1_000;
 /**

@@ -7,8 +7,8 @@ import type { InstallResult } from '../install/index.js';
 import type { Deps } from '../platform/deps.js';
 import type { Supervisor } from '../platform/supervisor.js';
 import type { VersionedRelease } from '../release/types.js';
-import { applyBlock, decide, type GuardPolicy, recordRestart } from './guard.js';
-import type { DaemonState } from './state.js';
+import { applyBlock, decide, type GuardPolicy, recordRestart } from '../update/guard.js';
+import type { DaemonState } from '../update/state.js';
 
 /** update.blocked keys remembered ("version:reason"); old versions never come back. */
 export const MAX_BLOCKED_KEYS = 100;

@@ -12,17 +12,17 @@ import type { InstallAttempt, StatusDocument } from '../control/types.js';
 import semver from 'semver';
 import { type AutoContext, blockOnce, considerCandidate, restartInto } from './auto.js';
 import { pauseUpdates, resumeUpdates } from '../update/pause.js';
-import { expire, type GuardPolicy, guardPolicyFromConfig, guardStatus } from './guard.js';
+import { expire, type GuardPolicy, guardPolicyFromConfig, guardStatus } from '../update/guard.js';
 import { type PollOutcome, createPoller, type Poller, type Timers } from './loop.js';
 import type { Rand } from './schedule.js';
-import { type DaemonState, readState, writeState } from './state.js';
+import { type DaemonState, readState, writeState } from '../update/state.js';
 
 /** /v1/health turns 503 after this many failed checks in a row: the forge is out of reach. */
 export const DEGRADED_AFTER_FAILURES = 5;
 /** A timed check this late (schedule time) means the loop is stuck; health says so. */
 export const LOOP_STALL_MS = 5 * 60_000;
 
-/** What one check hands back (src/release/check.ts checkForUpdate, plus its SPEC report). */
+/** What one check hands back (src/update/check.ts checkForUpdate, plus its `update check --json` report). */
 export interface CheckOutcome {
   current: string;
   selection: Selection;

@@ -11,7 +11,7 @@ import type { Deps } from '../platform/deps.js';
 import type { VersionedRelease } from '../release/types.js';
 import { envName } from '../app/identity.js';
 import { userAgent } from '../forge/http.js';
-import type { DaemonState } from './state.js';
+import type { DaemonState } from '../update/state.js';
 
 /** A notify command or webhook that takes longer than this is abandoned (and reported). */
 export const NOTIFY_TIMEOUT_MS = 30_000;

@@ -2,7 +2,7 @@
 // no draft or prerelease fields (a prerelease is a semver prerelease tag), assets as links.
 import semver from 'semver';
 import { z } from 'zod';
-import { versionFromTag } from '../release/version.js';
+import { versionFromTag } from './tag.js';
 import type { Headers } from './failures.js';
 import { type ClientParts, type Page, PagedClient } from './list.js';
 import { isHttpUrl, parseWith, releasePage } from './payload.js';

@@ -4,7 +4,7 @@ import semver from 'semver';
 import type { ForgeKind } from '../config/schema.js';
 import type { Logger } from '../platform/logger.js';
 import type { Clock } from '../platform/deps.js';
-import { versionFromTag } from '../release/version.js';
+import { versionFromTag } from './tag.js';
 import { conditionalGet, type HttpCache } from './cache.js';
 import { downloadHttp, fetchTextHttp } from './download.js';
 import type { Headers } from './failures.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import semver from 'semver';
 import { HephError } from '../errors.js';
 import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
-import { versionFromTag } from '../release/version.js';
+import { versionFromTag } from './tag.js';
 import { describeIssue } from './payload.js';
 import { INDEX_FILE, staticIndexSchema, staticReleaseSchema } from './static.js';
 

@@ -1,8 +1,7 @@
 // The effects the engine uses, passed in as one object: the app it runs for, environment,
 // paths, clock, logger. Tests build their own with a temp HEPH_HOME, a fake clock or a silent logger.
 import type { Logger } from 'pino';
-import { HEPH_APP } from '../app/heph.js';
-import type { AppIdentity } from '../app/identity.js';
+import { type AppIdentity, HEPH_APP } from '../app/identity.js';
 import { silentLogger } from './logger.js';
 import { type Env, type Paths, resolvePaths } from './paths.js';
 

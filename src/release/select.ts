@@ -4,7 +4,8 @@ import semver from 'semver';
 import { formatDuration, humanDuration } from '../config/duration.js';
 import { HephError } from '../errors.js';
 import type { Release } from '../forge/types.js';
-import { assetName, isMajorUpgrade, versionFromTag } from './version.js';
+import { versionFromTag } from '../forge/tag.js';
+import { assetName, isMajorUpgrade } from './version.js';
 import type { Reason, Selection, SelectionInput, SelectionPolicy, VersionedRelease } from './types.js';
 
 /** Why one release newer than current cannot be installed now; null when it can. */
@@ -143,7 +144,7 @@ function upToDateDetail(latest: VersionedRelease | null, current: string, channe
 
 /**
  * What auto mode would install now: the HIGHEST release newer than `current` that passes every
- * rule (SPEC.md "Configuration"). When there is none, `reason` and `blocked` describe the NEWEST
+ * rule (docs/policies.md "Release selection"). When there is none, `reason` and `blocked` describe the NEWEST
  * newer release, since that is the one an operator is asking about.
  */
 export function select(input: SelectionInput): Selection {

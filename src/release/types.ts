@@ -1,7 +1,7 @@
 // The inputs and outputs of release selection (release/select.ts), a pure function.
 import type { Release } from '../forge/types.js';
 
-/** Why `candidate` is null: stable kebab-case words (SPEC.md). */
+/** Why `candidate` is null: stable kebab-case words (docs/cli.md "update check"). */
 export type Reason =
   | 'up-to-date'
   | 'major-blocked'

@@ -1,21 +1,6 @@
-// Reading versions out of release tags, semver's caret rule for "is this a breaking upgrade",
-// and the asset name a release must carry. Pure; selection (select.ts) builds on these.
+// semver's caret rule for "is this a breaking upgrade", and the asset name a release must carry.
+// Pure; selection (select.ts) builds on these and on forge/tag.ts (reading versions out of tags).
 import semver from 'semver';
-
-/** A version must be plain text: no spaces, and it starts with a digit once the prefix is gone. */
-const VERSION_START = /^\d\S*$/;
-
-/**
- * The semver version a tag names, or null when it names none. `prefix` is optional in the tag,
- * so with prefix "v" both `v1.2.3` and `1.2.3` read as 1.2.3; `vv1.2.3`, `latest` and `1.2`
- * read as null. semver's strict parser is used: no coercion of garbage into a version.
- * Build metadata (`1.2.3+linux`) is kept, so `{version}` in asset names matches the tag.
- */
-export function versionFromTag(tag: string, prefix: string): string | null {
-  const rest = prefix !== '' && tag.startsWith(prefix) ? tag.slice(prefix.length) : tag;
-  if (!VERSION_START.test(rest)) return null;
-  return semver.valid(rest) === null ? null : rest;
-}
 
 /**
  * True when `to` is outside semver's caret range of `from`: 1.x -> 2.0 is major; on 0.x a minor

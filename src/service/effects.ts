@@ -5,7 +5,7 @@ import { homedir, userInfo } from 'node:os';
 import type { Deps } from '../platform/deps.js';
 import { type Account, readAccount } from './accounts.js';
 import { type ManagerFacts, readManagerFacts } from './manager.js';
-import { type ServiceNames, serviceNames } from './names.js';
+import { type ServiceNames, serviceNames } from '../app/service-names.js';
 import { execaRunner, type Runner } from './runner.js';
 
 export interface ServiceDeps extends Deps {

@@ -5,7 +5,7 @@ import type { Env } from '../platform/paths.js';
 import { renderPlist } from './render.js';
 import type { Cmd } from './runner.js';
 import { HEPH_NAMES } from '../app/identity.js';
-import { type ServiceNames, serviceNames } from './names.js';
+import { type ServiceNames, serviceNames } from '../app/service-names.js';
 import type { Scope, ServiceSpec } from './spec.js';
 import type { LogOptions, ServiceBackend, ServiceState, UnitFile, Verb } from './types.js';
 

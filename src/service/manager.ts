@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { HephError } from '../errors.js';
 import { HEPH_NAMES } from '../app/identity.js';
 import { launchdBackend } from './launchd.js';
-import { type ServiceNames, serviceNames } from './names.js';
+import { type ServiceNames, serviceNames } from '../app/service-names.js';
 import type { ManagerKind, Scope } from './spec.js';
 import { systemdBackend } from './systemd.js';
 import type { Capabilities, ServiceBackend } from './types.js';

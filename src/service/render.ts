@@ -9,7 +9,7 @@ import { formatDuration } from '../config/duration.js';
 import { HephError } from '../errors.js';
 import { runningPackageRoot } from '../install/running.js';
 import { envName } from '../app/identity.js';
-import { launchdLogFile, type ServiceNames } from './names.js';
+import { launchdLogFile, type ServiceNames } from '../app/service-names.js';
 import { STOP_MARGIN_MS, type ServiceSpec } from './spec.js';
 
 export const TEMPLATES = {

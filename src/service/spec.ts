@@ -6,7 +6,7 @@ import { HephError } from '../errors.js';
 import type { Env, Paths } from '../platform/paths.js';
 import { type AppNames, envName, HEPH_NAMES } from '../app/identity.js';
 import { KNOWN_KEYS } from '../config/schema.js';
-import { launchdLogDir, type Scope, type ServiceNames, serviceNames } from './names.js';
+import { launchdLogDir, type Scope, type ServiceNames, serviceNames } from '../app/service-names.js';
 
 export type ManagerKind = 'systemd' | 'launchd';
 export type { Scope };

@@ -5,7 +5,7 @@ import type { Env } from '../platform/paths.js';
 import { renderSocketUnit, renderSystemdService } from './render.js';
 import type { Cmd } from './runner.js';
 import { HEPH_NAMES } from '../app/identity.js';
-import { type ServiceNames, SYSTEM_UNIT_DIR, serviceNames } from './names.js';
+import { type ServiceNames, SYSTEM_UNIT_DIR, serviceNames } from '../app/service-names.js';
 import type { Scope, ServiceSpec } from './spec.js';
 import type { LogOptions, ServiceBackend, ServiceState, UnitFile, Verb } from './types.js';
 

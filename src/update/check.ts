@@ -4,7 +4,7 @@
 // quarantine, pause, rollout bucket).
 import semver from 'semver';
 import { type Config, DEFAULT_FORGE_URL } from '../config/schema.js';
-import { readState } from '../daemon/state.js';
+import { readState } from './state.js';
 import { createForgeClient } from '../forge/index.js';
 import { showUrl } from '../forge/failures.js';
 import type { ForgeClient, ReleaseList } from '../forge/types.js';
@@ -140,7 +140,7 @@ export interface CheckReport {
   fromCache: boolean;
 }
 
-/** The `heph update check --json` document (SPEC.md), plus the detail sentence and timing. */
+/** The `heph update check --json` document (docs/cli.md "update check"), plus the detail sentence and timing. */
 export function checkReport(result: ReleaseCheck, config: Config): CheckReport {
   const s = result.selection;
   const about = s.candidate ?? s.blocked ?? s.latest;

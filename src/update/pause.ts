@@ -2,8 +2,8 @@
 // daemon (POST /v1/update/pause|resume, on its in-memory state) and by `heph update pause|resume`
 // when no daemon runs (on state.json). Each changes the state and writes its audit event.
 import { appendAudit } from '../audit/log.js';
-import { pause, resume } from '../daemon/guard.js';
-import type { DaemonState } from '../daemon/state.js';
+import { pause, resume } from './guard.js';
+import type { DaemonState } from './state.js';
 import type { Deps } from '../platform/deps.js';
 
 /** Who asked: the socket (a client of the daemon) or the command line with no daemon. */

@@ -96,7 +96,7 @@ afterAll(async () => {
   rmSync(probe, { recursive: true, force: true });
 });
 
-/** The parts of `heph status --json` (SPEC.md) this test reads. */
+/** The parts of `heph status --json` (docs/cli.md) this test reads. */
 interface StatusDoc {
   supervisor: string;
   update: { latest: string | null };

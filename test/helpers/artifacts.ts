@@ -154,7 +154,11 @@ export async function getArtifacts(): Promise<Artifacts> {
     await replaceInTarball(broken, 'package/dist/hephd.mjs', 'process.exit(1);\n');
     await replaceInTarball(broken, 'package/dist/heph.mjs', (old) => {
       const [shebang, ...rest] = old.split('\n');
-      return [shebang, "if (process.argv.slice(2).join(' ') === 'daemon run') process.exit(1);", ...rest].join('\n');
+      return [
+        shebang,
+        "if (process.argv.slice(2).join(' ') === 'daemon run') process.exit(1);",
+        ...rest,
+      ].join('\n');
     });
     writeFileSync(
       join(work, BROKEN_VERSION, 'SHA256SUMS'),

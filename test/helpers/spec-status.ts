@@ -1,4 +1,4 @@
-// The fields SPEC.md promises in `heph status --json` (and GET /v1/status), in one place, so every
+// The fields docs/cli.md promises in `heph status --json` (and GET /v1/status), in one place, so every
 // test that checks the document checks the same contract.
 import { expect } from 'vitest';
 
@@ -30,7 +30,7 @@ export const STATUS_GUARD_FIELDS = [
   'recommendedAction',
 ];
 
-/** Asserts that a running daemon's status document has every field SPEC.md names. */
+/** Asserts that a running daemon's status document has every field docs/cli.md names. */
 export function expectSpecStatus(doc: unknown): void {
   const d = doc as { update: unknown; guard: unknown };
   expect(Object.keys(d)).toEqual(expect.arrayContaining(STATUS_FIELDS));

@@ -6,7 +6,7 @@ import { readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit/log.js';
-import { readState } from '../../src/daemon/state.js';
+import { readState } from '../../src/update/state.js';
 import { type Paths, resolvePaths } from '../../src/platform/paths.js';
 import { type Artifacts, getArtifacts, seedStore } from '../helpers/artifacts.js';
 import { runHeph, type Scratch, scratch } from '../helpers/cli.js';

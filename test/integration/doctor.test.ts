@@ -1,7 +1,7 @@
 // heph doctor's facts gathered from real files the way the service sees them: a unit rendered by
 // heph, its EnvironmentFile token used against a loopback forge that demands it, and the failures
 // an operator meets (hand-edited Restart=, a node that moved away, a token the service can't read).
-import { HEPH_APP } from '../../src/app/heph.js';
+import { HEPH_APP } from '../../src/app/identity.js';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';

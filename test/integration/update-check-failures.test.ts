@@ -1,5 +1,5 @@
 // `heph update check` when the forge fails, as a user sees it: for each failure the exit code of
-// SPEC.md, one line saying what happened, one line saying what to do, and never the token.
+// docs/cli.md, one line saying what happened, one line saying what to do, and never the token.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../src/errors.js';
 import { MAX_API_BODY_BYTES } from '../../src/forge/http.js';

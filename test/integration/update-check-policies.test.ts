@@ -1,5 +1,5 @@
 // `heph update check` deciding with each [update] policy, as a user runs it: the built CLI against
-// the loopback forge, the candidate and the `reason` of SPEC.md, and a 250-release history paged.
+// the loopback forge, the candidate and the `reason` of docs/cli.md, and a 250-release history paged.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { quarantineVersion } from '../../src/install/launcher-state.js';
 import { resolvePaths } from '../../src/platform/paths.js';

@@ -1,5 +1,5 @@
 // `heph update check` as a user runs it: the built CLI against the loopback forge of every kind,
-// for mixes of patch/minor/major/prerelease/draft/non-semver tags, and the exit codes of SPEC.md.
+// for mixes of patch/minor/major/prerelease/draft/non-semver tags, and the exit codes of docs/cli.md.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HEPH_NAMES } from '../../src/app/identity.js';
 import { unitStarting } from '../../src/control/unit-state.js';
-import { serviceNames, systemUnitFile, userUnitFile as unitFileOf } from '../../src/service/names.js';
+import { serviceNames, systemUnitFile, userUnitFile as unitFileOf } from '../../src/app/service-names.js';
 
 const NAMES = serviceNames(HEPH_NAMES);
 const SYSTEM_UNIT_FILE = systemUnitFile(NAMES);

@@ -9,7 +9,7 @@ import { readAudit } from '../../src/audit/log.js';
 import { type Config, configSchema } from '../../src/config/schema.js';
 import { type CheckOutcome, Daemon, DEGRADED_AFTER_FAILURES } from '../../src/daemon/core.js';
 import type { Timers } from '../../src/daemon/loop.js';
-import { emptyState, readState, writeState } from '../../src/daemon/state.js';
+import { emptyState, readState, writeState } from '../../src/update/state.js';
 import { HephError } from '../../src/errors.js';
 import type { InstallResult } from '../../src/install/index.js';
 import { createDeps, type Deps } from '../../src/platform/deps.js';
@@ -275,7 +275,7 @@ describe('health and status', () => {
     expect(setup({ mode: 'notify' }).daemon.status().update).toMatchObject({ candidate: '999.0.0' });
   });
 
-  it('the status document has every SPEC field', async () => {
+  it('the status document has every documented field (docs/cli.md)', async () => {
     const { daemon } = setup({ mode: 'notify' });
     await daemon.check();
     const st = daemon.status();

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit/log.js';
 import { configSchema } from '../../src/config/schema.js';
 import { announce, notifyArgv } from '../../src/daemon/notify.js';
-import { emptyState } from '../../src/daemon/state.js';
+import { emptyState } from '../../src/update/state.js';
 import { createDeps, type Deps } from '../../src/platform/deps.js';
 import type { VersionedRelease } from '../../src/release/types.js';
 

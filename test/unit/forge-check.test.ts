@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
-import { updateState } from '../../src/daemon/state.js';
+import { updateState } from '../../src/update/state.js';
 import { pageDecides } from '../../src/forge/list.js';
 import type { ForgeClient, ListOptions, Release } from '../../src/forge/types.js';
 import { quarantineVersion } from '../../src/install/launcher-state.js';
@@ -90,7 +90,7 @@ describe('checkForUpdate and checkReport', () => {
   const config = (over: Record<string, unknown> = {}) =>
     configSchema.parse({ forge: { kind: 'github', repo: 'acme/heph' }, ...over });
 
-  it('lists with the stop rule at current and reports the SPEC document', async () => {
+  it('lists with the stop rule at current and reports the documented update check document', async () => {
     const releases = [rel('v1.2.0'), rel('v1.3.0'), rel('v2.0.0')];
     const result = await checkForUpdate(config(), deps, { client: client(releases), current: '1.2.0' });
     expect(asked).toEqual([{ stopAtOrBelow: '1.2.0' }]);

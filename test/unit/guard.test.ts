@@ -12,8 +12,8 @@ import {
   pause,
   recordRestart,
   resume,
-} from '../../src/daemon/guard.js';
-import type { GuardHistory } from '../../src/daemon/state.js';
+} from '../../src/update/guard.js';
+import type { GuardHistory } from '../../src/update/state.js';
 
 const T0 = Date.parse('2025-06-01T00:00:00Z');
 const M = 60_000;

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { Release } from '../../src/forge/types.js';
 import { select } from '../../src/release/select.js';
 import type { SelectionInput, SelectionPolicy } from '../../src/release/types.js';
-import { assetName, isMajorUpgrade, versionFromTag } from '../../src/release/version.js';
+import { versionFromTag } from '../../src/forge/tag.js';
+import { assetName, isMajorUpgrade } from '../../src/release/version.js';
 import { D, H, NOW, rel } from './select-fixtures.js';
 
 const versionArb = fc

@@ -1,6 +1,6 @@
 // The exact commands heph runs for each manager and situation: launchctl's modern verbs (never
 // load/unload), systemctl --user with daemon-reload and enable --now, journalctl, tail.
-import { HEPH_APP } from '../../src/app/heph.js';
+import { HEPH_APP } from '../../src/app/identity.js';
 import { HEPH_NAMES } from '../../src/app/identity.js';
 import { describe, expect, it } from 'vitest';
 import { launchd, parsePrint } from '../../src/service/launchd.js';

@@ -1,6 +1,6 @@
 // Every generated unit and plist, checked by the real tools: `systemd-analyze verify` on units
 // rendered into a scratch tree with a real launcher, `plist` and `plistutil` on the plists.
-import { HEPH_APP } from '../../src/app/heph.js';
+import { HEPH_APP } from '../../src/app/identity.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

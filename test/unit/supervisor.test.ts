@@ -2,7 +2,7 @@
 // which environment means systemd socket activation.
 import { describe, expect, it } from 'vitest';
 import { HEPH_NAMES } from '../../src/app/identity.js';
-import { serviceNames } from '../../src/service/names.js';
+import { serviceNames } from '../../src/app/service-names.js';
 import {
   activatedFd,
   cgroupIsService,

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
-import { assetName, isMajorUpgrade, versionFromTag } from '../../src/release/version.js';
+import { versionFromTag } from '../../src/forge/tag.js';
+import { assetName, isMajorUpgrade } from '../../src/release/version.js';
 
 describe('versionFromTag', () => {
   it.each([

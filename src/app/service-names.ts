@@ -1,12 +1,14 @@
-// The names of an app's service: systemd units, the launchd label, the secret files beside the
+// The names of an app's service (derived from its name, like every other file): systemd units, the launchd label, the secret files beside the
 // config and the launchd log file. A leaf (node:path and the app's names only), so `status` can
 // ask "is the unit starting?" without loading the service code, and nothing keeps a copy.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { AppNames } from '../app/identity.js';
-import type { Env } from '../platform/paths.js';
+import type { AppNames } from './identity.js';
 
 export type Scope = 'user' | 'system';
+
+/** The environment (as src/platform/paths.ts Env; not imported: this folder is below platform/). */
+type Env = Readonly<Record<string, string | undefined>>;
 
 export interface ServiceNames {
   /** `hephd.service` */

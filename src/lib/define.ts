@@ -6,8 +6,8 @@ import type { Command } from 'commander';
 import { HephError } from '../errors.js';
 import { type Env, type Paths, resolvePaths } from '../platform/paths.js';
 import type { ClientOptions, ControlClient } from './client.js';
-import { APP_NAME, type AppIdentity, appNames } from './identity.js';
-import type { ServeFn } from './serve.js';
+import { APP_NAME, type AppIdentity, appNames } from '../app/identity.js';
+import type { ServeFn } from '../app/serve.js';
 
 /** The forge kinds a spec may name (the config's forge.kind). */
 const FORGE_KINDS = ['github', 'gitea', 'forgejo', 'gitlab', 'static'] as const;

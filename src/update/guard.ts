@@ -222,7 +222,7 @@ function recommend(
   return null;
 }
 
-/** The `guard` object of `heph status --json` (SPEC.md), with ISO timestamps. */
+/** The `guard` object of `heph status --json` (docs/cli.md "status"), with ISO timestamps. */
 export function guardStatus(h: GuardHistory, p: GuardPolicy, now: number, ctx?: GuardContext): GuardStatus {
   const live = expire(h, p, now);
   const cooling = cooldownUntil(live, p, now);

@@ -4,7 +4,7 @@
 import { callDaemon } from '../control/client.js';
 import type { StatusDocument } from '../control/types.js';
 import { type Env, type Paths, resolvePaths } from '../platform/paths.js';
-import { type AppNames, appNames } from './identity.js';
+import { type AppNames, appNames } from '../app/identity.js';
 
 export interface ControlClient {
   /** Where the app's files are for this environment (the socket, the stop marker, …). */
