@@ -42,6 +42,12 @@ function dropUnusedShims(outdir) {
  */
 const LINE_LIMIT = 160;
 
+/** templates/ as { name: text }: baked into the bundle (src/platform/templates.ts). */
+function readTemplates() {
+  const dir = join(root, 'templates');
+  return Object.fromEntries(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
+}
+
 /** Build the bundle for `version` into `outdir` (default: the project's dist/). */
 export async function build({ version, outdir = join(root, 'dist'), quiet = false } = {}) {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -63,7 +69,7 @@ export async function build({ version, outdir = join(root, 'dist'), quiet = fals
     lineLimit: LINE_LIMIT,
     legalComments: 'none',
     logLevel: quiet ? 'error' : 'warning',
-    define: { __HEPH_VERSION__: JSON.stringify(v) },
+    define: { __HEPH_VERSION__: JSON.stringify(v), __HEPH_TEMPLATES__: JSON.stringify(readTemplates()) },
     banner: { js: REQUIRE_SHIM },
   });
   dropUnusedShims(outdir);

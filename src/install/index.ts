@@ -11,7 +11,7 @@ import type { VersionedRelease } from '../release/types.js';
 import { installBundle } from './bundle.js';
 import { acquireInstallLock } from './lock.js';
 import { installWithCommand, installWithNpm } from './methods.js';
-import { runningFromStore } from './running.js';
+import { runningFromStore, runningPackageRoot } from './running.js';
 import { cleanStore, ensureStore, isComplete, readStore, versionDir } from './store.js';
 
 export { installRunningVersion } from './running.js';
@@ -43,14 +43,15 @@ export interface InstallResult {
   alreadyCurrent: boolean;
 }
 
-/** E_NOT_OWNED unless the store holds a current version or this heph runs from the store. */
-function assertStoreOwnsHeph(deps: Deps, current: string | null): void {
-  if (current !== null || runningFromStore(deps.paths)) return;
+/** E_NOT_OWNED unless the store holds a current version or this app runs from the store. */
+function assertStoreOwnsApp(deps: Deps, current: string | null): void {
+  const { name } = deps.app;
+  if (current !== null || runningFromStore(deps.paths, runningPackageRoot(name))) return;
   throw new HephError(
     'E_NOT_OWNED',
-    `this heph was not installed by heph (the store ${deps.paths.store} has no current version), so it cannot switch versions`,
+    `this ${name} was not installed into its store (${deps.paths.store} has no current version), so it cannot switch versions`,
     {
-      hint: 'run `heph daemon install` to let heph own a copy of itself, or set install.method = "npm" or "command" to update through your package manager',
+      hint: `run \`${name} daemon install\` to let ${name} own a copy of itself, or set install.method = "npm" or "command" to update through your package manager`,
     },
   );
 }
@@ -69,7 +70,7 @@ export async function installRelease(opts: InstallOptions): Promise<InstallResul
       const removed = cleanStore(paths);
       if (removed.length) logger.info({ removed }, 'removed leftovers of an interrupted install');
       const store = readStore(paths);
-      assertStoreOwnsHeph(deps, store.current);
+      assertStoreOwnsApp(deps, store.current);
       from = store.current;
       if (store.current === version && isComplete(versionDir(paths, version), paths.versionFiles)) {
         return {

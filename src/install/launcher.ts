@@ -1,31 +1,15 @@
 // Renders templates/launcher.mjs into `paths.launcher` with the store and state folders baked in
 // as explicit JSON values (no environment lookups at start: the unit's environment may differ).
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HephError } from '../errors.js';
 import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
 import { type AppIdentity, envName, HEPH_APP } from '../app/identity.js';
 import type { Paths } from '../platform/paths.js';
 import { launcherStateFile } from './launcher-state.js';
-import { runningPackageRoot } from './running.js';
+import { templateText } from '../platform/templates.js';
 
 const PLACEHOLDER = 'const BAKED = __HEPH_BAKED__;';
 export const LAUNCHER_TEMPLATE = join('templates', 'launcher.mjs');
-
-function templateText(): string {
-  const root = runningPackageRoot();
-  const file = root ? join(root, LAUNCHER_TEMPLATE) : null;
-  if (!file || !existsSync(file)) {
-    throw new HephError(
-      'E_NOT_FOUND',
-      'the launcher template (templates/launcher.mjs) is missing from this heph',
-      {
-        hint: 'reinstall heph from a release tarball, which carries templates/',
-      },
-    );
-  }
-  return readFileSync(file, 'utf8');
-}
 
 /**
  * The launcher's source for these paths. Values go in through JSON.stringify, which escapes
@@ -34,7 +18,7 @@ function templateText(): string {
 export function renderLauncher(
   paths: Paths,
   app: AppIdentity = HEPH_APP,
-  template: string = templateText(),
+  template: string = templateText('launcher.mjs'),
 ): string {
   if (!template.includes(PLACEHOLDER)) {
     throw new HephError('E_INTERNAL', `the launcher template has no ${PLACEHOLDER} placeholder`);

@@ -2,12 +2,10 @@
 // quoting and specifiers, the plist writer's XML escaping), then a stamp names heph's version
 // and a hash of the rendered text, so `heph doctor` can tell an old or hand-edited unit.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { build as buildPlist, parse as parsePlist, type PlistValue } from 'plist';
 import { formatDuration } from '../config/duration.js';
 import { HephError } from '../errors.js';
-import { runningPackageRoot } from '../install/running.js';
+import { templateText } from '../platform/templates.js';
 import { envName } from '../app/identity.js';
 import { launchdLogFile, type ServiceNames } from '../app/service-names.js';
 import { STOP_MARGIN_MS, type ServiceSpec } from './spec.js';
@@ -26,15 +24,9 @@ const STAMP_PLACEHOLDER = '{{STAMP}}';
 const STAMP_HASH_CHARS = 16;
 const STAMP_RE = /heph-stamp version=(\S+) sha256=([0-9a-f]+)/;
 
-/** Reads a template from the running heph's templates/ folder (or `root`, for tests). */
-export function loadTemplate(name: TemplateName, root: string | null = runningPackageRoot()): string {
-  const file = root ? join(root, 'templates', name) : null;
-  if (!file || !existsSync(file)) {
-    throw new HephError('E_NOT_FOUND', `the unit template templates/${name} is missing from this heph`, {
-      hint: 'reinstall heph from a release tarball, which carries templates/',
-    });
-  }
-  return readFileSync(file, 'utf8');
+/** A template's text (baked into the bundle; read from templates/ when run from source). */
+export function loadTemplate(name: TemplateName): string {
+  return templateText(name);
 }
 
 function refuseControl(value: string, what: string): void {
