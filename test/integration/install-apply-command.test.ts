@@ -1,7 +1,7 @@
 // `heph update apply|rollback`: the command flow with real artifacts over loopback HTTP and the
 // check and daemon effects faked (candidate, --version, quarantine, nothing to do, daemon
 // restart request); rollback through the built CLI.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -11,7 +11,7 @@ import type { CliContext } from '../../src/cli/context.js';
 import { updateApply, updateRollback } from '../../src/cli/update-apply.js';
 import type { ApplyEffects } from '../../src/cli/update-apply-effects.js';
 import { HephError } from '../../src/errors.js';
-import { quarantineVersion } from '../../src/install/launcher-state.js';
+import { quarantineVersion, readLauncherState } from '../../src/install/launcher-state.js';
 import { readStore } from '../../src/install/store.js';
 import { createDeps } from '../../src/platform/deps.js';
 import { resolvePaths } from '../../src/platform/paths.js';
@@ -193,6 +193,35 @@ describe('heph update rollback', () => {
       version: '1.0.0',
       from: '1.1.0',
     });
+  });
+
+  it('sticks: auto mode skips the version rolled away from (rolled-back) until apply --version names it', async () => {
+    rmSync(join(root, 'v1.2.0'), { recursive: true, force: true }); // one newer release: 1.1.0
+    const env = { HEPH_HOME: home };
+    writeFileSync(
+      join(home, 'config.toml'),
+      `[forge]\nkind = "static"\nurl = "${server.url}/index.json"\n[install]\nkeep = 3\n`,
+    );
+    expect((await runHeph(['release', 'index', root], env)).exitCode).toBe(0);
+    const check = async () => JSON.parse(String((await runHeph(['update', 'check', '--json'], env)).stdout));
+    expect(await check()).toMatchObject({ current: '1.0.0', candidate: '1.1.0' });
+
+    expect((await runHeph(['update', 'apply', '--yes'], env)).exitCode).toBe(0);
+    const back = await runHeph(['update', 'rollback'], env);
+    expect(back.exitCode, String(back.stderr)).toBe(0);
+    expect(String(back.stderr)).toContain('auto mode skips 1.1.0');
+    // Before: the next check offered 1.1.0 again, and auto mode undid the rollback at once.
+    expect(await check()).toMatchObject({
+      current: '1.0.0',
+      candidate: null,
+      reason: 'rolled-back',
+      blocked: '1.1.0',
+    });
+
+    const again = await runHeph(['update', 'apply', '--version', '1.1.0', '--yes'], env);
+    expect(again.exitCode, String(again.stderr)).toBe(0);
+    expect(readStore(resolvePaths(env)).current).toBe('1.1.0');
+    expect(readLauncherState(resolvePaths(env)).rolledBack).toEqual([]);
   });
 
   it('works from the built CLI, and says what to do when there is no previous', async () => {

@@ -255,6 +255,14 @@ const CASES: Case[] = [
   },
   // quarantine
   {
+    name: 'a version rolled back by hand is skipped like a quarantined one (rolled-back)',
+    releases: [rel('v1.3.0')],
+    current: '1.2.0',
+    policy: { rolledBack: ['1.3.0'] },
+    candidate: null,
+    reason: 'rolled-back',
+  },
+  {
     name: 'quarantined release is passed over',
     current: '1.2.0',
     releases: [rel('v1.2.5'), rel('v1.3.0')],
