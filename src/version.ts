@@ -11,4 +11,3 @@ function readVersion(): string {
 }
 
 export const VERSION: string = readVersion();
-export const USER_AGENT = `heph/${VERSION}`;

@@ -186,7 +186,6 @@ export const configSchema = z
 
 /** The validated configuration; durations in milliseconds. */
 export type Config = z.output<typeof configSchema>;
-export type UpdateMode = Config['update']['mode'];
 export type ForgeKind = Config['forge']['kind'];
 
 /** Every settable key, as `section.key`, for "did you mean" hints and `config get`. */

@@ -1,6 +1,5 @@
 // The static release source: one index.json (heph's own format, written by `heph release index`)
 // on any https/loopback host or in a file:// folder; asset URLs absolute or relative to it.
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { HephError } from '../errors.js';
 import { conditionalGet } from './cache.js';
@@ -161,9 +160,4 @@ export class StaticClient implements ForgeClient {
     }
     return url;
   }
-}
-
-/** A local folder as a forge.url (for messages and tests): file:///abs/path/. */
-export function folderUrl(path: string): string {
-  return pathToFileURL(path.endsWith('/') ? path : `${path}/`).href;
 }

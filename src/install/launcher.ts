@@ -1,6 +1,5 @@
 // Renders templates/launcher.mjs into `paths.launcher` with the store and state folders baked in
 // as explicit JSON values (no environment lookups at start: the unit's environment may differ).
-import { join } from 'node:path';
 import { HephError } from '../errors.js';
 import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
 import { type AppIdentity, envName, HEPH_APP } from '../app/identity.js';
@@ -9,7 +8,6 @@ import { launcherStateFile } from './launcher-state.js';
 import { templateText } from '../platform/templates.js';
 
 const PLACEHOLDER = 'const BAKED = __HEPH_BAKED__;';
-export const LAUNCHER_TEMPLATE = join('templates', 'launcher.mjs');
 
 /**
  * The launcher's source for these paths. Values go in through JSON.stringify, which escapes
