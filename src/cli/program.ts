@@ -313,6 +313,18 @@ export async function runCli(argv: string[], app: CliApp): Promise<number> {
     .description('write DIR/index.json for a static release source')
     .option('--json', 'one JSON document on stdout')
     .action(lazy(async () => (await import('./release.js')).releaseIndex));
+  release
+    .command('pack')
+    .argument('<dir>', "the app's folder (the one that holds its package.json); it is not changed")
+    .description(
+      'write OUT/<name>-X.tgz (what npm would pack), OUT/SHA256SUMS and, with --sign, its signature',
+    )
+    .requiredOption('--version <version>', 'the release version (semver)')
+    .requiredOption('--out <dir>', 'the folder for the release files')
+    .option('--sign <key>', 'a minisign secret key: also write OUT/SHA256SUMS.minisig')
+    .option('--trusted-comment <text>', "the signature's trusted comment (default: NAME VERSION SHA256SUMS)")
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(async () => (await import('./release.js')).releasePack, { light: true }));
 
   app.commands?.(program);
 

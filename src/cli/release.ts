@@ -28,3 +28,36 @@ export async function releaseIndex(
   println(ctx, `wrote ${result.file}: ${count}${pre > 0 ? ` (${pre} prerelease)` : ''}`);
   return 0;
 }
+
+/**
+ * `heph release pack DIR --version X --out OUT [--sign KEY]`: see publish/pack.ts. The app this
+ * command line belongs to is the one it packs: `heph release pack` packs heph, `acme release
+ * pack` (defineApp) packs acme, so DIR's package.json must name it and hold its entry.
+ */
+export async function releasePack(
+  ctx: CliContext,
+  dir: string,
+  opts: { version: string; out: string; sign?: string; trustedComment?: string; json?: boolean },
+): Promise<number> {
+  const { packRelease } = await import('../publish/pack.js');
+  const r = await packRelease({
+    dir,
+    version: opts.version,
+    out: opts.out,
+    sign: opts.sign,
+    trustedComment: opts.trustedComment,
+    app: { name: ctx.deps.app.name, entry: ctx.deps.app.entry },
+    env: ctx.deps.env,
+  });
+  if (ctx.json) {
+    printJson(ctx, r);
+    return 0;
+  }
+  if (r.removedSignature !== null) {
+    note(ctx, `heph: removed ${r.removedSignature}: it signed the old SHA256SUMS (sign again with --sign)`);
+  }
+  println(ctx, `${r.tarball}  (${r.files.length} files, sha256 ${r.sha256})`);
+  println(ctx, r.sums);
+  if (r.signature !== null) println(ctx, r.signature);
+  return 0;
+}
