@@ -1,26 +1,21 @@
 #!/usr/bin/env node
-// `npm run release -- --version X --out DIR [--sign KEYFILE]`: builds heph for version X in a temp
-// folder (the working tree is never touched), packs it in npm-pack layout and records its SHA-256.
-//
-// Writes DIR/heph-X.tgz (package/package.json with that version and no dependencies, since the
-// bundle is self-contained; package/dist/…; package/templates/…), adds or replaces its line in
-// DIR/SHA256SUMS (sha256sum format) and, with --sign, writes DIR/SHA256SUMS.minisig by running the
-// real `minisign` tool, the one release managers already use (docs/releasing.md).
+// `npm run release -- --version X --out DIR [--sign KEYFILE]`: heph's own use of `heph release
+// pack` (docs/releasing.md). It builds heph for version X in a temp folder (the working tree is
+// never touched), lays out the package there (package.json with that version and no
+// dependencies, since the bundle is self-contained; dist/…; templates/…), then packs that folder
+// with the heph it just built: `release pack` writes DIR/heph-X.tgz, adds or replaces its line in
+// DIR/SHA256SUMS and, with --sign, writes DIR/SHA256SUMS.minisig with the real `minisign` tool.
+// One packing implementation (src/publish/pack.ts), and every release is packed by itself.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import * as tar from 'tar';
+import semver from 'semver';
 import { build } from './build.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** npm pack stamps every entry with this date so that the same inputs give the same bytes. */
-const FIXED_MTIME = new Date('1985-10-26T08:15:00Z');
-/** A version becomes a file name and a store folder name: no separators, no spaces, no dotfiles. */
-const SAFE_VERSION = /^[0-9A-Za-z][0-9A-Za-z.+_-]*$/;
 /** package.json fields a self-contained bundle does not need (and must not make npm install). */
 const DROPPED_FIELDS = ['dependencies', 'devDependencies', 'scripts', 'optionalDependencies'];
 
@@ -48,38 +43,18 @@ function parseArgs(argv) {
   return opts;
 }
 
-function sha256File(file) {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
+/** Thrown when `heph release pack` refused: it has already said why on stderr. */
+class PackFailed extends Error {
+  constructor(code) {
+    super(`heph release pack exited ${code}`);
+    this.exitCode = code;
+  }
 }
 
-/** Adds or replaces `name`'s line, keeping the other files' lines (several assets, one SHA256SUMS). */
-export function updateSums(text, name, hex) {
-  const lines = text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .filter((l) => {
-      const m = /^[0-9a-fA-F]{64} [ *](.+)$/.exec(l);
-      return !m || m[1] !== name;
-    });
-  lines.push(`${hex}  ${name}`);
-  return `${lines.join('\n')}\n`;
-}
-
-/** Signs `file` into `file.minisig` with the minisign tool (prompts only for an encrypted key). */
-function sign(file, key, trustedComment) {
-  const args = ['-S', '-s', key, '-m', file, '-x', `${file}.minisig`];
-  if (trustedComment) args.push('-t', trustedComment);
-  const r = spawnSync('minisign', args, { stdio: ['inherit', 'pipe', 'inherit'] });
-  if (r.error)
-    throw new Error(`could not run minisign (${r.error.message}); install it (apt-get install minisign)`);
-  if (r.status !== 0) throw new Error(`minisign exited ${r.status}`);
-}
-
-export async function release({ version, out, sign: key, trustedComment, quiet = true }) {
-  if (!SAFE_VERSION.test(version))
-    throw new Error(`"${version}" cannot be a version (letters, digits, . + _ -)`);
-  const outDir = resolve(out);
-  mkdirSync(outDir, { recursive: true });
+export async function release({ version, out, sign, trustedComment, quiet = true }) {
+  // Checked before the build, which takes seconds; release pack checks it again, the same way.
+  if (semver.valid(version) !== version)
+    throw new Error(`"${version}" cannot be a version (exact semver: 1.2.3, 2.0.0-rc.1)`);
   const work = mkdtempSync(join(tmpdir(), 'heph-release-'));
   try {
     const pkgDir = join(work, 'package');
@@ -90,26 +65,16 @@ export async function release({ version, out, sign: key, trustedComment, quiet =
     for (const f of DROPPED_FIELDS) delete pkg[f];
     writeFileSync(join(pkgDir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
 
-    const name = `heph-${version}.tgz`;
-    const tmpTgz = join(work, name);
-    await tar.c({ gzip: true, cwd: work, file: tmpTgz, portable: true, mtime: FIXED_MTIME }, ['package']);
-    // Rename within DIR so a reader of DIR never sees half a tarball.
-    const dest = join(outDir, name);
-    const partial = join(outDir, `.${name}.partial`);
-    cpSync(tmpTgz, partial);
-    renameSync(partial, dest);
-
-    const sums = join(outDir, 'SHA256SUMS');
-    let previous = '';
-    try {
-      previous = readFileSync(sums, 'utf8');
-    } catch {
-      // first asset in this folder
-    }
-    const hex = sha256File(dest);
-    writeFileSync(sums, updateSums(previous, name, hex));
-    if (key) sign(sums, key, trustedComment ?? `heph ${version} SHA256SUMS`);
-    return { tarball: dest, sums, sha256: hex, signature: key ? `${sums}.minisig` : null };
+    const args = [join(pkgDir, 'dist', 'heph.mjs'), 'release', 'pack', pkgDir];
+    args.push('--version', version, '--out', resolve(out), '--json');
+    if (sign) args.push('--sign', resolve(sign));
+    if (trustedComment) args.push('--trusted-comment', trustedComment);
+    // stdin and stderr stay the terminal's: minisign asks there for an encrypted key's password.
+    const r = spawnSync(process.execPath, args, { stdio: ['inherit', 'pipe', 'inherit'], encoding: 'utf8' });
+    if (r.error) throw r.error;
+    if (r.status !== 0) throw new PackFailed(r.status ?? 1);
+    const packed = JSON.parse(r.stdout);
+    return { tarball: packed.tarball, sums: packed.sums, sha256: packed.sha256, signature: packed.signature };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -121,7 +86,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const r = await release(opts);
     process.stdout.write(`${r.tarball}\n${r.sums}\n${r.signature ? `${r.signature}\n` : ''}`);
   } catch (e) {
-    process.stderr.write(`release: ${e.message}\n`);
-    process.exit(1);
+    if (!(e instanceof PackFailed)) process.stderr.write(`release: ${e.message}\n`);
+    process.exit(e instanceof PackFailed ? e.exitCode : 1);
   }
 }
