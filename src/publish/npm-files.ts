@@ -2,6 +2,9 @@
 // of the real npm (`npm pack --dry-run --json`), so `files`, every .npmignore, .gitignore, the
 // always-included package.json/README/LICENSE and bundledDependencies mean what they mean to npm.
 // Why not our own rules: docs/architecture.md ("release pack").
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
 import { HephError } from '../errors.js';
@@ -57,6 +60,41 @@ export async function npmPackFiles(dir: string, env: NodeJS.ProcessEnv = process
   const first = parsed[0]!;
   const files = first.files.map((f) => f.path.replace(/\\/g, '/')).sort(byCodePoint);
   return { files, bundled: first.bundled };
+}
+
+/**
+ * Which of `paths` (files that do not exist yet, relative to `dir`) npm would pack, asked without
+ * writing anything into `dir`: npm runs on a shadow folder holding only what decides it (the
+ * package.json and the .npmignore/.gitignore files of every folder on the way) and the paths.
+ */
+export async function npmWouldPack(
+  dir: string,
+  paths: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string[]> {
+  const shadow = mkdtempSync(join(tmpdir(), 'heph-pack-shadow-'));
+  try {
+    copyFileSync(join(dir, 'package.json'), join(shadow, 'package.json'));
+    const folders = new Set<string>(['']);
+    for (const p of paths) {
+      const parts = p.split('/').slice(0, -1);
+      for (let i = 1; i <= parts.length; i++) folders.add(parts.slice(0, i).join('/'));
+    }
+    for (const f of folders) {
+      mkdirSync(join(shadow, f), { recursive: true });
+      for (const ignore of ['.npmignore', '.gitignore']) {
+        if (existsSync(join(dir, f, ignore))) copyFileSync(join(dir, f, ignore), join(shadow, f, ignore));
+      }
+    }
+    for (const p of paths) {
+      mkdirSync(dirname(join(shadow, p)), { recursive: true });
+      writeFileSync(join(shadow, p), '');
+    }
+    const listed = new Set((await npmPackFiles(shadow, env)).files);
+    return paths.filter((p) => listed.has(p));
+  } finally {
+    rmSync(shadow, { recursive: true, force: true });
+  }
 }
 
 /** npm's own message without its `npm error` prefixes (it prints several lines; the first says it). */

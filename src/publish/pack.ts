@@ -2,9 +2,10 @@
 // (npm-pack layout, the files npm would pack, package.json at version X), OUT/SHA256SUMS with the
 // tarball's line added or replaced, and with a key OUT/SHA256SUMS.minisig (docs/releasing.md).
 //
-// Nothing is visible before it is complete: every check that needs no writing runs first, then
-// the files are written under temp names inside OUT and renamed at the end; a failure removes
-// them (and OUT itself when this run created it), so a refused release leaves OUT as it was.
+// Nothing is visible before it is complete: every check runs before anything is written (none
+// writes into DIR), then the files are written under temp names inside OUT and renamed at the
+// end; a failure removes them (and OUT itself when this run created it), so a refused release
+// leaves OUT as it was.
 import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import {
@@ -30,7 +31,7 @@ import semver from 'semver';
 import * as tar from 'tar';
 import { HephError } from '../errors.js';
 import { fsyncDir } from '../platform/fs.js';
-import { npmPackFiles } from './npm-files.js';
+import { npmPackFiles, npmWouldPack } from './npm-files.js';
 import { updateSums } from './sums.js';
 
 /** npm pack stamps every entry with this date, so the same inputs give the same bytes. */
@@ -104,9 +105,15 @@ export async function packRelease(opts: PackOptions): Promise<PackResult> {
   const packed = await npmPackFiles(dir, env);
   checkEntries(entries, packed.files, dir);
   checkBundled(pkg, packed.bundled, dir);
-  if (outRel !== null) refuseIfPacked(packed.files, outRel, out);
-
   const tgzName = `${name}-${opts.version}.tgz`;
+  if (outRel !== null) {
+    refuseIfPacked(packed.files, outRel, out);
+    // The next release would pack this one: OUT is in a folder `files` names, or one no ignore file excludes.
+    const outputs = [tgzName, 'SHA256SUMS', 'SHA256SUMS.minisig'].map((f) => `${outRel}/${f}`);
+    const would = await npmWouldPack(dir, outputs, env);
+    if (would.length > 0) refuseIfPacked(would, outRel, out, true);
+  }
+
   const tmpTag = `${process.pid}.${randomBytes(4).toString('hex')}.partial`;
   const tmpTgz = join(out, `.${tgzName}.${tmpTag}`);
   const sumsFile = join(out, 'SHA256SUMS');
@@ -117,13 +124,6 @@ export async function packRelease(opts: PackOptions): Promise<PackResult> {
   const stage = mkdtempSync(join(tmpdir(), 'heph-pack-'));
   let done = false;
   try {
-    writeFileSync(tmpTgz, '');
-    if (outRel !== null) {
-      // The temp file is a probe: if npm would pack it, OUT is inside what DIR packs (a folder in
-      // `files`, or a folder no ignore file excludes), and the next release would pack this one.
-      const probe = `${outRel}/${basename(tmpTgz)}`;
-      refuseIfPacked((await npmPackFiles(dir, env)).files, outRel, out, probe);
-    }
     stagePackage(dir, packed.files, { ...pkg, version: opts.version }, join(stage, 'package'));
     await tar.c(
       { gzip: true, cwd: stage, file: tmpTgz, portable: true, mtime: FIXED_MTIME, noDirRecurse: true },
@@ -282,10 +282,10 @@ function insideOf(parent: string, child: string): string | null {
   return rel.split(sep).join('/');
 }
 
-function refuseIfPacked(files: string[], outRel: string, out: string, probe?: string): void {
+function refuseIfPacked(files: string[], outRel: string, out: string, future = false): void {
   const hit = files.find((f) => f.startsWith(`${outRel}/`));
   if (hit !== undefined) {
-    const what = hit === probe ? 'the files written there' : hit;
+    const what = future ? `${hit} once written` : hit;
     throw usage(
       `--out ${out} is inside what the app packs (npm would pack ${what}): give a folder outside the app, or exclude it in .npmignore or "files"`,
     );
