@@ -52,8 +52,12 @@ class PackFailed extends Error {
 }
 
 export async function release({ version, out, sign, trustedComment, quiet = true }) {
-  // Checked before the build, which takes seconds; release pack checks it again, the same way.
-  if (semver.valid(version) !== version)
+  // Checked before the build, which takes seconds; release pack checks it again (isExactVersion).
+  const parsed = semver.parse(version);
+  if (
+    parsed === null ||
+    `${parsed.version}${parsed.build.length ? `+${parsed.build.join('.')}` : ''}` !== version
+  )
     throw new Error(`"${version}" cannot be a version (exact semver: 1.2.3, 2.0.0-rc.1)`);
   const work = mkdtempSync(join(tmpdir(), 'heph-release-'));
   try {

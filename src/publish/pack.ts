@@ -82,7 +82,7 @@ const refuse = (message: string, details: Record<string, unknown> = {}) =>
 
 export async function packRelease(opts: PackOptions): Promise<PackResult> {
   const env = opts.env ?? process.env;
-  if (semver.valid(opts.version) !== opts.version) {
+  if (!isExactVersion(opts.version)) {
     throw usage(
       `--version "${opts.version}" cannot be a version: give an exact semver version such as 1.2.3 or 2.0.0-rc.1`,
     );
@@ -172,6 +172,12 @@ export async function packRelease(opts: PackOptions): Promise<PackResult> {
       if (createdOut !== undefined) rmSync(createdOut, { recursive: true, force: true });
     }
   }
+}
+
+/** Semver exactly as written: no `v`, `=` or spaces (it names the tarball), build metadata kept. */
+export function isExactVersion(v: string): boolean {
+  const p = semver.parse(v);
+  return p !== null && `${p.version}${p.build.length > 0 ? `+${p.build.join('.')}` : ''}` === v;
 }
 
 type Manifest = Record<string, unknown>;

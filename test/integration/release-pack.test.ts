@@ -366,6 +366,15 @@ describe('packRelease for any app (what defineApp apps call)', () => {
     expect(treeHash(dir)).toBe(before);
   });
 
+  it('keeps build metadata in the version and the file name', async () => {
+    const r = await packRelease({ dir: app, version: '1.0.0+linux.x64', out: join(root, 'out-build') });
+    expect(r.tarball).toBe(join(root, 'out-build', 'heph-1.0.0+linux.x64.tgz'));
+    execFileSync('sha256sum', ['--check', '--strict', 'SHA256SUMS'], {
+      cwd: join(root, 'out-build'),
+      stdio: 'ignore',
+    });
+  });
+
   it('copies nothing it was not asked to: a packed copy packs to the same bytes', async () => {
     // The tarball depends on the packed files only, not on where the folder is or what else is in it.
     const copy = join(root, 'copy');
