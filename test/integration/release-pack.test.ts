@@ -69,7 +69,7 @@ function makeApp(dir: string, pkg: Record<string, unknown> = {}): string {
     join(dir, 'node_modules', 'greet', 'package.json'),
     '{"name":"greet","version":"1.0.0","main":"index.js"}\n',
   );
-  writeFileSync(join(dir, 'node_modules', 'greet', 'index.js'), 'module.exports = (v) => `hello ${v}`;\n');
+  writeFileSync(join(dir, 'node_modules', 'greet', 'index.js'), "module.exports = (v) => 'hello ' + v;\n");
   writeFileSync(
     join(dir, 'node_modules', 'devtool', 'package.json'),
     '{"name":"devtool","version":"1.0.0"}\n',
@@ -90,14 +90,18 @@ function treeHash(dir: string): string {
   return h.digest('hex');
 }
 
+/** A scratch HEPH_HOME: no state file of this machine can add an "update available" line. */
+let env: Record<string, string>;
+const heph = (args: string[]) => runHeph(args, env, { timeout: 60_000 });
 const pack = (dir: string, version: string, out: string, ...more: string[]) =>
-  runHeph(['release', 'pack', dir, '--version', version, '--out', out, ...more], {}, { timeout: 60_000 });
+  heph(['release', 'pack', dir, '--version', version, '--out', out, ...more]);
 
 /** Entries in archive order, as GNU tar lists them. */
 const tarList = (tgz: string) => execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8' }).trim().split('\n');
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'heph-pack-test-'));
+  env = { HEPH_HOME: join(root, 'home'), HOME: join(root, 'home') };
   app = makeApp(join(root, 'app'));
   execFileSync('minisign', ['-G', '-W', '-f', '-p', join(root, 'k.pub'), '-s', join(root, 'k.key')], {
     stdio: 'ignore',
@@ -200,6 +204,9 @@ describe('heph release pack', () => {
     expect(u.exitCode, u.stderr).toBe(0);
     expect(u.stderr).toContain('SHA256SUMS.minisig');
     expect(existsSync(join(out, 'SHA256SUMS.minisig'))).toBe(false);
+    const after = readFileSync(join(out, 'SHA256SUMS'), 'utf8').trim().split('\n');
+    expect(after.map((l) => l.split('  ')[1])).toEqual(['heph-2.1.0-rc.1.tgz', 'heph-2.0.0.tgz']);
+    execFileSync('sha256sum', ['--check', '--strict', 'SHA256SUMS'], { cwd: out, stdio: 'ignore' });
     expect(treeHash(app)).toBe(before);
   });
 
@@ -276,16 +283,19 @@ describe('heph release pack refuses, with one line and nothing in OUT', () => {
     const before = treeHash(dir);
     // An empty OUT stays empty; a missing one (two levels deep) is not created.
     const missing = join(mkdtempSync(join(root, 'missing-')), 'out');
-    for (const out of [mkdtempSync(join(root, 'empty-out-')), join(missing, 'v1.0.0')]) {
-      const existed = existsSync(out);
-      const args = ['release', 'pack', dir, '--version', '1.0.0', '--out', out, ...extra];
-      const r = await runHeph(args, {}, { timeout: 60_000 });
+    const empty = mkdtempSync(join(root, 'empty-out-'));
+    const runs = await Promise.all(
+      [empty, join(missing, 'v1.0.0')].map((out) =>
+        heph(['release', 'pack', dir, '--version', '1.0.0', '--out', out, ...extra]),
+      ),
+    );
+    for (const r of runs) {
       expect(r.exitCode, r.stderr).toBe(code);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(line);
-      if (existed) expect(readdirSync(out)).toEqual([]);
-      else expect(existsSync(missing)).toBe(false);
     }
+    expect(readdirSync(empty)).toEqual([]);
+    expect(existsSync(missing)).toBe(false);
     expect(treeHash(dir)).toBe(before);
   });
 
@@ -328,7 +338,7 @@ describe('heph release pack refuses, with one line and nothing in OUT', () => {
   });
 
   it('a missing --out is a usage error', async () => {
-    const r = await runHeph(['release', 'pack', app, '--version', '1.0.0'], {});
+    const r = await heph(['release', 'pack', app, '--version', '1.0.0']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/--out/);
   });
