@@ -120,7 +120,12 @@ export async function packRelease(opts: PackOptions): Promise<PackResult> {
   const tmpSums = join(out, `.SHA256SUMS.${tmpTag}`);
   const sigFile = `${sumsFile}.minisig`;
   const tmpSig = join(out, `.SHA256SUMS.minisig.${tmpTag}`);
-  const createdOut = mkdirSync(out, { recursive: true });
+  let createdOut: string | undefined;
+  try {
+    createdOut = mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw ioError(out, e);
+  }
   const stage = mkdtempSync(join(tmpdir(), 'heph-pack-'));
   let done = false;
   try {
@@ -165,6 +170,8 @@ export async function packRelease(opts: PackOptions): Promise<PackResult> {
       removedSignature,
       files: packed.files,
     };
+  } catch (e) {
+    throw e instanceof HephError ? e : ioError(out, e);
   } finally {
     rmSync(stage, { recursive: true, force: true });
     if (!done) {
@@ -351,6 +358,16 @@ async function minisignSign(file: string, sigFile: string, key: string, comment:
       .pop();
     throw refuse(`minisign could not sign with ${key}: ${last ?? err.shortMessage ?? String(e)}`, { key });
   }
+}
+
+/** A file system error while writing OUT (disk full, permissions, read-only), naming OUT. */
+function ioError(out: string, e: unknown): HephError {
+  const code = (e as NodeJS.ErrnoException).code ?? 'error';
+  return new HephError(
+    'E_IO',
+    `cannot write the release into ${out} (${code}): free space or fix its permissions`,
+    { cause: e, details: { file: out, errno: code } },
+  );
 }
 
 function isFile(p: string): boolean {
