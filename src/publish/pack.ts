@@ -365,7 +365,7 @@ function ioError(out: string, e: unknown): HephError {
   const code = (e as NodeJS.ErrnoException).code ?? 'error';
   return new HephError(
     'E_IO',
-    `cannot write the release into ${out} (${code}): free space or fix its permissions`,
+    `cannot write the release into ${out} (${code}): make it a folder you can write to, on a disk with free space`,
     { cause: e, details: { file: out, errno: code } },
   );
 }
