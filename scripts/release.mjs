@@ -78,6 +78,8 @@ export async function release({ version, out, sign, trustedComment, quiet = true
     if (r.error) throw r.error;
     if (r.status !== 0) throw new PackFailed(r.status ?? 1);
     const packed = JSON.parse(r.stdout);
+    if (packed.removedSignature)
+      process.stderr.write(`release: removed ${packed.removedSignature}: it signed the old SHA256SUMS\n`);
     return { tarball: packed.tarball, sums: packed.sums, sha256: packed.sha256, signature: packed.signature };
   } finally {
     rmSync(work, { recursive: true, force: true });
