@@ -18,12 +18,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHephError } from '../../src/errors.js';
 import { verifyMinisign } from '../../src/install/minisign.js';
 import { packRelease } from '../../src/publish/pack.js';
-import { runHeph } from '../helpers/cli.js';
+import { cleanEnv, DIST, runHeph } from '../helpers/cli.js';
 
 let root: string;
 let app: string;
@@ -344,7 +345,42 @@ describe('heph release pack refuses, with one line and nothing in OUT', () => {
   });
 });
 
-describe('packRelease for any app (what defineApp apps call)', () => {
+describe('any app: `acme release pack` (defineApp) and packRelease', () => {
+  it("an app's own command line packs that app, and only that app", async () => {
+    const cli = join(root, 'acme-cli.mjs');
+    writeFileSync(
+      cli,
+      [
+        `import { defineApp } from ${JSON.stringify(pathToFileURL(join(DIST, 'index.mjs')).href)};`,
+        "const app = defineApp({ name: 'acme', version: '0.0.1', entry: 'dist/acme.mjs' });",
+        'process.exitCode = await app.main(process.argv.slice(2));',
+        '',
+      ].join('\n'),
+    );
+    const dir = makeApp(join(root, 'acme-app'), { name: 'acme', bin: { acme: 'dist/acme.mjs' } });
+    cpSync(join(dir, 'dist', 'heph.mjs'), join(dir, 'dist', 'acme.mjs'));
+    const before = treeHash(dir);
+    const acme = (args: string[]) =>
+      execa(process.execPath, [cli, 'release', 'pack', ...args], {
+        env: cleanEnv({ ACME_HOME: join(root, 'acme-home') }),
+        extendEnv: false,
+        reject: false,
+        stdin: 'ignore',
+        timeout: 60_000,
+      });
+    const out = join(root, 'out-acme-cli');
+    const ok = await acme([dir, '--version', '1.0.0', '--out', out]);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['SHA256SUMS', 'acme-1.0.0.tgz']);
+    expect(tarList(join(out, 'acme-1.0.0.tgz'))).toContain('package/dist/acme.mjs');
+    expect(treeHash(dir)).toBe(before);
+
+    const other = await acme([app, '--version', '1.0.1', '--out', out]);
+    expect(other.exitCode).toBe(1);
+    expect(other.stderr.trim()).toMatch(/^acme: .*names the package "heph", not "acme"/);
+    expect(readdirSync(out).sort()).toEqual(['SHA256SUMS', 'acme-1.0.0.tgz']);
+  });
+
   it("takes the app's name and entry, or reads both from package.json", async () => {
     const dir = makeApp(join(root, 'acme'), {
       name: '@acme/acme',
