@@ -1,5 +1,6 @@
 // `heph release index DIR`: the publisher's side of the static release source (see
 // forge/static-index.ts); prints what it indexed and which folders it skipped and why.
+import { HEPH_NAMES } from '../app/identity.js';
 import { resolve } from 'node:path';
 import { writeReleaseIndex } from '../forge/static-index.js';
 import { type CliContext, note, printJson, println } from './context.js';
@@ -46,7 +47,12 @@ export async function releasePack(
     out: opts.out,
     sign: opts.sign,
     trustedComment: opts.trustedComment,
-    app: { name: ctx.deps.app.name, entry: ctx.deps.app.entry },
+    // heph's own command is the publisher's tool for any app folder (name and entries from its
+    // package.json); an app's command (`acme release pack`) packs that app only.
+    app:
+      ctx.deps.app.name === HEPH_NAMES.name
+        ? undefined
+        : { name: ctx.deps.app.name, entry: ctx.deps.app.entry },
     env: ctx.deps.env,
   });
   if (ctx.json) {
