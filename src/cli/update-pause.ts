@@ -1,7 +1,7 @@
 // `heph update pause [--for D]` and `heph update resume`: the manual override of auto mode. With
 // a daemon they go through its socket; without one they edit state.json so the decision holds.
 import { serviceNames } from '../app/service-names.js';
-import { parseDuration } from '../config/duration.js';
+import { durationBoundProblem, parseDuration } from '../config/duration.js';
 import { callDaemon } from '../control/client.js';
 import { unitStarting } from '../control/unit-state.js';
 import { updateState } from '../update/state.js';
@@ -12,10 +12,15 @@ import { type CliContext, note, printJson, println } from './context.js';
 function forMs(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) {
-    throw new HephError('E_USAGE', `--for expects a duration like "2h" or "7d", got "${text}"`, {
-      hint: 'a number and a unit: s, m, h or d',
-    });
+  const bound = ms === undefined ? null : durationBoundProblem(ms);
+  if (ms === undefined || bound !== null) {
+    throw new HephError(
+      'E_USAGE',
+      `--for expects a duration like "2h" or "7d", got "${text}"${bound ? `: it ${bound}` : ''}`,
+      {
+        hint: 'a number and a unit: s, m, h or d',
+      },
+    );
   }
   return ms;
 }

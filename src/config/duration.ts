@@ -3,6 +3,21 @@
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const DURATION_RE = /^(\d+)(s|m|h|d)$/;
 
+/**
+ * The longest duration heph accepts anywhere (config keys, `update pause --for`): a year. Past
+ * it a date leaves what Date can hold ("Invalid time value") and timers overflow; no sensible
+ * policy waits longer (docs/configuration.md "Bounds").
+ */
+export const MAX_DURATION_MS = 365 * 86_400_000;
+export const MAX_DURATION_TEXT = '365d';
+
+/** Why `ms` is not a usable duration (zero or less, or past MAX_DURATION_MS), or null. */
+export function durationBoundProblem(ms: number): string | null {
+  if (ms <= 0) return 'must be more than 0';
+  if (ms > MAX_DURATION_MS) return `must be at most ${MAX_DURATION_TEXT}`;
+  return null;
+}
+
 /** Milliseconds for a duration string, or undefined when it is not one. */
 export function parseDuration(text: string): number | undefined {
   const m = DURATION_RE.exec(text.trim());

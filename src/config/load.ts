@@ -67,6 +67,16 @@ export function suggestKey(key: string, candidates: readonly string[] = KNOWN_KE
   return bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
 }
 
+/** A value as a message shows it: its kind, and the value itself when short (never a secret: config values only). */
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (value === null || typeof value === 'object') return 'a table';
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return typeof value === 'number' ? shown : `${typeof value} ${shown}`;
+}
+
 /** Turns the first zod issue into a message naming the file and the key. */
 export function configErrorFromZod(
   error: z.ZodError,
@@ -85,8 +95,11 @@ export function configErrorFromZod(
     message = `${source}: unknown key "${full}"`;
     hint = suggestion ? `did you mean "${suggestion}"?` : 'remove it; `heph config get` lists no such key';
   } else if (issue.code === 'invalid_type') {
-    const got = 'input' in issue && issue.input !== undefined ? typeof issue.input : 'nothing';
-    message = `${source}: ${key || 'config'}: expected ${issue.expected}, got ${got}`;
+    const expected = issue.expected === 'int' ? 'a whole number' : issue.expected;
+    message = `${source}: ${key || 'config'}: expected ${expected}, got ${describeValue(issue.input)}`;
+  } else if (issue.code === 'too_big' || issue.code === 'too_small') {
+    const bound = issue.code === 'too_big' ? `at most ${issue.maximum}` : `at least ${issue.minimum}`;
+    message = `${source}: ${key}: must be ${bound}, got ${describeValue(issue.input)}`;
   } else if (issue.code === 'invalid_value' && 'values' in issue) {
     message = `${source}: ${key}: expected one of ${(issue.values as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
   } else {
@@ -141,7 +154,8 @@ export function mergeTables(base: TomlTable, over: Record<string, Record<string,
 
 /** Validates a TOML table (file contents merged with overrides) into a Config. */
 export function validateTable(table: TomlTable, file: string, used: Record<string, string> = {}): Config {
-  const result = configSchema.safeParse(table);
+  // reportInput: messages say what was found ("got string \"x\""), not "got nothing"
+  const result = configSchema.safeParse(table, { reportInput: true });
   if (!result.success) throw configErrorFromZod(result.error, file, used);
   return result.data;
 }

@@ -2,7 +2,7 @@
 // so the rest of heph never sees a duration string.
 import semver from 'semver';
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 
 /** Polling more often than this only adds load on the forge (and GitHub's 60 req/h anonymous limit). */
 export const MIN_INTERVAL_MS = 5 * 60_000;
@@ -26,8 +26,19 @@ const duration = (opts: { min?: number; minText?: string } = {}) =>
       ctx.addIssue({ code: 'custom', message: `must be at least ${opts.minText}, got "${text}"` });
       return z.NEVER;
     }
+    // Every duration has this bound: past it dates and timers break later, at check time.
+    if (ms > MAX_DURATION_MS) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_DURATION_TEXT}, got "${text}"` });
+      return z.NEVER;
+    }
     return ms;
   });
+
+/**
+ * A whole number within [min, max]. The bounds come before .int(): zod reports issues in check
+ * order, so 1e20 is "at most 100", not "at most Number.MAX_SAFE_INTEGER".
+ */
+const integer = (min: number, max: number) => z.number().min(min).max(max).int();
 
 const forgeUrl = z.string().refine(
   (text) => {
@@ -74,7 +85,7 @@ const installSchema = z.strictObject({
   asset: z.string().min(1).default('heph-{version}.tgz'),
   verify: z.enum(['sha256', 'minisign', 'none']).default('sha256'),
   public_keys: z.array(z.string().min(1)).default([]),
-  keep: z.number().int().min(2).max(100).default(3),
+  keep: integer(2, 100).default(3),
   allow_in_container: z.boolean().default(false),
   npm_package: z.string().default('heph'),
 });
@@ -82,7 +93,7 @@ const installSchema = z.strictObject({
 const restartSchema = z.strictObject({
   drain_timeout: duration().default(30_000),
   cooldown: duration().default(15 * 60_000),
-  max_per_window: z.number().int().min(1).max(1000).default(3),
+  max_per_window: integer(1, 1000).default(3),
   window: duration({ min: 60_000, minText: '1m' }).default(24 * 3_600_000),
   health_grace: duration().default(30_000),
 });

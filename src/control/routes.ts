@@ -1,6 +1,6 @@
 // The control API's routes: which method and path call which daemon operation, how a request
 // body is read, and how errors become `{"error":{code,message,hint}}` answers with a 4xx/5xx.
-import { parseDuration } from '../config/duration.js';
+import { durationBoundProblem, parseDuration } from '../config/duration.js';
 import { describeError, type ErrorCode, HephError } from '../errors.js';
 import { redactText } from '../platform/logger.js';
 
@@ -70,10 +70,11 @@ function pauseFor(body: Record<string, unknown>): number | undefined {
   const text = body.for;
   if (text === undefined || text === null) return undefined;
   const ms = typeof text === 'string' ? parseDuration(text) : undefined;
-  if (ms === undefined || ms <= 0) {
+  const bound = ms === undefined ? null : durationBoundProblem(ms);
+  if (ms === undefined || bound !== null) {
     throw new HephError(
       'E_USAGE',
-      `"for" expects a duration like "2h" or "7d", got ${JSON.stringify(text)}`,
+      `"for" expects a duration like "2h" or "7d", got ${JSON.stringify(text)}${bound ? `: it ${bound}` : ''}`,
       {
         hint: 'a number and a unit: s, m, h or d; leave "for" out to pause until resumed',
       },

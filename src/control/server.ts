@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { HephError } from '../errors.js';
 import type { Env } from '../platform/paths.js';
 import { activatedFd } from '../platform/supervisor.js';
+import { setLongTimeout } from '../platform/timers.js';
 import { type Answer, type DaemonApi, errorAnswer, knownRoute, route } from './routes.js';
 
 /** Request bodies are tiny JSON objects ({"for":"2h"}); 64 KiB is generous and bounds memory. */
@@ -305,10 +306,10 @@ export async function startControlServer(opts: ServerOptions): Promise<ControlSe
       const silent = setTimeout(() => {
         for (const [socket, c] of conns) if (c.answered === 0 && !c.busy) socket.destroy();
       }, DRAIN_FIRST_REQUEST_MS);
-      const timer = setTimeout(() => server.closeAllConnections(), drainMs);
+      const cancelCut = setLongTimeout(() => server.closeAllConnections(), drainMs);
       await closed;
       clearTimeout(silent);
-      clearTimeout(timer);
+      cancelCut();
     },
   };
 }

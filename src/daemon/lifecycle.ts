@@ -10,12 +10,12 @@ import { markHealthy } from '../install/launcher-state.js';
 import type { Deps } from '../platform/deps.js';
 import { writeFileAtomic } from '../platform/fs.js';
 import { createLogger } from '../platform/logger.js';
+import { setLongTimeout } from '../platform/timers.js';
 import { activatedFd, detectContainer, detectSupervisor, realProbe } from '../platform/supervisor.js';
 import { type AppIdentity, envName, HEPH_APP } from '../app/identity.js';
 import { serviceNames } from '../app/service-names.js';
 import { InFlight, type ServeContext, type ServeFn } from '../app/serve.js';
 import { type Checker, Daemon } from './core.js';
-import { MAX_TIMER_MS } from './loop.js';
 import { acquireInstance } from './instance.js';
 
 /** The development knob that multiplies every scheduler delay (docs/daemon.md), without its prefix. */
@@ -168,17 +168,14 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
 
-  const healthTimer = setTimeout(
-    () => {
-      try {
-        markHealthy(paths, app.version);
-        logger.info({ version: app.version }, 'marked healthy');
-      } catch (e) {
-        logger.warn({ error: describeError(e) }, 'cannot mark this version healthy');
-      }
-    },
-    Math.min(config.restart.health_grace, MAX_TIMER_MS),
-  );
+  const cancelHealthTimer = setLongTimeout(() => {
+    try {
+      markHealthy(paths, app.version);
+      logger.info({ version: app.version }, 'marked healthy');
+    } catch (e) {
+      logger.warn({ error: describeError(e) }, 'cannot mark this version healthy');
+    }
+  }, config.restart.health_grace);
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -207,15 +204,16 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
       };
       writeStopMarker(deps, marker);
       logger.info({ version: app.version, supervisor, mode, reason, detail }, 'stopping');
-      clearTimeout(healthTimer);
+      cancelHealthTimer();
       draining.abort(new Error(`${app.daemon} is stopping (${reason})`));
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((r) => (timer = setTimeout(r, drain)));
+      let cancelDeadline = () => {};
+      // setLongTimeout: a drain_timeout past ~24.8 days must not turn into 1 ms
+      const deadline = new Promise<void>((r) => (cancelDeadline = setLongTimeout(r, drain)));
       // daemon.stop() abandons a running check at once; only an install holds the drain, and the
       // app's tracked work (ctx.track) up to the same deadline.
       await Promise.race([Promise.all([server.close(drain), daemon.stop(), inFlight.settled()]), deadline]);
       if (inFlight.size > 0) logger.warn({ inFlight: inFlight.size }, 'drain timeout: work still in flight');
-      clearTimeout(timer);
+      cancelDeadline();
       writeStopMarker(deps, { ...marker, stoppedAt: new Date().toISOString() });
       instance.release();
       for (const sig of STOP_SIGNALS) process.off(sig, onSignal);

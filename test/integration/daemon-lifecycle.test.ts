@@ -90,6 +90,32 @@ describe('hephd lifecycle', () => {
     expect(await slow.outcome).toBe('cut');
   });
 
+  it('drain_timeout past setTimeout\'s 24.8 days ("30d") still holds a request that is arriving', async () => {
+    bed.config('drain_timeout = "30d"\n');
+    const d = await bed.start();
+    const socket = createConnection(d.socket);
+    let text = '';
+    socket.setEncoding('utf8').on('data', (c: string) => (text += c));
+    const closed = new Promise<void>((r) => socket.on('close', () => r()));
+    socket.on('error', () => {});
+    const body = '{"for":"1h"}';
+    socket.write(
+      `POST /v1/update/pause HTTP/1.1\r\nhost: heph\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 6)}`,
+    );
+    await waitFor(
+      'the daemon to hold the request',
+      async () => (await d.call('GET', '/v1/health')).status > 0,
+    );
+    process.kill(d.pid, 'SIGTERM');
+    await waitFor('the socket to disappear', () => !existsSync(d.socket));
+    // Before the fix the 30-day deadline overflowed to 1 ms and the request was cut here.
+    socket.write(body.slice(6));
+    await closed;
+    expect(text).toMatch(/^HTTP\/1.1 200/);
+    expect((await d.exited).code).toBe(0);
+    expect(d.output()).not.toContain('TimeoutOverflowWarning');
+  });
+
   it('a second signal exits at once', async () => {
     bed.config('drain_timeout = "60s"\n');
     const d = await bed.start();
