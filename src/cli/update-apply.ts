@@ -3,10 +3,11 @@
 // into what is current. The forge, the check and the daemon call are effects passed in
 // (ApplyEffects, real ones in update-apply-effects.ts) so tests can fake them.
 import { loadConfig } from '../config/load.js';
-import { isHephError } from '../errors.js';
+import { HephError, isHephError } from '../errors.js';
 import { createProgressBar } from '../install/progress.js';
 import { applyRelease, chooseRelease } from '../update/apply.js';
 import { rollbackInstall } from '../update/rollback.js';
+import { requestedVersion } from '../forge/tag.js';
 import { type CliContext, note, printJson, println } from './context.js';
 import type { ApplyEffects } from './update-apply-effects.js';
 
@@ -63,6 +64,15 @@ export async function updateApply(
   const effects = fx ?? (await defaultEffects());
   const { deps } = ctx;
   const { config } = loadConfig(deps.paths.config, deps.env, deps.app);
+  if (opts.version !== undefined && requestedVersion(opts.version, config.forge.tag_prefix) === null) {
+    throw new HephError(
+      'E_USAGE',
+      `--version expects a version such as 1.2.3, got ${JSON.stringify(opts.version)}`,
+      {
+        hint: 'leave --version out to install the candidate; an empty value is often an unset shell variable',
+      },
+    );
+  }
   const check = await effects.checkForUpdate(config, deps, opts.version ? { findVersion: opts.version } : {});
   const current = check.current;
 

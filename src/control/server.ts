@@ -52,13 +52,23 @@ export const MAX_SOCKET_PATH_BYTES = process.platform === 'darwin' ? 103 : 107;
 
 export type SocketState = 'live' | 'stale' | 'absent';
 
-/** A socket path the kernel would cut or refuse, reported before bind gives a cryptic EINVAL. */
+/**
+ * A socket path the kernel would cut or refuse, reported before bind gives a cryptic EINVAL. It
+ * is a configuration problem (E_CONFIG, exit 78): a supervisor restarting hephd cannot fix it.
+ */
 export function assertSocketPath(path: string): void {
-  if (Buffer.byteLength(path) <= MAX_SOCKET_PATH_BYTES) return;
-  throw new HephError('E_PREFLIGHT', `the control socket path is too long for a unix socket: ${path}`, {
-    hint: `unix sockets allow ${MAX_SOCKET_PATH_BYTES} bytes; use a shorter XDG_RUNTIME_DIR or HEPH_HOME`,
-    details: { socket: path },
-  });
+  const bytes = Buffer.byteLength(path);
+  if (bytes <= MAX_SOCKET_PATH_BYTES) return;
+  throw new HephError(
+    'E_CONFIG',
+    `the control socket path is ${bytes} bytes, too long for a unix socket (at most ${MAX_SOCKET_PATH_BYTES}): ${path}`,
+    {
+      hint:
+        'the socket is <HEPH_HOME>/run/hephd.sock, else $XDG_RUNTIME_DIR/heph/hephd.sock (else under XDG_STATE_HOME): ' +
+        'point the one in use at a shorter folder (e.g. XDG_RUNTIME_DIR=/run/user/$(id -u)), then start hephd again',
+      details: { socket: path, key: 'socket' },
+    },
+  );
 }
 
 /** Is a daemon listening on `path`? A file nobody accepts on is stale (a crashed daemon's). */

@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { type ControlServer, ensureRunDir, startControlServer } from '../control/server.js';
+import { assertSocketPath, type ControlServer, ensureRunDir, startControlServer } from '../control/server.js';
 import { describeError, EXIT, HephError } from '../errors.js';
 import { markHealthy } from '../install/launcher-state.js';
 import type { Deps } from '../platform/deps.js';
@@ -125,6 +125,16 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   const supervisor = detectSupervisor(env, probe, [serviceNames(app).launchdLabel]);
   const container = detectContainer(env, probe);
   const activated = activatedFd(env, process.pid) !== null;
+  if (!activated) {
+    // Before anything binds or probes: a path past sun_path is configuration (exit 78), not a
+    // crash for the supervisor to retry forever.
+    try {
+      assertSocketPath(paths.socket);
+    } catch (e) {
+      logger.fatal({ error: describeError(e), hint: (e as HephError).hint }, 'cannot start');
+      throw e;
+    }
+  }
   const mode = config.update.mode;
   const startedAt = Date.now();
 

@@ -16,3 +16,14 @@ export function versionFromTag(tag: string, prefix: string): string | null {
   if (!VERSION_START.test(rest)) return null;
   return semver.valid(rest) === null ? null : rest;
 }
+
+/**
+ * The version a person named on the command line (`update apply --version X`), or null when the
+ * text names none: empty (an unset shell variable), blank, or not a version even with `prefix`.
+ * An empty value must never mean "the newest": that would install what nobody asked for.
+ */
+export function requestedVersion(text: string, prefix: string): string | null {
+  const t = text.trim();
+  if (t === '') return null;
+  return versionFromTag(t, prefix);
+}

