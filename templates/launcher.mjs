@@ -19,9 +19,11 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readdirSync,
   readlinkSync,
   renameSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeSync,
 } from 'node:fs';
@@ -30,7 +32,8 @@ import { pathToFileURL } from 'node:url';
 
 /**
  * @type {{ name: string, daemon: string, entry: string, launchedVar: string, store: string,
- *   state: string, auditFile: string, launcherState: string, renderedBy: string }}
+ *   state: string, auditFile: string, launcherState: string, renderedBy: string,
+ *   required: string[], maxStateBytes: number, setAsideMark: string }}
  */
 const BAKED = __HEPH_BAKED__;
 
@@ -46,21 +49,103 @@ function say(text) {
   process.stderr.write(`${BAKED.daemon} launcher: ${text}\n`);
 }
 
+const isCount = (n) => Number.isInteger(n) && n >= 0;
+const isObject = (x) => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isEntry = (q) =>
+  isObject(q) && typeof q.version === 'string' && typeof q.reason === 'string' && typeof q.at === 'string';
+
+/**
+ * Why a parsed launcher.json is not ours, or null when it is. The same shape as
+ * src/install/launcher-state.ts checks with zod; by hand here, as the launcher has no dependencies.
+ */
+function shapeProblem(s) {
+  if (!isObject(s)) return 'the document is not an object';
+  if (s.attempts !== undefined && !(isObject(s.attempts) && Object.values(s.attempts).every(isCount)))
+    return 'attempts: expected an object of counts';
+  if (s.healthy !== undefined && !(Array.isArray(s.healthy) && s.healthy.every((v) => typeof v === 'string')))
+    return 'healthy: expected a list of versions';
+  if (s.quarantined !== undefined && !(Array.isArray(s.quarantined) && s.quarantined.every(isEntry)))
+    return 'quarantined: expected a list of {version, reason, at}';
+  if (s.rolledBack !== undefined && !(Array.isArray(s.rolledBack) && s.rolledBack.every(isEntry)))
+    return 'rolledBack: expected a list of {version, reason, at}';
+  return null;
+}
+
+/**
+ * Moves a corrupt launcher.json aside (`launcher.json.corrupt-<time>`) and reports it once (audit
+ * and stderr, which the service manager logs; `heph doctor` lists the file). Never throws.
+ */
+function setAside(reason) {
+  const now = new Date();
+  const aside = `${BAKED.launcherState}${BAKED.setAsideMark}${now.toISOString().replace(/[-:]/g, '')}`;
+  let moved = aside;
+  try {
+    renameSync(BAKED.launcherState, aside);
+  } catch {
+    moved = null;
+  }
+  audit({
+    event: 'state.corrupt',
+    version: null,
+    file: BAKED.launcherState,
+    setAside: moved,
+    reason,
+    by: 'launcher',
+  });
+  say(
+    `${BAKED.launcherState} is unusable (${reason}); ${moved ? `set aside as ${moved}` : 'it could not be moved'} and started afresh`,
+  );
+}
+
+/**
+ * launcher.json as the launcher can trust it. Missing: empty. Anything else unusable (not a regular
+ * file, too large, not JSON, a foreign shape) is set aside and counted afresh: a start must never
+ * fail here, or the service manager would restart into the same failure forever.
+ */
 function readState() {
   const empty = { v: LAUNCHER_STATE_VERSION, attempts: {}, healthy: [], quarantined: [], rolledBack: [] };
   try {
-    const s = JSON.parse(readFileSync(BAKED.launcherState, 'utf8'));
+    const problem = stateProblem();
+    if (problem === 'missing') return empty;
+    if (typeof problem === 'string') {
+      setAside(problem);
+      return empty;
+    }
+    const s = problem.state;
     return {
+      ...s,
       v: LAUNCHER_STATE_VERSION,
-      attempts: typeof s.attempts === 'object' && s.attempts ? s.attempts : {},
-      healthy: Array.isArray(s.healthy) ? s.healthy : [],
-      quarantined: Array.isArray(s.quarantined) ? s.quarantined : [],
+      attempts: s.attempts ?? {},
+      healthy: s.healthy ?? [],
+      quarantined: s.quarantined ?? [],
       // kept as read: the daemon's list of versions a person rolled back from
-      rolledBack: Array.isArray(s.rolledBack) ? s.rolledBack : [],
+      rolledBack: s.rolledBack ?? [],
     };
-  } catch {
-    return empty; // missing or torn: count afresh rather than refuse to start
+  } catch (e) {
+    say(`cannot read ${BAKED.launcherState} (${e?.message ?? e}); counting afresh`);
+    return empty;
   }
+}
+
+/** `{ state }` when launcher.json is usable, 'missing', or why it is not usable. */
+function stateProblem() {
+  let st;
+  try {
+    st = statSync(BAKED.launcherState);
+  } catch {
+    return 'missing'; // (or unreachable: nothing to set aside)
+  }
+  // stat before reading: a FIFO would block readFileSync, /dev/zero would never end
+  if (!st.isFile()) return 'not a regular file';
+  if (st.size > BAKED.maxStateBytes) return `larger than ${BAKED.maxStateBytes} bytes`;
+  const text = readFileSync(BAKED.launcherState, 'utf8'); // EACCES and such: not corruption
+  let s;
+  try {
+    s = JSON.parse(text);
+  } catch {
+    return 'not valid JSON';
+  }
+  return shapeProblem(s) ?? { state: s };
 }
 
 /** Write beside, fsync, rename over: a crash leaves the old or the new file, never half. */
@@ -86,8 +171,44 @@ function readLink(name) {
   }
 }
 
+/** A version folder with every file a version needs (src/install/store.ts REQUIRED_FILES). */
 function runnable(version) {
-  return version !== null && existsSync(join(BAKED.store, version, DAEMON_ENTRY));
+  return version !== null && BAKED.required.every((f) => existsSync(join(BAKED.store, version, f)));
+}
+
+/** x.y.z[-pre] as numbers and identifiers, or null: enough semver to order version folders. */
+function parseVersion(v) {
+  const m = /^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(v);
+  return m ? { core: [Number(m[1]), Number(m[2]), Number(m[3])], pre: m[4] ? m[4].split('.') : [] } : null;
+}
+
+/** semver precedence: numbers first, a prerelease below its release, identifiers compared in turn. */
+function compareVersions(a, b) {
+  const x = parseVersion(a);
+  const y = parseVersion(b);
+  if (!x || !y) return x ? 1 : y ? -1 : a < b ? -1 : a > b ? 1 : 0;
+  for (let i = 0; i < 3; i++) if (x.core[i] !== y.core[i]) return x.core[i] - y.core[i];
+  if (!x.pre.length || !y.pre.length) return y.pre.length - x.pre.length;
+  for (let i = 0; i < Math.max(x.pre.length, y.pre.length); i++) {
+    const [p, q] = [x.pre[i], y.pre[i]];
+    if (p === undefined || q === undefined) return p === undefined ? -1 : 1;
+    const [pn, qn] = [/^\d+$/.test(p), /^\d+$/.test(q)];
+    if (pn && qn && Number(p) !== Number(q)) return Number(p) - Number(q);
+    if (pn !== qn) return pn ? -1 : 1;
+    if (p !== q) return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
+/** The store's version folders, newest first. */
+function storeVersionsNewestFirst() {
+  try {
+    return readdirSync(BAKED.store)
+      .filter((n) => !n.startsWith('.') && n !== 'current' && n !== 'previous')
+      .sort((a, b) => compareVersions(b, a));
+  } catch {
+    return [];
+  }
 }
 
 /** Same atomic swap as the installer: a new link under a temp name, renamed over `current`. */
@@ -109,17 +230,8 @@ function audit(event) {
   process.stderr.write(line);
 }
 
-let current = readLink('current');
-if (!runnable(current)) {
-  say(
-    `no runnable version in ${BAKED.store} (current: ${current ?? 'none'}); run \`${BAKED.name} daemon install\` to put one there`,
-  );
-  process.exit(EXIT_NOTHING_TO_RUN);
-}
-
 const state = readState();
 const isQuarantined = (v) => state.quarantined.some((q) => q.version === v);
-const failedStarts = state.attempts[current] ?? 0;
 
 function saveState() {
   try {
@@ -129,14 +241,44 @@ function saveState() {
   }
 }
 
+/**
+ * Where to go when `current` cannot or must not run: `previous` if it is intact and not
+ * quarantined, else the newest such version in the store, else null.
+ */
+function fallbackFrom(bad) {
+  const previous = readLink('previous');
+  const candidates = [previous, ...storeVersionsNewestFirst()];
+  return candidates.find((v) => v !== null && v !== bad && runnable(v) && !isQuarantined(v)) ?? null;
+}
+
+let current = readLink('current');
+if (!runnable(current)) {
+  // current is missing or incomplete (deleted by hand, a disk that lost it): any intact version
+  // beats refusing to run, and heph's own selection brings the newest release back later.
+  const to = fallbackFrom(current);
+  if (to === null) {
+    say(
+      `no runnable version in ${BAKED.store} (current: ${current ?? 'none'}); run \`${BAKED.name} daemon install\` to put one there`,
+    );
+    process.exit(EXIT_NOTHING_TO_RUN);
+  }
+  const reason = `current (${current ?? 'none'}) is missing or incomplete`;
+  setCurrent(to);
+  audit({ event: 'update.rolled-back', version: to, from: current, reason, by: 'launcher' });
+  say(`${reason}; switched current to ${to}`);
+  current = to;
+}
+
+const failedStarts = state.attempts[current] ?? 0;
+
 // A quarantined `current` is one whose rollback was cut short (killed between the quarantine and
 // the swap): finish it. Otherwise a version that never became healthy in MAX_FAILED_STARTS starts
 // is given up.
 const giveUp =
   isQuarantined(current) || (!state.healthy.includes(current) && failedStarts >= MAX_FAILED_STARTS);
 if (giveUp) {
-  const previous = readLink('previous');
-  if (previous !== null && previous !== current && !isQuarantined(previous) && runnable(previous)) {
+  const to = fallbackFrom(current);
+  if (to !== null) {
     const bad = current;
     let reason = `failed to start ${MAX_FAILED_STARTS} times`;
     if (isQuarantined(bad)) {
@@ -149,10 +291,10 @@ if (giveUp) {
       saveState();
       audit({ event: 'update.quarantined', version: bad, reason, by: 'launcher' });
     }
-    setCurrent(previous);
-    current = previous;
-    audit({ event: 'update.rolled-back', version: previous, from: bad, reason, by: 'launcher' });
-    say(`version ${bad} ${reason}; quarantined it and rolled back to ${previous}`);
+    setCurrent(to);
+    current = to;
+    audit({ event: 'update.rolled-back', version: to, from: bad, reason, by: 'launcher' });
+    say(`version ${bad} ${reason}; quarantined it and rolled back to ${to}`);
   } else {
     say(`version ${current} has failed ${failedStarts} starts and there is no other version to fall back to`);
   }

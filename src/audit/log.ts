@@ -19,6 +19,7 @@ export type AuditEventName =
   | 'update.paused'
   | 'update.resumed'
   | 'update.quarantined'
+  | 'state.corrupt'
   | 'notify.failed';
 
 export interface AuditEvent {

@@ -81,7 +81,7 @@ export class Daemon implements DaemonApi {
   private lastFailure: unknown = null;
 
   constructor(private readonly o: DaemonOptions) {
-    this.state = readState(o.deps.paths);
+    this.state = readState(o.deps.paths, { now: o.deps.clock.now(), logger: o.deps.logger });
     this.policy = guardPolicyFromConfig(o.config);
     // A supervised restart happened, or we run the version that was pending: nothing is pending.
     if (this.state.pendingRestart === o.deps.app.version || o.runtime.supervisor !== 'none')

@@ -1,10 +1,13 @@
 // The conditional-request cache: for each API URL, the last ETag and the answer it named, so a
 // 304 is served from here. Keyed by URL only (never by token); a JSON file in the state folder,
 // written atomically and bounded so it cannot grow without limit.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import { z } from 'zod';
 import { HephError } from '../errors.js';
-import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
+import { writeFileAtomic } from '../platform/fs.js';
 import type { Paths } from '../platform/paths.js';
+import { type CorruptReport, readJsonState } from '../platform/state-file.js';
 import { showUrl } from './failures.js';
 import type { ForgeHttp } from './http.js';
 
@@ -24,9 +27,27 @@ export interface CacheEntry {
   at: number;
 }
 
-interface CacheFile {
-  v: number;
-  entries: Record<string, CacheEntry>;
+/** The file holds at most MAX_CACHE_BYTES of bodies; JSON escaping can double them. */
+const MAX_CACHE_FILE_BYTES = 4 * MAX_CACHE_BYTES;
+
+const cacheFileSchema = z.object({
+  v: z.literal(CACHE_VERSION),
+  entries: z.record(
+    z.string(),
+    z.object({
+      etag: z.string(),
+      body: z.string(),
+      headers: z.record(z.string(), z.string()).default({}),
+      at: z.number().finite(),
+    }),
+  ),
+});
+
+function parseCacheFile(value: unknown): Record<string, CacheEntry> | string {
+  const r = cacheFileSchema.safeParse(value);
+  if (r.success) return r.data.entries;
+  const issue = r.error.issues[0]!;
+  return `${issue.path.join('.') || 'the document'}: ${issue.message}`;
 }
 
 export class HttpCache {
@@ -34,26 +55,22 @@ export class HttpCache {
   private dirty = false;
   readonly file: string;
 
-  constructor(file: string) {
+  /**
+   * A torn or foreign file only costs one full fetch: it is set aside and reported when `report`
+   * is given (src/platform/state-file.ts), and replaced on the next save.
+   */
+  constructor(file: string, report?: CorruptReport) {
     this.file = file;
-    this.entries = {};
-    try {
-      const parsed = JSON.parse(readTextIfExists(file) ?? '{}') as Partial<CacheFile>;
-      if (parsed.v === CACHE_VERSION && parsed.entries && typeof parsed.entries === 'object') {
-        for (const [url, e] of Object.entries(parsed.entries)) {
-          if (typeof e?.etag === 'string' && typeof e.body === 'string' && typeof e.at === 'number') {
-            this.entries[url] = { etag: e.etag, body: e.body, headers: e.headers ?? {}, at: e.at };
-          }
-        }
-      }
-    } catch {
-      // A torn or foreign file only costs one full fetch; it is replaced on the next save.
-      this.entries = {};
-    }
+    this.entries =
+      readJsonState(file, parseCacheFile, {
+        auditFile: report?.auditFile ?? join(dirname(file), 'audit.jsonl'),
+        logger: report?.logger,
+        maxBytes: MAX_CACHE_FILE_BYTES,
+      }) ?? {};
   }
 
-  static forPaths(paths: Paths): HttpCache {
-    return new HttpCache(join(paths.state, HTTP_CACHE_FILE));
+  static forPaths(paths: Paths, logger?: Logger): HttpCache {
+    return new HttpCache(join(paths.state, HTTP_CACHE_FILE), { auditFile: paths.auditFile, logger });
   }
 
   get(url: string): CacheEntry | undefined {

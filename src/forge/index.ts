@@ -81,7 +81,10 @@ export function createForgeClient(config: Config, deps: Deps): ForgeClient {
     kind,
     repo,
     http,
-    cache: new HttpCache(join(deps.paths.state, HTTP_CACHE_FILE)),
+    cache: new HttpCache(join(deps.paths.state, HTTP_CACHE_FILE), {
+      auditFile: deps.paths.auditFile,
+      logger: deps.logger,
+    }),
     clock: deps.clock,
     logger: deps.logger,
     tagPrefix,

@@ -3,8 +3,11 @@
 // daemon's code is even imported, so its format is kept deliberately small and stable
 // (LAUNCHER_STATE_VERSION); both sides write it atomically.
 import { join } from 'node:path';
-import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { writeFileAtomic } from '../platform/fs.js';
 import type { Paths } from '../platform/paths.js';
+import { readJsonState } from '../platform/state-file.js';
 
 export const LAUNCHER_STATE_VERSION = 1;
 
@@ -36,21 +39,36 @@ export function emptyLauncherState(): LauncherState {
   return { v: LAUNCHER_STATE_VERSION, attempts: {}, healthy: [], quarantined: [], rolledBack: [] };
 }
 
-export function readLauncherState(paths: Paths): LauncherState {
-  const text = readTextIfExists(launcherStateFile(paths));
-  if (!text) return emptyLauncherState();
-  try {
-    const s = JSON.parse(text) as Partial<LauncherState>;
-    return {
-      v: LAUNCHER_STATE_VERSION,
-      attempts: typeof s.attempts === 'object' && s.attempts ? s.attempts : {},
-      healthy: Array.isArray(s.healthy) ? s.healthy : [],
-      quarantined: Array.isArray(s.quarantined) ? s.quarantined : [],
-      rolledBack: Array.isArray(s.rolledBack) ? s.rolledBack : [],
-    };
-  } catch {
-    return emptyLauncherState(); // torn file: start counting afresh rather than refuse to run
+/**
+ * The file's shape, checked the same way the launcher (templates/launcher.mjs) checks it by hand:
+ * missing keys take their defaults, a wrong type anywhere makes the file foreign (set aside).
+ */
+const entry = z.object({ version: z.string(), reason: z.string(), at: z.string() });
+const launcherStateSchema = z
+  .object({
+    attempts: z.record(z.string(), z.number().int().min(0)).default({}),
+    healthy: z.array(z.string()).default([]),
+    quarantined: z.array(entry).default([]),
+    rolledBack: z.array(entry).default([]),
+  })
+  .passthrough();
+
+function parseLauncherState(value: unknown): LauncherState | string {
+  const r = launcherStateSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    return `${issue.path.join('.') || 'the document'}: ${issue.message}`;
   }
+  return { ...(r.data as unknown as LauncherState), v: LAUNCHER_STATE_VERSION };
+}
+
+/** A corrupt or foreign-shaped file is set aside and reported (state-file.ts): count afresh. */
+export function readLauncherState(paths: Paths, logger?: Logger): LauncherState {
+  const s = readJsonState(launcherStateFile(paths), parseLauncherState, {
+    auditFile: paths.auditFile,
+    logger,
+  });
+  return s ?? emptyLauncherState();
 }
 
 export function writeLauncherState(paths: Paths, state: LauncherState): void {

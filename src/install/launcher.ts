@@ -4,6 +4,7 @@ import { HephError } from '../errors.js';
 import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
 import { type AppIdentity, envName, HEPH_APP } from '../app/identity.js';
 import type { Paths } from '../platform/paths.js';
+import { MAX_STATE_FILE_BYTES, SET_ASIDE_MARK } from '../platform/state-file.js';
 import { launcherStateFile } from './launcher-state.js';
 import { templateText } from '../platform/templates.js';
 
@@ -31,6 +32,9 @@ export function renderLauncher(
     auditFile: paths.auditFile,
     launcherState: launcherStateFile(paths),
     renderedBy: app.version,
+    required: paths.versionFiles,
+    maxStateBytes: MAX_STATE_FILE_BYTES,
+    setAsideMark: SET_ASIDE_MARK,
   };
   return template.replace(PLACEHOLDER, () => `const BAKED = ${JSON.stringify(baked, null, 2)};`);
 }

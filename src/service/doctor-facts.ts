@@ -12,6 +12,7 @@ import { createForgeClient } from '../forge/index.js';
 import { readStore } from '../install/store.js';
 import { readTextIfExists } from '../platform/fs.js';
 import type { AppNames } from '../app/identity.js';
+import { listSetAside } from '../platform/state-file.js';
 import { type Env, resolvePaths } from '../platform/paths.js';
 import { detectContainer, realProbe, type Supervisor } from '../platform/supervisor.js';
 import { type Account, canRead } from './accounts.js';
@@ -168,6 +169,7 @@ export async function gatherFacts(d: ServiceDeps): Promise<DoctorFacts> {
   const pathExists: Record<string, boolean> = {};
   for (const p of unit?.execStart ?? []) pathExists[p] = d.exists(p);
 
+  const servicePaths = resolvePaths(env, d.app, d.home);
   let store: DoctorFacts['store'];
   try {
     const s = readStore(resolvePaths(env, d.app, d.home));
@@ -195,5 +197,6 @@ export async function gatherFacts(d: ServiceDeps): Promise<DoctorFacts> {
       manager === 'systemd' && unitScope === 'user'
         ? { user: d.userName, enabled: d.exists(join(LINGER_DIR, d.userName)) }
         : null,
+    setAside: listSetAside(servicePaths.state),
   };
 }

@@ -54,6 +54,8 @@ export interface DoctorFacts {
     | { ok: false; message: string; hint?: string };
   container: string | null;
   linger: { user: string; enabled: boolean } | null;
+  /** Files set aside as corrupt (`<file>.corrupt-<time>`, src/platform/state-file.ts), full paths. */
+  setAside: string[];
 }
 
 type Check = (f: DoctorFacts) => DoctorCheck | DoctorCheck[] | null;
@@ -307,6 +309,21 @@ export const checkLinger: Check = (f) => {
   };
 };
 
+/** A state file heph found corrupt was set aside and started afresh: say so until it is looked at. */
+export const checkSetAside: Check = (f) => {
+  if (f.setAside.length === 0) return null;
+  const names = f.setAside.map((p) => p.slice(p.lastIndexOf('/') + 1));
+  const lost = names.some((n) => n.startsWith('launcher.json'))
+    ? ' (launcher.json held the start counts and quarantined versions: a version that failed before may be tried again)'
+    : '';
+  return {
+    id: 'state-files',
+    status: 'warn',
+    summary: `corrupt state set aside and started afresh: ${names.join(', ')}${lost}`,
+    fix: `look at what they hold (\`heph update history\` has when), then delete them: rm ${f.setAside.join(' ')}`,
+  };
+};
+
 export const CHECKS: readonly Check[] = [
   checkConfig,
   checkUnit,
@@ -320,6 +337,7 @@ export const CHECKS: readonly Check[] = [
   checkSupervisor,
   checkContainer,
   checkLinger,
+  checkSetAside,
 ];
 
 export function runChecks(f: DoctorFacts, checks: readonly Check[] = CHECKS): DoctorCheck[] {

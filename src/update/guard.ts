@@ -70,7 +70,8 @@ function isCircuitOpen(h: GuardHistory, p: GuardPolicy, now: number): boolean {
 
 /**
  * Restarts in the sliding window (now - window, now]. Entries "in the future" (the clock was
- * set back) still count: when unsure, the guard errs towards fewer restarts.
+ * set back) still count: when unsure, the guard errs towards fewer restarts; clampToNow() keeps
+ * them from blocking past now + cooldown.
  */
 export function restartsInWindow(h: GuardHistory, p: GuardPolicy, now: number): number {
   return h.restarts.filter((t) => t > now - p.windowMs).length;
@@ -165,17 +166,27 @@ export function pause(h: GuardHistory, now: number, forMs?: number): GuardHistor
 }
 
 /**
- * The operator's "go ahead": clears the pause and closes the circuit. Closing also forgets the
- * restarts that opened it, or the very next attempt would find the window full and reopen it.
+ * The operator's "go ahead": clears every block, whatever its timestamps (docs/operations.md):
+ * the pause, an open circuit, and the restart history behind the cooldown and the window count.
+ * Keeping any of it would let a time recorded by a clock that was ahead block on after resume.
  */
 export function resume(h: GuardHistory): GuardHistory {
-  const wasOpen = h.circuitOpenedAt !== null;
+  return { ...h, paused: false, pausedUntil: null, circuitOpenedAt: null, restarts: [] };
+}
+
+/**
+ * The history with every recorded past event at or before `now`: a restart or a circuit opening
+ * "in the future" was written by a clock that was ahead, and would block until that date. Such
+ * times are clamped to now (they still count: the guard errs towards fewer restarts). A timed
+ * pause's end is a future time by design and stays. Returns `h` itself when nothing changed.
+ */
+export function clampToNow(h: GuardHistory, now: number): GuardHistory {
+  const ahead = (t: number) => t > now;
+  if (!h.restarts.some(ahead) && !(h.circuitOpenedAt !== null && ahead(h.circuitOpenedAt))) return h;
   return {
     ...h,
-    paused: false,
-    pausedUntil: null,
-    circuitOpenedAt: null,
-    restarts: wasOpen ? [] : h.restarts,
+    restarts: h.restarts.map((t) => Math.min(t, now)),
+    circuitOpenedAt: h.circuitOpenedAt === null ? null : Math.min(h.circuitOpenedAt, now),
   };
 }
 

@@ -2,8 +2,8 @@
 // daemon (POST /v1/update/pause|resume, on its in-memory state) and by `heph update pause|resume`
 // when no daemon runs (on state.json). Each changes the state and writes its audit event.
 import { appendAudit } from '../audit/log.js';
-import { pause, resume } from './guard.js';
-import type { DaemonState } from './state.js';
+import { pause } from './guard.js';
+import { type DaemonState, resumeState } from './state.js';
 import type { Deps } from '../platform/deps.js';
 
 /** Who asked: the socket (a client of the daemon) or the command line with no daemon. */
@@ -28,11 +28,10 @@ export function pauseUpdates(
 }
 
 /**
- * Lifts every guard block: the pause, an open circuit and the restarts that opened it. Also
- * forgets which blocks were audited, so a new block after this is news again.
+ * Lifts every guard block, whatever its timestamps (resumeState: the pause, an open circuit, the
+ * restart history), and forgets which blocks were audited, so a new block after this is news again.
  */
 export function resumeUpdates(state: DaemonState, deps: Deps, by: By): void {
-  state.guard = resume(state.guard);
-  state.blocked = [];
+  resumeState(state);
   appendAudit(deps.paths.auditFile, { event: 'update.resumed', version: deps.app.version, by }, deps.logger);
 }

@@ -1,9 +1,13 @@
 // state.json: what the daemon remembers across restarts (last check, failures, candidates it
-// has already announced, the restart guard's history, a manual pause). Written atomically;
-// an unreadable file is set aside (state.json.corrupt) and replaced, never fatal.
-import { renameSync } from 'node:fs';
-import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
+// has already announced, the restart guard's history, a manual pause). Written atomically; a
+// corrupt or foreign-shaped file is set aside (state.json.corrupt-<time>), reported and replaced,
+// never fatal (src/platform/state-file.ts). Times from the future are clamped to now on read.
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { writeFileAtomic } from '../platform/fs.js';
 import type { Paths } from '../platform/paths.js';
+import { readJsonState } from '../platform/state-file.js';
+import { clampToNow, resume } from './guard.js';
 
 export const STATE_VERSION = 1;
 
@@ -51,21 +55,73 @@ export function emptyState(): DaemonState {
   };
 }
 
-export function readState(paths: Paths): DaemonState {
-  const text = readTextIfExists(paths.stateFile);
-  if (!text) return emptyState();
-  try {
-    const parsed = JSON.parse(text) as Partial<DaemonState>;
-    const base = emptyState();
-    return { ...base, ...parsed, guard: { ...base.guard, ...(parsed.guard ?? {}) }, v: STATE_VERSION };
-  } catch {
-    try {
-      renameSync(paths.stateFile, `${paths.stateFile}.corrupt`);
-    } catch {
-      // already gone
-    }
-    return emptyState();
+/** An epoch-ms time: a finite number Date can hold. */
+const epochMs = z.number().finite().min(0).max(8.64e15);
+const text = z.string().nullable();
+
+/**
+ * The file's shape: a key an older heph did not write takes its default; a key of the wrong type
+ * makes the whole file foreign (set aside). Keys a newer heph added are kept (passthrough), so a
+ * rollback does not erase them.
+ */
+const stateSchema = z
+  .object({
+    lastCheckAt: z
+      .string()
+      .refine((t) => !Number.isNaN(Date.parse(t)), 'expected a date')
+      .nullable()
+      .default(null),
+    lastResult: text.default(null),
+    lastError: text.default(null),
+    consecutiveFailures: z.number().int().min(0).default(0),
+    latest: text.default(null),
+    candidate: text.default(null),
+    announced: z.array(z.string()).default([]),
+    blocked: z.array(z.string()).default([]),
+    pendingRestart: text.default(null),
+    guard: z
+      .object({
+        restarts: z.array(epochMs).default([]),
+        circuitOpenedAt: epochMs.nullable().default(null),
+        paused: z.boolean().default(false),
+        pausedUntil: epochMs.nullable().default(null),
+      })
+      .passthrough()
+      .prefault({}),
+  })
+  .passthrough();
+
+function parseState(value: unknown): DaemonState | string {
+  const r = stateSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    return `${issue.path.join('.') || 'the document'}: ${issue.message}`;
   }
+  return { ...(r.data as unknown as DaemonState), v: STATE_VERSION };
+}
+
+/** Times a clock that was ahead wrote (a check or a restart "in the future") are clamped to now. */
+function clampState(s: DaemonState, now: number): DaemonState {
+  const guard = clampToNow(s.guard, now);
+  const last = s.lastCheckAt === null ? null : Date.parse(s.lastCheckAt);
+  const lastCheckAt = last !== null && last > now ? new Date(now).toISOString() : s.lastCheckAt;
+  return guard === s.guard && lastCheckAt === s.lastCheckAt ? s : { ...s, guard, lastCheckAt };
+}
+
+export interface ReadStateOptions {
+  now?: number;
+  /** Where a set-aside file is reported (the daemon's logger; absent: stderr). */
+  logger?: Logger;
+}
+
+export function readState(paths: Paths, opts: ReadStateOptions = {}): DaemonState {
+  const now = opts.now ?? Date.now();
+  const s = readJsonState(paths.stateFile, parseState, {
+    auditFile: paths.auditFile,
+    logger: opts.logger,
+    now,
+  });
+  return s === undefined ? emptyState() : clampState(s, now);
 }
 
 export function writeState(paths: Paths, state: DaemonState): void {
@@ -73,9 +129,23 @@ export function writeState(paths: Paths, state: DaemonState): void {
 }
 
 /** Read-modify-write in one step (the daemon is the only long-lived writer). */
-export function updateState(paths: Paths, change: (s: DaemonState) => void): DaemonState {
-  const s = readState(paths);
+export function updateState(
+  paths: Paths,
+  change: (s: DaemonState) => void,
+  opts: ReadStateOptions = {},
+): DaemonState {
+  const s = readState(paths, opts);
   change(s);
   writeState(paths, s);
   return s;
+}
+
+/**
+ * `heph update resume`, by the CLI or through the daemon: every guard block is cleared, whatever
+ * its timestamps (guard.ts resume), and "already audited as blocked" starts afresh so a new block
+ * after this is news again.
+ */
+export function resumeState(s: DaemonState): void {
+  s.guard = resume(s.guard);
+  s.blocked = [];
 }

@@ -1,11 +1,11 @@
 // Hostile input as a user meets it through the built CLI and a real hephd: values past their
 // bounds, an empty --version, a socket path past sun_path, a symlinked or endless config, corrupt
 // state files. Each case failed on the code before its fix (docs/operations.md "Hostile input").
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runHeph, type Scratch, scratch } from '../helpers/cli.js';
-import { startDaemon } from '../helpers/daemon.js';
+import { plainProbeRoot, startDaemon } from '../helpers/daemon.js';
 import { startForge, type TestForge } from '../helpers/forge-server.js';
 
 let s: Scratch | undefined;
@@ -77,5 +77,87 @@ describe('a socket path too long for sun_path', () => {
     expect(code, d.output()).toBe(78);
     expect(d.output()).toContain('too long for a unix socket');
     expect(d.output()).toContain('XDG_RUNTIME_DIR=/run/user/$(id -u)');
+  });
+});
+
+describe('corrupt state files', () => {
+  it('update check answers despite a foreign launcher.json, state.json and http-cache.json; each is set aside once; doctor lists them', async () => {
+    const { s } = await withForge();
+    const state = join(s.home, 'state');
+    mkdirSync(state, { recursive: true });
+    writeFileSync(join(state, 'launcher.json'), '{"quarantined":[null]}');
+    writeFileSync(join(state, 'state.json'), '{"guard":{"restarts":"soon"}}');
+    writeFileSync(join(state, 'http-cache.json'), '{"v":1,"entries":{"x":{"etag":1}}}');
+
+    const r = await runHeph(['update', 'check', '--json'], s.env);
+    expect(r.stderr).not.toContain('TypeError');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ latest: '0.1.1' });
+    for (const name of ['launcher.json', 'state.json', 'http-cache.json']) {
+      expect(r.stderr).toContain(`warning: ${join(state, name)} is unusable (`);
+    }
+    const aside = readdirSync(state).filter((n) => n.includes('.corrupt-'));
+    expect(aside.map((n) => n.replace(/\.corrupt-.*/, '')).sort()).toEqual([
+      'http-cache.json',
+      'launcher.json',
+      'state.json',
+    ]);
+    const audit = readFileSync(join(state, 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.event === 'state.corrupt');
+    expect(audit).toHaveLength(3);
+
+    // reported once: the second check finds good files
+    const again = await runHeph(['update', 'check', '--json'], s.env);
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).not.toContain('unusable');
+
+    const doctor = await runHeph(['doctor', '--json'], s.env);
+    const row = JSON.parse(doctor.stdout).checks.find((c: { id: string }) => c.id === 'state-files');
+    expect(row).toMatchObject({ status: 'warn' });
+    expect(row.summary).toContain('launcher.json.corrupt-');
+    expect(row.summary).toContain('a version that failed before may be tried again');
+    expect(row.fix).toContain(`rm ${join(state, 'http-cache.json.corrupt-')}`);
+  });
+});
+
+describe('guard times from a clock that was ahead', () => {
+  it('a restart recorded a year ahead blocks one cooldown from now, and `heph update resume` clears it', async () => {
+    const { s } = await withForge();
+    const state = join(s.home, 'state');
+    mkdirSync(state, { recursive: true });
+    const ahead = Date.now() + 365 * 86_400_000;
+    writeFileSync(join(state, 'state.json'), JSON.stringify({ guard: { restarts: [ahead] } }));
+    const d = await startDaemon({ home: s.home, env: { HEPH_DEV_PROBE_ROOT: plainProbeRoot() } });
+    try {
+      const before = (await d.call('GET', '/v1/status')).body.guard;
+      // clamped to the daemon's start: the cooldown (15m by default) ends within the hour, not next year
+      expect(Date.parse(before.cooldownUntil)).toBeLessThan(ahead - 300 * 86_400_000);
+      const r = await runHeph(['update', 'resume', '--json'], s.env);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const after = (await d.call('GET', '/v1/status')).body.guard;
+      expect(after).toMatchObject({
+        cooldownUntil: null,
+        restartsInWindow: 0,
+        circuit: 'closed',
+        paused: false,
+      });
+    } finally {
+      await d.stop();
+    }
+  });
+
+  it('without a daemon, `heph update resume` clears it in state.json', async () => {
+    const { s } = await withForge();
+    const state = join(s.home, 'state');
+    mkdirSync(state, { recursive: true });
+    const ahead = Date.now() + 365 * 86_400_000;
+    writeFileSync(join(state, 'state.json'), JSON.stringify({ guard: { restarts: [ahead] } }));
+    const r = await runHeph(['update', 'resume'], s.env);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const saved = JSON.parse(readFileSync(join(state, 'state.json'), 'utf8'));
+    expect(saved.guard).toMatchObject({ restarts: [], circuitOpenedAt: null, paused: false });
   });
 });

@@ -2,7 +2,17 @@
 // entry exits 1 is rolled back after 3 failed starts and quarantined (audited), selection then
 // says `quarantined`; a healthy version is never counted; no version at all exits 78.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -58,12 +68,16 @@ function start() {
 }
 
 /**
- * Lets a start run until it has switched `current` to `version` (or LAUNCH_TIMEOUT_MS passed),
- * then stops whatever daemon it went on to run, by its pid.
+ * Lets a start run until it has switched `current` to `version` and audited the switch (or
+ * LAUNCH_TIMEOUT_MS passed), then stops whatever daemon it went on to run, by its pid. The audit
+ * line follows the swap: stopping at the swap alone could cut the launcher before it.
  */
 async function runUntilCurrentIs(run: ReturnType<typeof start>, version: string): Promise<void> {
   const deadline = Date.now() + LAUNCH_TIMEOUT_MS;
-  while (readStore(paths).current !== version && Date.now() < deadline) {
+  const switched = () =>
+    readStore(paths).current === version &&
+    readAudit(paths.auditFile).some((e) => e.event === 'update.rolled-back' && e.version === version);
+  while (!switched() && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
   if (run.pid !== undefined && run.exitCode === null) process.kill(run.pid, 'SIGTERM');
@@ -210,5 +224,81 @@ describe('launcher', () => {
     for (let i = 0; i < 4; i++) expect((await start()).exitCode).toBe(1);
     expect(readStore(paths).current).toBe(BROKEN_VERSION);
     expect(readLauncherState(paths).attempts).toEqual({});
+  });
+
+  it('with current and previous gone, runs the newest intact version that is not quarantined', async () => {
+    for (const v of ['1.0.0', '1.1.0', '1.3.0']) await addVersion(v);
+    mkdirSync(join(paths.store, '1.2.0')); // incomplete: a killed copy
+    writeFileSync(join(paths.store, '1.2.0', 'package.json'), '{}');
+    quarantineVersion(paths, '1.3.0', 'failed to start 3 times');
+    symlinkSync('9.9.9', join(paths.store, 'current')); // both gone (deleted by hand)
+    symlinkSync('9.9.8', join(paths.store, 'previous'));
+    writeLauncher(paths);
+
+    await runUntilCurrentIs(start(), '1.1.0');
+    expect(readStore(paths).current).toBe('1.1.0');
+    expect(readAudit(paths.auditFile)[0]).toMatchObject({
+      event: 'update.rolled-back',
+      version: '1.1.0',
+      from: '9.9.9',
+      reason: 'current (9.9.9) is missing or incomplete',
+      by: 'launcher',
+    });
+  });
+
+  it.each([
+    [
+      'a null quarantine entry',
+      '{"quarantined":[null]}',
+      'quarantined: expected a list of {version, reason, at}',
+    ],
+    ['a string where a count goes', '{"attempts":{"1.4.0":"3"}}', 'attempts: expected an object of counts'],
+    ['an array', '[1,2]', 'the document is not an object'],
+    ['junk', 'not json at all', 'not valid JSON'],
+    ['healthy as a string', '{"healthy":"1.0.0"}', 'healthy: expected a list of versions'],
+  ])(
+    'a launcher.json with %s is set aside and counted afresh, never a crash loop',
+    async (_, text, reason) => {
+      await addVersion(BROKEN_VERSION);
+      swapCurrent(paths, BROKEN_VERSION);
+      writeLauncher(paths);
+      mkdirSync(paths.state, { recursive: true });
+      const file = join(paths.state, 'launcher.json');
+      writeFileSync(file, text);
+
+      const r = await start();
+      expect(r.stderr).not.toContain('TypeError');
+      expect(r.exitCode).toBe(1); // the broken version's own exit: it was started and counted
+      expect(r.stderr).toContain(`${file} is unusable (${reason}); set aside as ${file}.corrupt-`);
+      expect(readLauncherState(paths).attempts).toEqual({ [BROKEN_VERSION]: 1 });
+      const aside = readdirSync(paths.state).filter((n) => n.startsWith('launcher.json.corrupt-'));
+      expect(aside).toHaveLength(1);
+      expect(readFileSync(join(paths.state, aside[0]!), 'utf8')).toBe(text);
+      expect(readAudit(paths.auditFile).filter((e) => e.event === 'state.corrupt')).toMatchObject([
+        { file, setAside: join(paths.state, aside[0]!), reason, by: 'launcher' },
+      ]);
+      // once: the next start finds a good file and reports nothing
+      const again = await start();
+      expect(again.stderr).not.toContain('unusable');
+      expect(readLauncherState(paths).attempts).toEqual({ [BROKEN_VERSION]: 2 });
+    },
+  );
+
+  it('a FIFO or a device in place of launcher.json is set aside, not read (it would block or never end)', async () => {
+    await addVersion(BROKEN_VERSION);
+    swapCurrent(paths, BROKEN_VERSION);
+    writeLauncher(paths);
+    mkdirSync(paths.state, { recursive: true });
+    const file = join(paths.state, 'launcher.json');
+    execFileSync('mkfifo', [file]);
+    const r = await start();
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`${file} is unusable (not a regular file)`);
+    rmSync(file); // the start above wrote a fresh one
+    symlinkSync('/dev/zero', file);
+    const z = await start();
+    expect(z.exitCode).toBe(1);
+    expect(z.stderr).toContain(`${file} is unusable (not a regular file)`);
+    expect(readLauncherState(paths).attempts).toEqual({ [BROKEN_VERSION]: 1 });
   });
 });

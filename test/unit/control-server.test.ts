@@ -52,7 +52,9 @@ function post(socketPath: string, path: string): Promise<number> {
 describe('control server', () => {
   it('refuses a socket path the kernel cannot hold, with a hint', () => {
     expect(() => assertSocketPath(`/${'x'.repeat(MAX_SOCKET_PATH_BYTES)}`)).toThrow(/too long/);
-    expect(() => assertSocketPath(`/${'x'.repeat(MAX_SOCKET_PATH_BYTES)}`)).toThrow(expect.objectContaining({ code: 'E_CONFIG' }));
+    expect(() => assertSocketPath(`/${'x'.repeat(MAX_SOCKET_PATH_BYTES)}`)).toThrow(
+      expect.objectContaining({ code: 'E_CONFIG' }),
+    );
     expect(() => assertSocketPath('/run/user/1000/heph/hephd.sock')).not.toThrow();
   });
 

@@ -10,6 +10,7 @@ import {
   checkDaemon,
   checkForge,
   checkLinger,
+  checkSetAside,
   checkStamp,
   checkStore,
   checkSupervisor,
@@ -54,6 +55,7 @@ const healthy: DoctorFacts = {
   store: { ok: true, current: '1.0.0', previous: '0.9.0', complete: { '1.0.0': true, '0.9.0': true } },
   container: null,
   linger: { user: 'ada', enabled: true },
+  setAside: [],
 };
 
 const f = (over: Partial<DoctorFacts>): DoctorFacts => ({ ...healthy, ...over });
@@ -347,6 +349,27 @@ describe('each check', () => {
       /logs out/,
       /^loginctl enable-linger ada$/,
     ],
+    [
+      'a corrupt state file was set aside',
+      checkSetAside,
+      { setAside: ['/home/ada/.local/state/heph/state.json.corrupt-20261203T074842.123Z'] },
+      'warn',
+      /^corrupt state set aside and started afresh: state\.json\.corrupt-20261203T074842\.123Z$/,
+      /rm \/home\/ada\/\.local\/state\/heph\/state\.json\.corrupt-20261203T074842\.123Z$/,
+    ],
+    [
+      'a corrupt launcher.json: the quarantine list was lost',
+      checkSetAside,
+      {
+        setAside: [
+          '/s/launcher.json.corrupt-20261203T074842.123Z',
+          '/s/http-cache.json.corrupt-20261203T074843.000Z',
+        ],
+      },
+      'warn',
+      /launcher\.json\.corrupt-.*, http-cache\.json\.corrupt-.*quarantined versions: a version that failed before may be tried again/,
+      /rm \/s\/launcher\.json\.corrupt-20261203T074842\.123Z \/s\/http-cache/,
+    ],
   ])('%s', (_name, check, over, status, summary, fix) => {
     const r = only(check(f(over)));
     expect(r.status).toBe(status);
@@ -365,6 +388,7 @@ describe('each check', () => {
     expect(checkUnitPaths(f({ unit: null }))).toBeNull();
     expect(checkForge(f({ forge: null }))).toBeNull();
     expect(checkLinger(f({ linger: null }))).toBeNull();
+    expect(checkSetAside(healthy)).toBeNull();
   });
 });
 

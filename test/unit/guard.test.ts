@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import {
   applyBlock,
+  clampToNow,
   decide,
   expire,
   type GuardContext,
@@ -141,9 +142,15 @@ describe('history changes', () => {
     expect(pause(EMPTY, T0, 2 * H)).toEqual(hist({ paused: true, pausedUntil: T0 + 2 * H }));
   });
 
-  it('resume clears the pause and keeps the restart history when the circuit was closed', () => {
-    const h = hist({ paused: true, pausedUntil: T0 + H, restarts: [T0 - H] });
-    expect(resume(h)).toEqual(hist({ restarts: [T0 - H] }));
+  it.each<[string, GuardHistory, number]>([
+    ['a pause and a cooldown', hist({ paused: true, pausedUntil: T0 + H, restarts: [T0 - M] }), T0],
+    ['a restart a year in the future (a clock that was ahead)', hist({ restarts: [T0 + 365 * 24 * H] }), T0],
+    ['a circuit opened in the future', hist({ circuitOpenedAt: T0 + 30 * 24 * H, restarts: [T0] }), T0],
+    ['a full window', hist({ restarts: [T0 - 3 * H, T0 - 2 * H, T0 - H] }), T0],
+  ])('resume clears every block, whatever its timestamps: %s', (_, h, now) => {
+    expect(decide(h, P, now).allowed).toBe(false);
+    expect(resume(h)).toEqual(EMPTY);
+    expect(decide(resume(h), P, now)).toEqual({ allowed: true });
   });
 
   it('resume closes an open circuit and forgets the restarts that opened it', () => {
@@ -307,5 +314,33 @@ describe('guard: properties', () => {
     // 3 restarts, then a day of open circuit, then 3 more, ...: restarts keep coming all week.
     expect(allowed.length).toBeGreaterThanOrEqual(9);
     expect(allowed.at(-1)!).toBeGreaterThan(T0 + 4 * 24 * H);
+  });
+});
+
+describe('clampToNow: times a clock that was ahead wrote', () => {
+  const YEAR = 365 * 24 * H;
+  it.each<[string, GuardHistory, GuardHistory | 'same']>([
+    ['nothing in the future', hist({ restarts: [T0 - H], circuitOpenedAt: T0 - H }), 'same'],
+    [
+      'a restart a year ahead counts from now',
+      hist({ restarts: [T0 - H, T0 + YEAR] }),
+      hist({ restarts: [T0 - H, T0] }),
+    ],
+    [
+      'a circuit opened a year ahead opened now',
+      hist({ circuitOpenedAt: T0 + YEAR }),
+      hist({ circuitOpenedAt: T0 }),
+    ],
+    ['a timed pause ends when it says', hist({ paused: true, pausedUntil: T0 + YEAR }), 'same'],
+  ])('%s', (_, h, want) => {
+    const got = clampToNow(h, T0);
+    if (want === 'same') expect(got).toBe(h);
+    else expect(got).toEqual(want);
+  });
+
+  it('a restart a year ahead blocks for one cooldown from now, not until that date', () => {
+    const h = clampToNow(hist({ restarts: [T0 + YEAR] }), T0);
+    expect(decide(h, P, T0)).toMatchObject({ allowed: false, reason: 'cooldown', until: T0 + P.cooldownMs });
+    expect(decide(h, P, T0 + P.cooldownMs)).toEqual({ allowed: true });
   });
 });
