@@ -6,10 +6,11 @@ import { isDeepStrictEqual } from 'node:util';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { HEPH_NAMES } from '../app/identity.js';
 import { HephError } from '../errors.js';
-import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
+import { symlinkTarget, writeFileAtomic } from '../platform/fs.js';
 import {
   type ConfigApp,
   parseTomlText,
+  readConfigText,
   suggestKey,
   type TomlTable,
   validateTable,
@@ -95,7 +96,7 @@ export function setConfigValue(
   app: ConfigApp = HEPH_NAMES,
 ): { changed: boolean } {
   const [section, name] = checkKnownKey(key);
-  const text = readTextIfExists(file) ?? '';
+  const text = readConfigText(file) ?? '';
   const table = text === '' ? {} : parseTomlText(text, file);
   const value = parseCliValue(key, valueText);
   const wanted = setInTable(table, section, name, value);
@@ -117,6 +118,7 @@ export function setConfigValue(
     next = stringifyToml(wanted);
   }
   if (next === text) return { changed: false };
-  writeFileAtomic(file, next.endsWith('\n') ? next : `${next}\n`, 0o600);
+  // Through a symlink (a config kept in a dotfiles repository) to its target: the link stays.
+  writeFileAtomic(symlinkTarget(file), next.endsWith('\n') ? next : `${next}\n`, 0o600);
   return { changed: true };
 }

@@ -5,7 +5,7 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import { type AppIdentity, type AppNames, HEPH_NAMES } from '../app/identity.js';
 import { HephError } from '../errors.js';
-import { readTextIfExists } from '../platform/fs.js';
+import { readCappedText } from '../platform/state-file.js';
 import type { Env } from '../platform/paths.js';
 import { type Config, configSchema, KNOWN_KEYS } from './schema.js';
 
@@ -160,11 +160,25 @@ export function validateTable(table: TomlTable, file: string, used: Record<strin
   return result.data;
 }
 
-/** The file's text; a path that exists but cannot be read (a folder, no permission) is E_CONFIG. */
-function readConfigText(file: string): string | undefined {
+/** A config is a few hundred bytes; the cap keeps a symlink to /dev/zero or a huge file out of memory. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * The file's text (at most MAX_CONFIG_BYTES, a regular file or a symlink to one); a path that
+ * exists but cannot be read (a folder, a FIFO, a device, too large, no permission) is E_CONFIG.
+ */
+export function readConfigText(file: string): string | undefined {
   try {
-    return readTextIfExists(file);
+    return readCappedText(file, MAX_CONFIG_BYTES);
   } catch (e) {
+    if (e instanceof HephError) {
+      const why = e.message.startsWith(`${file} `) ? `it ${e.message.slice(file.length + 1)}` : e.message;
+      throw new HephError('E_CONFIG', `${file}: cannot read the config file: ${why}`, {
+        hint: 'make it a regular file (or a symlink to one) under 1 MiB, or point HEPH_CONFIG at one',
+        details: { file },
+        cause: e,
+      });
+    }
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
     throw new HephError('E_CONFIG', `${file}: cannot read the config file (${code})`, {
       hint: 'make it a readable file, or point HEPH_CONFIG at one',

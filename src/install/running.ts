@@ -12,6 +12,7 @@ import { acquireInstallLock } from './lock.js';
 import {
   assertSafeVersion,
   cleanStore,
+  dropDanglingLinks,
   ensureStore,
   isComplete,
   readStore,
@@ -125,10 +126,13 @@ export async function installRunningVersion(
       fsyncDir(paths.store);
       changed = true;
     }
-    if (readStore(paths).current === null) {
+    const current = readStore(paths).current;
+    if (current === null || !isComplete(versionDir(paths, current), paths.versionFiles)) {
       swapCurrent(paths, version);
       changed = true;
     }
+    // `current` repaired above; a `previous` naming a folder that is gone is dropped too.
+    if (dropDanglingLinks(paths).length) changed = true;
     cleanStore(paths);
     return { version, path: dest, changed };
   } finally {

@@ -202,9 +202,33 @@ export function swapCurrent(
     throw new HephError('E_NOT_FOUND', `version ${version} is not complete in ${paths.store}`);
   }
   const old = readLink(paths, 'current');
-  if (old !== null && old !== version) setLink(paths, 'previous', old);
+  // An old current whose folder is gone (deleted by hand) is no rollback target: `previous` never
+  // names a missing or incomplete folder.
+  const oldUsable = old !== null && old !== version && isComplete(versionDir(paths, old), paths.versionFiles);
+  if (oldUsable) setLink(paths, 'previous', old);
   setLink(paths, 'current', version, beforeCurrentRename);
-  return { previous: old !== version ? old : readLink(paths, 'previous') };
+  if (!oldUsable) dropDanglingLinks(paths);
+  return { previous: oldUsable ? old : readLink(paths, 'previous') };
+}
+
+/**
+ * Removes a `current` or `previous` link that names no complete version folder, so nothing
+ * (rollback, doctor, the launcher) is pointed at a version that is not there. Returns the names
+ * removed. Called under the install lock.
+ */
+export function dropDanglingLinks(paths: Paths): string[] {
+  const dropped: string[] = [];
+  for (const name of LINKS) {
+    const full = join(paths.store, name);
+    const isLink = lstatSync(full, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+    if (!isLink) continue;
+    const target = readLink(paths, name);
+    if (target !== null && isComplete(versionDir(paths, target), paths.versionFiles)) continue;
+    rmSync(full, { force: true });
+    dropped.push(name);
+  }
+  if (dropped.length) fsyncDir(paths.store);
+  return dropped;
 }
 
 /** Makes `previous` current again (and the bad one previous, so a second rollback undoes it). */

@@ -10,8 +10,10 @@ import {
   rmSync,
   writeSync,
   readFileSync,
+  lstatSync,
+  readlinkSync,
 } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { dirname, basename, join, resolve } from 'node:path';
 import { HephError } from '../errors.js';
 
 /** What to do about a write that failed, by errno: the reasons an operator can fix. */
@@ -77,4 +79,31 @@ export function readTextIfExists(file: string): string | undefined {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
+}
+
+/** Symlinks followed before heph gives up, as the kernel's own ELOOP limit. */
+const MAX_SYMLINK_HOPS = 40;
+
+/**
+ * The file a write to `file` should replace so that a symlink stays a symlink: `file` itself, or
+ * the end of its chain of links (which may not exist yet: a dangling link's target is created).
+ * Only for files a person placed (the config); never for heph's own state, where a planted link
+ * must not redirect a write.
+ */
+export function symlinkTarget(file: string): string {
+  let path = file;
+  for (let hop = 0; hop < MAX_SYMLINK_HOPS; hop++) {
+    let isLink: boolean;
+    try {
+      isLink = lstatSync(path).isSymbolicLink();
+    } catch {
+      return path; // does not exist (yet): write here
+    }
+    if (!isLink) return path;
+    path = resolve(dirname(path), readlinkSync(path));
+  }
+  throw new HephError('E_IO', `${file}: more than ${MAX_SYMLINK_HOPS} symbolic links in a row (a loop?)`, {
+    hint: 'point the link at a regular file',
+    details: { file },
+  });
 }

@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, readConfigText } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { callDaemon } from '../control/client.js';
 import { describeError, isHephError } from '../errors.js';
@@ -181,7 +181,7 @@ export async function gatherFacts(d: ServiceDeps): Promise<DoctorFacts> {
   return {
     version: d.app.version,
     configFile,
-    configDigest: configDigest(readTextIfExists(configFile) ?? ''),
+    configDigest: configDigest(config.ok ? (readConfigText(configFile) ?? '') : ''),
     config,
     manager,
     unit,

@@ -3,7 +3,7 @@
 // prints the plan; a real run applies it, so both always agree on what "install" means.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, readConfigText } from '../config/load.js';
 import { HephError } from '../errors.js';
 import { installRunningVersion, readStore } from '../install/index.js';
 import { renderLauncher } from '../install/launcher.js';
@@ -104,7 +104,7 @@ export async function planInstall(d: ServiceDeps, opts: ServiceInstallOptions): 
     node: d.node,
     home: d.home,
     drainTimeoutMs: config.restart.drain_timeout,
-    configText: readTextIfExists(d.paths.config) ?? '',
+    configText: readConfigText(d.paths.config) ?? '',
     keepSecret: existsSync(secretFilePath(d.names, backend.kind, d.paths)),
   });
   const planned = (kind: FileKind, path: string, content: string, mode: number): PlannedFile => ({

@@ -1,7 +1,7 @@
 // `heph daemon install --manager none`, run as the built CLI from a package tree: the store and
 // the launcher only, no unit and no command, and the printed supervisor command really starts a
 // daemon running the store's current version.
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -75,6 +75,25 @@ describe('heph daemon install --manager none', () => {
     } finally {
       expect((await d.stop()).code).toBe(0);
     }
+  });
+
+  it('repairs a store whose current and previous name folders that are gone: no link left dangling', async () => {
+    expect((await heph(['daemon', 'install', '--manager', 'none'])).exitCode).toBe(0);
+    const store = join(s.home, 'data', 'versions');
+    for (const [name, target] of [
+      ['current', '9.9.9'],
+      ['previous', '9.9.8'],
+    ] as const) {
+      rmSync(join(store, name), { force: true });
+      symlinkSync(target, join(store, name));
+    }
+    const r = await heph(['daemon', 'install', '--manager', 'none', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ store: { version: VERSION, changed: true } });
+    expect(readlinkSync(join(store, 'current'))).toBe(VERSION);
+    // before the fix: previous named the dangling old current (9.9.9)
+    expect(existsSync(join(store, 'previous'))).toBe(false);
+    expect(lstatSync(join(store, 'previous'), { throwIfNoEntry: false })).toBeUndefined();
   });
 
   it('refuses --system, which would mean nothing without a unit', async () => {

@@ -1,7 +1,16 @@
 // Hostile input as a user meets it through the built CLI and a real hephd: values past their
 // bounds, an empty --version, a socket path past sun_path, a symlinked or endless config, corrupt
 // state files. Each case failed on the code before its fix (docs/operations.md "Hostile input").
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runHeph, type Scratch, scratch } from '../helpers/cli.js';
@@ -159,5 +168,62 @@ describe('guard times from a clock that was ahead', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     const saved = JSON.parse(readFileSync(join(state, 'state.json'), 'utf8'));
     expect(saved.guard).toMatchObject({ restarts: [], circuitOpenedAt: null, paused: false });
+  });
+});
+
+describe('the config file itself', () => {
+  it('config set on a symlinked config (dotfiles) writes through to the target; the link stays', async () => {
+    s = scratch('heph-hostile-');
+    const dotfiles = join(s.home, 'dotfiles');
+    mkdirSync(dotfiles);
+    writeFileSync(join(dotfiles, 'heph.toml'), '# mine\n[update]\nmode = "off"\n');
+    symlinkSync('dotfiles/heph.toml', join(s.home, 'config.toml'));
+    const r = await runHeph(['config', 'set', 'update.interval', '7h'], s.env);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(lstatSync(join(s.home, 'config.toml')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(s.home, 'config.toml'))).toBe('dotfiles/heph.toml');
+    expect(readFileSync(join(dotfiles, 'heph.toml'), 'utf8')).toBe(
+      '# mine\n[update]\nmode = "off"\ninterval = "7h"\n',
+    );
+    expect(readdirSync(dotfiles)).toEqual(['heph.toml']); // no temp file left beside the target
+  });
+
+  it('config set on a dangling symlink creates its target', async () => {
+    s = scratch('heph-hostile-');
+    mkdirSync(join(s.home, 'dotfiles'));
+    symlinkSync(join(s.home, 'dotfiles', 'heph.toml'), join(s.home, 'config.toml'));
+    expect((await runHeph(['config', 'set', 'update.interval', '7h'], s.env)).exitCode).toBe(0);
+    expect(lstatSync(join(s.home, 'config.toml')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(s.home, 'dotfiles', 'heph.toml'), 'utf8')).toBe('[update]\ninterval = "7h"\n');
+  });
+
+  it.each([
+    [
+      'a symlink to /dev/zero',
+      (file: string) => symlinkSync('/dev/zero', file),
+      'is a character device, not a regular file',
+    ],
+    ['a FIFO', (file: string) => execFileSync('mkfifo', [file]), 'is a FIFO, not a regular file'],
+    [
+      'a file over 1 MiB',
+      (file: string) => writeFileSync(file, `# ${'x'.repeat(1024 * 1024)}\n`),
+      'is larger than 1048576 bytes',
+    ],
+  ])('a config that is %s is refused at once (exit 78), by every reader', async (_, make, what) => {
+    s = scratch('heph-hostile-');
+    const file = join(s.home, 'config.toml');
+    make(file);
+    for (const args of [
+      ['config', 'validate'],
+      ['config', 'set', 'update.interval', '7h'],
+      ['update', 'check'],
+    ]) {
+      const r = await runHeph(args, s.env);
+      expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(78);
+      expect(r.stderr).toContain(`heph: ${file}: cannot read the config file: it ${what}`);
+    }
+    const doctor = await runHeph(['doctor', '--json'], s.env);
+    const row = JSON.parse(doctor.stdout).checks.find((c: { id: string }) => c.id === 'config');
+    expect(row.summary).toContain(what);
   });
 });
