@@ -5,6 +5,7 @@ import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { HephError } from '../errors.js';
+import { writeFailure } from '../platform/fs.js';
 import { showUrl, transportError } from './failures.js';
 import { dropBody, type ForgeHttp, readCapped, tooLarge } from './http.js';
 import type { DownloadOptions } from './types.js';
@@ -25,13 +26,14 @@ async function streamToFile(
 ): Promise<Downloaded> {
   const hash = createHash('sha256');
   const out = createWriteStream(dest, { mode: 0o600 });
-  const opened = new Promise<void>((resolve, reject) => {
-    out.once('open', () => resolve());
-    out.once('error', reject);
-  });
+  // A write error (a disk that filled: ENOSPC) can come at any point, also while waiting for
+  // 'drain', which then never comes: every wait races it, or the install would stall for good.
+  const failed = new Promise<never>((_, reject) => out.on('error', reject));
+  failed.catch(() => {}); // observed through the races below
+  const orFail = <T>(p: Promise<T>) => Promise.race([p, failed]);
   let bytes = 0;
   try {
-    await opened;
+    await orFail(new Promise<void>((resolve) => out.once('open', () => resolve())));
     for await (const chunk of body) {
       const b = chunk as Buffer;
       bytes += b.length;
@@ -40,21 +42,18 @@ async function streamToFile(
         throw tooLarge(forge, url, opts.maxBytes);
       }
       hash.update(b);
-      if (!out.write(b)) await new Promise<void>((r) => out.once('drain', () => r()));
+      if (!out.write(b)) await orFail(new Promise<void>((r) => out.once('drain', () => r())));
       opts.onProgress?.(bytes, expected);
     }
-    await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    await orFail(
+      new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve()))),
+    );
   } catch (e) {
     dropBody(body);
     out.destroy();
     rmSync(dest, { force: true });
     if (e instanceof HephError || (e as Error).name === 'AbortError') throw e;
-    if ((e as NodeJS.ErrnoException).syscall) {
-      throw new HephError('E_PREFLIGHT', `cannot write the download to ${dest}: ${(e as Error).message}`, {
-        hint: 'check the store folder is writable and the disk has room',
-        cause: e,
-      });
-    }
+    if ((e as NodeJS.ErrnoException).syscall) throw writeFailure(dest, e, 'nothing was installed');
     throw transportError(forge, url, e);
   }
   if (expected !== null && bytes !== expected) {

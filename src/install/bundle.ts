@@ -15,6 +15,7 @@ import { assetName } from '../release/version.js';
 import type { VersionedRelease } from '../release/types.js';
 import { checkAgainstSums, checkForgeDigest, parseSums } from './checksums.js';
 import { extractRelease } from './extract.js';
+import { installIoError } from './io-errors.js';
 import { verifyMinisign } from './minisign.js';
 import { preflight } from './preflight.js';
 import { smokeTestBundle } from './smoke.js';
@@ -158,6 +159,9 @@ export async function installBundle(input: BundleInput): Promise<BundleResult> {
     const pruned = prune(paths, config.install.keep);
     if (pruned.length) deps.logger.info({ pruned }, 'pruned old versions');
     return { path: dest, previous };
+  } catch (e) {
+    // a disk that filled after the preflight, a planted link: E_IO naming the file, not E_INTERNAL
+    throw installIoError(e, version, staging);
   } finally {
     rmSync(download, { recursive: true, force: true });
     rmSync(staging, { recursive: true, force: true });

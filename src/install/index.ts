@@ -9,6 +9,7 @@ import { appendAudit } from '../audit/log.js';
 import type { Deps } from '../platform/deps.js';
 import type { VersionedRelease } from '../release/types.js';
 import { installBundle } from './bundle.js';
+import { installIoError } from './io-errors.js';
 import { acquireInstallLock } from './lock.js';
 import { installWithCommand, installWithNpm } from './methods.js';
 import { runningFromStore, runningPackageRoot } from './running.js';
@@ -99,7 +100,8 @@ export async function installRelease(opts: InstallOptions): Promise<InstallResul
       }
       appendAudit(paths.auditFile, { event: 'update.installed', version, from, method, path }, logger);
       return { version, method, path, previous, alreadyCurrent: false };
-    } catch (e) {
+    } catch (raw) {
+      const e = installIoError(raw, version, paths.store);
       const code = e instanceof HephError ? e.code : 'E_INTERNAL';
       appendAudit(
         paths.auditFile,
@@ -108,6 +110,8 @@ export async function installRelease(opts: InstallOptions): Promise<InstallResul
       );
       throw e;
     }
+  } catch (e) {
+    throw installIoError(e, version, paths.store); // the store itself (ensureStore, cleanStore)
   } finally {
     await unlock();
   }

@@ -26,6 +26,19 @@ const WRITE_HINTS: Record<string, string> = {
 };
 
 /**
+ * A write to `file` that failed, as E_IO: the file, the errno, what it means for the user
+ * (`outcome`, e.g. "it is unchanged") and, as the hint, what to do about that errno.
+ */
+export function writeFailure(file: string, e: unknown, outcome: string): HephError {
+  const code = (e as NodeJS.ErrnoException).code ?? 'error';
+  return new HephError('E_IO', `cannot write ${file} (${code}); ${outcome}`, {
+    hint: WRITE_HINTS[code] ?? 'check the folder exists and is writable, then try again',
+    cause: e,
+    details: { file, errno: code },
+  });
+}
+
+/**
  * Replace `file` with `content` so that a reader (or a crash) sees either the old or the new
  * bytes, never a mix: write a temp file beside it, fsync, rename over, fsync the folder. A write
  * that fails (disk full, permissions) removes its temp file, leaves `file` as it was, and is
@@ -48,12 +61,7 @@ export function writeFileAtomic(file: string, content: string | Uint8Array, mode
     renameSync(tmp, file);
   } catch (e) {
     if (created) rmSync(tmp, { force: true });
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw new HephError('E_IO', `cannot write ${file} (${code}); it is unchanged`, {
-      hint: WRITE_HINTS[code] ?? 'check the folder exists and is writable, then try again',
-      cause: e,
-      details: { file, errno: code },
-    });
+    throw writeFailure(file, e, 'it is unchanged');
   }
   fsyncDir(dir);
 }

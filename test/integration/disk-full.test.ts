@@ -2,8 +2,12 @@
 // last block, then the commands that write — `config set` and `update pause` — must fail with the
 // file named and what to do, leave the file as it was, and leave no temp file behind.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { resolvePaths } from '../../src/platform/paths.js';
+import { getArtifacts, publishRelease, seedStore, serveFolder } from '../helpers/artifacts.js';
+import { bundleInstallDriver } from '../helpers/installer.js';
 import { HEPH } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -65,4 +69,74 @@ describe.skipIf(why !== null)('a full disk', () => {
     // The mount was private to the namespace: the real folder is empty again.
     expect(readdirSync(home)).toEqual([]);
   });
+
+  it.each([
+    ['during the download', 200],
+    ['during the extraction', 1400],
+  ])(
+    'a disk that fills after the preflight (%s): E_IO naming the file and the fix, current unchanged, no leftovers',
+    async (_, freeKiB) => {
+      const prep = tempDir('heph-diskfull-prep-');
+      const releases = tempDir('heph-diskfull-releases-');
+      const art = await getArtifacts();
+      await seedStore(resolvePaths({ HEPH_HOME: prep }), art, '1.0.0');
+      publishRelease(releases, '1.1.0', art);
+      const server = await serveFolder(releases);
+      const { driver, dir } = await bundleInstallDriver('heph-diskfull-driver-');
+      try {
+        const home = tempDir('heph-diskfull-');
+        // The installer (a real process, test/integration/install-driver.ts) is told the disk is
+        // roomy (HEPH_DRIVER_FREE_BYTES, its preflight hook); the tmpfs has freeKiB left.
+        const r = await execa(
+          'unshare',
+          [
+            '-m',
+            '--propagation',
+            'private',
+            'sh',
+            '-c',
+            [
+              `mount -t tmpfs -o size=8m tmpfs '${home}'`,
+              `cp -a '${prep}/.' '${home}/'`,
+              `(dd if=/dev/zero of='${home}/filler' bs=4k 2>/dev/null || true)`,
+              `truncate -s -${freeKiB}k '${home}/filler'`,
+              `(node '${driver}' '${releases}' '${server.url}' 1.1.0; echo "exit=$?")`,
+              `readlink '${home}/data/versions/current'`,
+              `ls -A '${home}/data/versions'`,
+            ].join(' && '),
+          ],
+          {
+            env: {
+              PATH: process.env.PATH,
+              HEPH_HOME: home,
+              HOME: home,
+              HEPH_DRIVER_FREE_BYTES: String(2 ** 40),
+            },
+            extendEnv: false,
+            reject: false,
+            timeout: 60_000,
+          },
+        );
+        expect(r.exitCode, r.stderr).toBe(0);
+        const [result, code, current, ...listing] = r.stdout.trim().split('\n');
+        // before the fix: E_INTERNAL "ENOSPC: no space left on device, write" with no file and no
+        // hint, or (a write failing mid-download) an install that stalled and ended with no output
+        expect(code, result).toBe('exit=1');
+        const err = JSON.parse(result!);
+        expect(current).toBe('1.0.0');
+        expect(listing.filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+        expect(err.error).toBe('E_IO');
+        // the file being written when the disk filled: the download, or a file inside the extraction
+        expect(err.message).toMatch(
+          new RegExp(
+            `^cannot write ${home}/data/versions/\\.tmp-(download|extract)-\\S+ \\(ENOSPC\\); (nothing was installed|1\\.1\\.0 was not installed; nothing changed)$`,
+          ),
+        );
+        expect(err.hint).toContain('the disk is full: free space on the filesystem that holds it');
+      } finally {
+        await server.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -3,7 +3,16 @@
 // key, unsafe tarballs, smoke test, disk preflight, not owned, lock) — each audited as
 // update.failed with `current` unchanged and no leftovers in the store.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -190,6 +199,24 @@ describe('installRelease (bundle)', () => {
     const err = await expectRefused(install('1.5.0'), 'E_SMOKE_TEST');
     expect(err.message).toMatch(/printed "1.1.0"/);
   });
+
+  it.each(['a file', 'a folder'])(
+    'a symlink to %s planted where the new version goes: E_IO naming it, not a raw ENOTDIR',
+    async (kind) => {
+      publishRelease(root, '1.1.0', art);
+      const target = join(home, 'victim');
+      if (kind === 'a file') writeFileSync(target, 'x');
+      else mkdirSync(target);
+      const planted = join(deps.paths.store, '1.1.0');
+      symlinkSync(target, planted);
+      const err = await expectRefused(install('1.1.0'), 'E_IO');
+      expect(err.message).toBe(
+        `cannot install 1.1.0: ${planted} is in the way (ENOTDIR); heph did not make it; nothing changed`,
+      );
+      expect(err.hint).toContain('remove it');
+      expect(lstatSync(planted).isSymbolicLink()).toBe(true); // left for the operator to look at
+    },
+  );
 
   it('refuses before downloading when the disk is too full', async () => {
     publishRelease(root, '1.1.0', art);

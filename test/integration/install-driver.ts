@@ -1,6 +1,7 @@
 // A separate process that runs installRelease once, for the tests that need a real process to
 // SIGKILL or two installers racing. Bundled with esbuild by the test. This entry point reads
-// HEPH_FAULT_KILL_AT=<step> and kills itself there through the installer's onStep hook.
+// HEPH_FAULT_KILL_AT=<step> and kills itself there through the installer's onStep hook, and
+// HEPH_DRIVER_FREE_BYTES, the free space its disk preflight is told.
 // argv: <releases root> <server url> <version> [lockWaitMs]; HEPH_HOME etc. from the environment.
 import { configSchema } from '../../src/config/schema.js';
 import { HephError } from '../../src/errors.js';
@@ -23,12 +24,20 @@ try {
       onStep: (step) => {
         if (step === killAt) process.kill(process.pid, 'SIGKILL');
       },
+      // HEPH_DRIVER_FREE_BYTES: what the disk preflight is told (a disk that fills after it)
+      ...(process.env.HEPH_DRIVER_FREE_BYTES
+        ? { freeBytes: () => Number(process.env.HEPH_DRIVER_FREE_BYTES) }
+        : {}),
     },
   });
   process.stdout.write(`${JSON.stringify(r)}\n`);
 } catch (e) {
   process.stdout.write(
-    `${JSON.stringify({ error: e instanceof HephError ? e.code : String(e), message: String((e as Error).message) })}\n`,
+    `${JSON.stringify({
+      error: e instanceof HephError ? e.code : String(e),
+      message: String((e as Error).message),
+      hint: e instanceof HephError ? e.hint : undefined,
+    })}\n`,
   );
   process.exitCode = 1;
 }
