@@ -111,6 +111,7 @@ describe.skipIf(why !== null)('a full disk', () => {
               HEPH_HOME: home,
               HOME: home,
               HEPH_DRIVER_FREE_BYTES: String(2 ** 40),
+              HEPH_DRIVER_FORGE_CLIENT: '1',
             },
             extendEnv: false,
             reject: false,
@@ -121,7 +122,7 @@ describe.skipIf(why !== null)('a full disk', () => {
         const [result, code, current, ...listing] = r.stdout.trim().split('\n');
         // before the fix: E_INTERNAL "ENOSPC: no space left on device, write" with no file and no
         // hint, or (a write failing mid-download) an install that stalled and ended with no output
-        expect(code, result).toBe('exit=1');
+        expect(code, `${result}\n${r.stderr}`).toBe('exit=1');
         const err = JSON.parse(result!);
         expect(current).toBe('1.0.0');
         expect(listing.filter((n) => n.startsWith('.tmp-'))).toEqual([]);
