@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { HephError } from '../errors.js';
 import { writeFileAtomic } from '../platform/fs.js';
 import type { Paths } from '../platform/paths.js';
-import { type CorruptReport, readJsonState } from '../platform/state-file.js';
+import { corruptReporter } from '../audit/corrupt.js';
+import { readJsonState } from '../platform/state-file.js';
 import { showUrl } from './failures.js';
 import type { ForgeHttp } from './http.js';
 
@@ -56,16 +57,15 @@ export class HttpCache {
   readonly file: string;
 
   /**
-   * A torn or foreign file only costs one full fetch: it is set aside and reported when `report`
-   * is given (src/platform/state-file.ts), and replaced on the next save.
+   * A torn or foreign file only costs one full fetch: it is set aside and reported (to the audit
+   * log beside it unless `auditFile` says otherwise), and replaced on the next save.
    */
-  constructor(file: string, report?: CorruptReport) {
+  constructor(file: string, report: { auditFile?: string; logger?: Logger } = {}) {
     this.file = file;
     this.entries =
       readJsonState(file, parseCacheFile, {
-        auditFile: report?.auditFile ?? join(dirname(file), 'audit.jsonl'),
-        logger: report?.logger,
         maxBytes: MAX_CACHE_FILE_BYTES,
+        onSetAside: corruptReporter(report.auditFile ?? join(dirname(file), 'audit.jsonl'), report.logger),
       }) ?? {};
   }
 

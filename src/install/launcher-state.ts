@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../platform/fs.js';
 import type { Paths } from '../platform/paths.js';
 import { readJsonState } from '../platform/state-file.js';
+import { corruptReporter } from '../audit/corrupt.js';
 
 export const LAUNCHER_STATE_VERSION = 1;
 
@@ -65,8 +66,7 @@ function parseLauncherState(value: unknown): LauncherState | string {
 /** A corrupt or foreign-shaped file is set aside and reported (state-file.ts): count afresh. */
 export function readLauncherState(paths: Paths, logger?: Logger): LauncherState {
   const s = readJsonState(launcherStateFile(paths), parseLauncherState, {
-    auditFile: paths.auditFile,
-    logger,
+    onSetAside: corruptReporter(paths.auditFile, logger),
   });
   return s ?? emptyLauncherState();
 }

@@ -1,10 +1,8 @@
 // Reading the files heph keeps for itself (state.json, launcher.json, http-cache.json) and the
 // config: size-capped, regular files only, and a corrupt or foreign-shaped state file set aside
-// as `<file>.corrupt-<time>` and reported once (audit, log, `heph doctor`), never fatal.
+// as `<file>.corrupt-<time>` and handed to a reporter (src/audit/corrupt.ts), never fatal.
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, renameSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import type { Logger } from 'pino';
-import { appendAudit } from '../audit/log.js';
+import { join } from 'node:path';
 import { HephError } from '../errors.js';
 
 /** state.json and launcher.json hold a few hundred bytes; anything near this is not ours. */
@@ -75,44 +73,37 @@ export function setAsideName(file: string, now: number): string {
   return `${file}${SET_ASIDE_MARK}${stamp}`;
 }
 
-export interface CorruptReport {
-  auditFile: string;
-  /** The daemon's logger; absent or silent (one-shot commands): a warning on stderr instead. */
-  logger?: Logger | undefined;
+/** A file that was set aside: where it was, where it went (null: it could not be moved), why. */
+export interface SetAside {
+  file: string;
+  setAside: string | null;
+  reason: string;
+  /** Epoch ms. */
+  at: number;
+}
+
+export interface ReadJsonOptions {
+  maxBytes?: number | undefined;
   now?: number | undefined;
+  /** Reports a set-aside file once (src/audit/corrupt.ts: audit, log or stderr). */
+  onSetAside(info: SetAside): void;
 }
 
 /**
- * Moves a corrupt `file` aside and reports it once: an audit event `state.corrupt` (with the
- * reason and where the file went), a log line or a stderr warning. Returns the new name, or null
- * when the file could not be moved (it is then read as empty all the same).
+ * Moves a corrupt `file` aside as `<file>.corrupt-<time>` and reports it once through
+ * `onSetAside`. A file that cannot be moved (gone already, a read-only folder) is reported with
+ * `setAside: null` and read as empty all the same.
  */
-export function setAside(file: string, reason: string, report: CorruptReport): string | null {
-  const now = report.now ?? Date.now();
-  const aside = setAsideName(file, now);
+export function setAside(file: string, reason: string, opts: ReadJsonOptions): void {
+  const at = opts.now ?? Date.now();
+  const aside = setAsideName(file, at);
   let moved: string | null = aside;
   try {
     renameSync(file, aside);
   } catch {
-    moved = null; // gone already, or a read-only folder: count afresh in memory anyway
+    moved = null;
   }
-  const what = `${file} is unusable (${reason}); ${moved ? `set aside as ${basename(moved)}` : 'it could not be moved aside'} and started afresh`;
-  const logger = report.logger && report.logger.level !== 'silent' ? report.logger : undefined;
-  appendAudit(
-    report.auditFile,
-    {
-      time: new Date(now).toISOString(),
-      event: 'state.corrupt',
-      version: null,
-      file,
-      setAside: moved,
-      reason,
-    },
-    logger,
-  );
-  if (logger) logger.warn({ file, setAside: moved, reason }, what);
-  else process.stderr.write(`warning: ${what}\n`);
-  return moved;
+  opts.onSetAside({ file, setAside: moved, reason, at });
 }
 
 /**
@@ -123,14 +114,14 @@ export function setAside(file: string, reason: string, report: CorruptReport): s
 export function readJsonState<T>(
   file: string,
   parse: (value: unknown) => T | string,
-  report: CorruptReport & { maxBytes?: number },
+  opts: ReadJsonOptions,
 ): T | undefined {
   let text: string | undefined;
   try {
-    text = readCappedText(file, report.maxBytes ?? MAX_STATE_FILE_BYTES);
+    text = readCappedText(file, opts.maxBytes ?? MAX_STATE_FILE_BYTES);
   } catch (e) {
     if (!(e instanceof HephError)) throw e; // EACCES and friends: not corruption, say it as it is
-    setAside(file, e.message.replace(`${file} `, ''), report);
+    setAside(file, e.message.replace(`${file} `, ''), opts);
     return undefined;
   }
   if (text === undefined) return undefined;
@@ -138,12 +129,12 @@ export function readJsonState<T>(
   try {
     value = JSON.parse(text);
   } catch {
-    setAside(file, 'not valid JSON', report);
+    setAside(file, 'not valid JSON', opts);
     return undefined;
   }
   const parsed = parse(value);
   if (typeof parsed === 'string') {
-    setAside(file, parsed, report);
+    setAside(file, parsed, opts);
     return undefined;
   }
   return parsed;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../platform/fs.js';
 import type { Paths } from '../platform/paths.js';
 import { readJsonState } from '../platform/state-file.js';
+import { corruptReporter } from '../audit/corrupt.js';
 import { clampToNow, resume } from './guard.js';
 
 export const STATE_VERSION = 1;
@@ -117,9 +118,8 @@ export interface ReadStateOptions {
 export function readState(paths: Paths, opts: ReadStateOptions = {}): DaemonState {
   const now = opts.now ?? Date.now();
   const s = readJsonState(paths.stateFile, parseState, {
-    auditFile: paths.auditFile,
-    logger: opts.logger,
     now,
+    onSetAside: corruptReporter(paths.auditFile, opts.logger),
   });
   return s === undefined ? emptyState() : clampState(s, now);
 }
