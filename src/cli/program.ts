@@ -19,8 +19,6 @@ export interface CliApp {
   commands?: (program: CommanderCommand) => void;
 }
 
-/** `--system` on every command that reads or drives an install (system-scope.ts). */
-const SYSTEM_HELP = 'the system install (/var/lib/heph, or HEPH_HOME when set)';
 /** `update …` with --system, run by root, acts as the account that owns the install. */
 const AS_OWNER = { asOwner: true } as const;
 
@@ -144,6 +142,8 @@ function plainCommand(argv: readonly string[]): 'status' | 'daemon run' | null {
 export async function runCli(argv: string[], app: CliApp): Promise<number> {
   const { identity } = app;
   const names = { daemon: identity.daemon, name: identity.name };
+  /** `--system` on every command that reads or drives an install (system-scope.ts). */
+  const SYSTEM_HELP = `the system install (/var/lib/${identity.name}, or ${identity.envPrefix}_HOME when set)`;
   let exit: number = EXIT.ok;
   let json = argv.includes('--json');
 
