@@ -3,6 +3,7 @@
 import { HephError } from '../errors.js';
 import { registerSecret, redactText } from '../platform/logger.js';
 import { resolvePaths } from '../platform/paths.js';
+import { systemEnv } from '../platform/system-scope.js';
 import { type ServiceDeps, serviceDeps } from '../service/effects.js';
 import {
   applyInstall,
@@ -12,8 +13,14 @@ import {
   queryState,
   runCommands,
 } from '../service/install.js';
+import { describeChange } from '../service/access.js';
+import { GROUP_FILE, groupName } from '../service/accounts.js';
+import { readTextIfExists } from '../platform/fs.js';
 import { applyForeign, planForeign, supervisorCommand } from '../service/foreign.js';
 import { launchdLogFile } from '../app/service-names.js';
+import { assertManagerAnswers } from '../service/reach.js';
+import { locateService } from '../service/service-paths.js';
+import { ensureStarted } from '../service/settle.js';
 import { chooseManager, describeScope } from '../service/manager.js';
 import { commandLine } from '../service/runner.js';
 import type { Scope } from '../service/spec.js';
@@ -21,16 +28,14 @@ import { uninstall } from '../service/uninstall.js';
 import type { Verb } from '../service/types.js';
 import { type CliContext, note, printJson, println } from './context.js';
 
-/** Where a system service keeps everything when HEPH_HOME is not set: not root's home folder. */
-export const SYSTEM_HEPH_HOME = '/var/lib/heph';
 /** `heph daemon logs -n` past this is a typo, not a wish (journalctl would print for minutes). */
 const MAX_LOG_LINES = 100_000;
 
-/** A system service's files live under SYSTEM_HEPH_HOME unless HEPH_HOME says otherwise. */
+/** A system service's files live under /var/lib/<name> unless HEPH_HOME says otherwise (system-scope.ts). */
 function depsFor(ctx: CliContext, system: boolean): ServiceDeps {
-  if (!system || ctx.deps.env.HEPH_HOME) return serviceDeps(ctx.deps);
-  const env = { ...ctx.deps.env, HEPH_HOME: SYSTEM_HEPH_HOME };
-  return serviceDeps({ ...ctx.deps, env, paths: resolvePaths(env) });
+  if (!system) return serviceDeps(ctx.deps);
+  const env = systemEnv(ctx.deps.env, ctx.deps.app);
+  return serviceDeps({ ...ctx.deps, env, paths: resolvePaths(env, ctx.deps.app) });
 }
 
 const mode = (m: number) => `0${m.toString(8)}`;
@@ -51,7 +56,13 @@ function planJson(plan: InstallPlan, dryRun: boolean) {
       ...(dryRun ? { content: redactText(f.content) } : {}),
     })),
     warnings: plan.warnings,
-    owner: plan.handOver ? { user: plan.handOver.account.name, paths: plan.handOver.paths } : null,
+    owner: plan.handOver
+      ? {
+          user: plan.handOver.account.name,
+          paths: plan.handOver.paths,
+          access: plan.handOver.access.map((c) => ({ path: c.path, need: c.need, mode: mode(c.after.mode) })),
+        }
+      : null,
   };
 }
 
@@ -148,7 +159,7 @@ export async function daemonInstall(
     println(ctx, `would install heph ${plan.store.version} into ${d.paths.store} if it is not there`);
     for (const f of plan.files) {
       println(ctx, `\nwould ${f.changed ? 'write' : 'keep (unchanged)'} ${f.path} (mode ${mode(f.mode)}):`);
-      println(ctx, redactText(f.content).trimEnd());
+      ctx.stdout.write(`${redactText(f.content).trimEnd()}\n`); // as written: no --system hints in it
     }
     println(ctx, '');
     if (plan.handOver) {
@@ -156,6 +167,9 @@ export async function daemonInstall(
         ctx,
         `would give ${plan.handOver.paths.join(', ')} to ${plan.handOver.account.name} (the service's user)`,
       );
+      const groups = readTextIfExists(GROUP_FILE) ?? '';
+      const group = (gid: number) => groupName(gid, groups) ?? String(gid);
+      for (const c of plan.handOver.access) println(ctx, `would change ${describeChange(c, group)}`);
     }
     if (plan.commands.length + plan.retire.length === 0)
       println(ctx, 'would run no command (the service is already as wanted)');
@@ -231,6 +245,8 @@ export async function daemonVerb(
   }
   const { backend, unitPath, installed, state } = await verbState(d, scope);
   const what = describeScope(backend.kind, scope);
+  // a manager this shell cannot reach is an error to fix (exit 1), not a stopped service (exit 3)
+  if (installed) await assertManagerAnswers(d, backend.kind, scope);
   if (verb === 'status') {
     if (ctx.json) {
       printJson(ctx, { manager: backend.kind, scope, unit: unitPath, installed, ...state });
@@ -251,6 +267,14 @@ export async function daemonVerb(
     });
   }
   const done = await runCommands(d, backend.verbCommands(verb, scope, d.uid, state, unitPath));
+  if (verb === 'start' || verb === 'restart') {
+    // read the unit's state back: a daemon that dies at once is exit 1 with its log, not "ran"
+    const { paths } = locateService({ app: d.app, scope, env: d.env, home: d.home, uid: d.uid });
+    await ensureStarted(d, backend, scope, paths, {
+      unit: backend.kind === 'systemd' ? d.names.unit : d.names.launchdLabel,
+      logFile: launchdLogFile(d.names, scope, d.home),
+    });
+  }
   if (ctx.json) {
     printJson(ctx, { manager: backend.kind, scope, verb, commands: done });
     return 0;

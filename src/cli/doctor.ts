@@ -3,19 +3,24 @@
 import { serviceDeps } from '../service/effects.js';
 import { type DoctorCheck, doctorExitCode, runChecks } from '../service/doctor.js';
 import { gatherFacts } from '../service/doctor-facts.js';
-import { type CliContext, printJson, println } from './context.js';
+import { type CliContext, printJson, println, scoped } from './context.js';
 
 const LABEL: Record<DoctorCheck['status'], string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
 
 export async function doctor(ctx: CliContext): Promise<number> {
-  const facts = await gatherFacts(serviceDeps(ctx.deps));
-  const results = runChecks(facts);
+  const facts = await gatherFacts(serviceDeps(ctx.deps), { scope: ctx.scope?.system ? 'system' : undefined });
+  // fixes printed for a system install carry --system (and --user NAME)
+  const results = runChecks(facts).map((r) => ({
+    ...r,
+    summary: scoped(ctx, r.summary),
+    fix: r.fix && scoped(ctx, r.fix),
+  }));
   const exit = doctorExitCode(results);
   if (ctx.json) {
     printJson(ctx, {
       ok: exit === 0,
       version: facts.version,
-      checks: results.map((r) => ({ fix: null, ...r })),
+      checks: results.map((r) => ({ ...r, fix: r.fix ?? null })),
     });
     return exit;
   }

@@ -19,6 +19,9 @@ export interface CliApp {
   commands?: (program: CommanderCommand) => void;
 }
 
+/** `update …` with --system, run by root, acts as the account that owns the install. */
+const AS_OWNER = { asOwner: true } as const;
+
 type Action = (ctx: CliContext, ...args: never[]) => Promise<number | undefined> | number | undefined;
 
 const noop = () => {};
@@ -38,38 +41,57 @@ const quietLogger = {
 } as unknown as Logger;
 
 /** `light`: paths and clock only, nothing that loads pino (see quietLogger). */
-async function makeDeps(app: AppIdentity, light: boolean): Promise<Deps> {
+async function makeDeps(app: AppIdentity, light: boolean, system: boolean): Promise<Deps> {
+  const env = system
+    ? (await import('../platform/system-scope.js')).systemEnv(process.env, app)
+    : process.env;
   if (light) {
     return {
       app,
-      env: process.env,
-      paths: resolvePaths(process.env, app),
+      env,
+      paths: resolvePaths(env, app),
       clock: { now: Date.now },
       logger: quietLogger,
     };
   }
-  return (await import('../platform/deps.js')).createDeps({ app });
+  return (await import('../platform/deps.js')).createDeps({ app, env });
 }
 
-async function makeContext(app: AppIdentity, json: boolean, light = false): Promise<CliContext> {
+/** --system: the scope hints get, with the system unit's User= for `daemon install` hints. */
+async function systemScope(app: AppIdentity): Promise<CliContext['scope']> {
+  const { readTextIfExists } = await import('../platform/fs.js');
+  const { unitRunAs } = await import('./scope-hints.js');
+  const { serviceNames, systemUnitFile } = await import('../app/service-names.js');
+  return { system: true, runAs: unitRunAs(readTextIfExists(systemUnitFile(serviceNames(app)))) };
+}
+
+async function makeContext(
+  app: AppIdentity,
+  json: boolean,
+  light = false,
+  system = false,
+): Promise<CliContext> {
   return {
-    deps: await makeDeps(app, light),
+    deps: await makeDeps(app, light, system),
     json,
     stdout: process.stdout,
     stderr: process.stderr,
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    scope: system ? await systemScope(app) : undefined,
   };
 }
 
 /** Prints an error the way every command does, and returns its exit code. */
 export async function reportError(
-  ctx: Pick<CliContext, 'json' | 'stdout' | 'stderr'> & { app: AppIdentity },
+  ctx: Pick<CliContext, 'json' | 'stdout' | 'stderr' | 'scope'> & { app: AppIdentity },
   e: unknown,
 ): Promise<number> {
   const { redactText } = await import('../platform/logger.js');
+  const { scoped } = await import('./context.js');
   const code = exitCodeFor(e);
-  const message = renameForApp(redactText(describeError(e)), ctx.app);
-  const hint = e instanceof HephError && e.hint ? renameForApp(redactText(e.hint), ctx.app) : undefined;
+  const message = renameForApp(scoped(ctx, redactText(describeError(e))), ctx.app);
+  const hint =
+    e instanceof HephError && e.hint ? renameForApp(scoped(ctx, redactText(e.hint)), ctx.app) : undefined;
   if (ctx.json) {
     const body = {
       error: {
@@ -87,31 +109,22 @@ export async function reportError(
   return code;
 }
 
-/** Commands that show a known candidate themselves, so the one-line hint would only repeat it. */
-function showsCandidateItself(argv: readonly string[]): boolean {
-  const [first, second] = argv;
-  return first === 'status' || first === 'update' || (first === 'daemon' && second === 'run');
-}
-
-/**
- * "heph: update available: X" on stderr when the daemon's state.json knows a candidate newer than
- * this heph. From the state file only: a one-shot command never makes a network call for this.
- */
-async function updateHint(ctx: CliContext): Promise<void> {
-  try {
-    const { readTextIfExists } = await import('../platform/fs.js');
-    const text = readTextIfExists(ctx.deps.paths.stateFile);
-    if (!text) return;
-    const candidate = (JSON.parse(text) as { candidate?: unknown }).candidate;
-    const { name, version } = ctx.deps.app;
-    if (typeof candidate !== 'string' || candidate === version) return;
-    const { default: semver } = await import('semver');
-    if (semver.valid(candidate) && semver.valid(version) && semver.gt(candidate, version)) {
-      ctx.stderr.write(`${name}: update available: ${candidate} (run \`${name} update apply\`)\n`);
-    }
-  } catch {
-    // a hint is never worth an error
-  }
+/** "heph: update available: X" on stderr, as update-notifier would (update-notice.ts). */
+async function updateHint(ctx: CliContext, argv: readonly string[]): Promise<void> {
+  const stderr = ctx.stderr as NodeJS.WritableStream & { isTTY?: boolean };
+  if (ctx.json || !stderr.isTTY) return; // the policy's cheap half, before loading it
+  const { updateNotice } = await import('./update-notice.js');
+  updateNotice({
+    argv,
+    json: ctx.json,
+    tty: Boolean(stderr.isTTY),
+    system: Boolean(ctx.scope?.system),
+    version: ctx.deps.app.version,
+    name: ctx.deps.app.name,
+    now: ctx.deps.clock.now(),
+    paths: ctx.deps.paths,
+    write: (text) => ctx.stderr.write(text),
+  });
 }
 
 /**
@@ -129,6 +142,8 @@ function plainCommand(argv: readonly string[]): 'status' | 'daemon run' | null {
 export async function runCli(argv: string[], app: CliApp): Promise<number> {
   const { identity } = app;
   const names = { daemon: identity.daemon, name: identity.name };
+  /** `--system` on every command that reads or drives an install (system-scope.ts). */
+  const SYSTEM_HELP = `the system install (/var/lib/${identity.name}, or ${identity.envPrefix}_HOME when set)`;
   let exit: number = EXIT.ok;
   let json = argv.includes('--json');
 
@@ -136,19 +151,27 @@ export async function runCli(argv: string[], app: CliApp): Promise<number> {
   const lazy =
     <A extends unknown[]>(
       load: () => Promise<(ctx: CliContext, ...args: A) => ReturnType<Action>>,
-      opts: { light?: boolean } = {},
+      opts: { light?: boolean; asOwner?: boolean } = {},
     ) =>
     async (...args: A) => {
-      const cmd = args[args.length - 2] as { json?: boolean } | undefined;
-      json = json || Boolean(cmd && typeof cmd === 'object' && cmd.json);
-      const ctx = await makeContext(identity, json, opts.light);
+      const cmd = args[args.length - 2] as { json?: boolean; system?: boolean } | undefined;
+      const given = cmd && typeof cmd === 'object' ? cmd : {};
+      json = json || Boolean(given.json);
+      const ctx = await makeContext(identity, json, opts.light, Boolean(given.system));
       try {
+        if (given.system && opts.asOwner) {
+          // root drives a system install as the account that owns it: every file it writes there
+          // (state, caches, the store) stays the service's (system-scope.ts)
+          const { becomeOwner, installOwner } = await import('../platform/system-scope.js');
+          const owner = installOwner(ctx.deps.paths, process.getuid?.() ?? -1);
+          if (owner) becomeOwner(owner);
+        }
         const fn = await load();
         exit = (await fn(ctx, ...args)) ?? EXIT.ok;
       } catch (e) {
         exit = await reportError({ ...ctx, app: identity }, e);
       }
-      if (!json && !showsCandidateItself(argv)) await updateHint(ctx);
+      await updateHint(ctx, argv);
     };
 
   const statusAction = lazy(async () => (await import('./status.js')).status, { light: true });
@@ -179,6 +202,7 @@ export async function runCli(argv: string[], app: CliApp): Promise<number> {
   program
     .command('status')
     .description("the daemon's status over the control socket")
+    .option('--system', SYSTEM_HELP)
     .option('--json', 'one JSON document on stdout')
     .action(statusAction);
 
@@ -186,49 +210,55 @@ export async function runCli(argv: string[], app: CliApp): Promise<number> {
   update
     .command('check')
     .description('ask the forge now (no daemon needed)')
+    .option('--system', SYSTEM_HELP)
     .option('--json', 'one JSON document on stdout')
     .option('--exit-code', 'exit 10 when a candidate exists')
-    .action(lazy(async () => (await import('./update-check.js')).updateCheck));
+    .action(lazy(async () => (await import('./update-check.js')).updateCheck, AS_OWNER));
   update
     .command('apply')
     .description('install a release now, then restart the daemon if one runs')
     .option('--version <version>', 'install this version instead of the candidate')
     .option('-y, --yes', 'do not ask')
+    .option('--system', SYSTEM_HELP)
     .option('--json', 'one JSON document on stdout')
     .action(
       // Only (ctx, opts): commander appends its Command, which would land in updateApply's `fx` slot.
       lazy(async () => {
         const { updateApply } = await import('./update-apply.js');
         return (ctx: CliContext, opts: Parameters<typeof updateApply>[1]) => updateApply(ctx, opts);
-      }),
+      }, AS_OWNER),
     );
   update
     .command('rollback')
     .description('make the previous version current and restart the daemon')
+    .option('--system', SYSTEM_HELP)
     .option('--json', 'one JSON document on stdout')
     .action(
       lazy(async () => {
         const { updateRollback } = await import('./update-apply.js');
         return (ctx: CliContext, opts: Parameters<typeof updateRollback>[1]) => updateRollback(ctx, opts);
-      }),
+      }, AS_OWNER),
     );
   update
     .command('pause')
     .description('stop auto mode from installing (manual override)')
     .option('--for <duration>', 'resume by itself after this long (e.g. 2h, 7d)')
+    .option('--system', SYSTEM_HELP)
     .option('--json', 'one JSON document on stdout')
-    .action(lazy(async () => (await import('./update-pause.js')).updatePause));
+    .action(lazy(async () => (await import('./update-pause.js')).updatePause, AS_OWNER));
   update
     .command('resume')
     .description('let auto mode install again (also closes an open circuit)')
+    .option('--system', SYSTEM_HELP)
     .option('--json', 'one JSON document on stdout')
-    .action(lazy(async () => (await import('./update-pause.js')).updateResume));
+    .action(lazy(async () => (await import('./update-pause.js')).updateResume, AS_OWNER));
   update
     .command('history')
     .description('the audit log, newest first')
     .option('-n, --limit <n>', 'at most this many events', '50')
+    .option('--system', SYSTEM_HELP)
     .option('--json', 'one JSON document on stdout')
-    .action(lazy(async () => (await import('./update-history.js')).updateHistory));
+    .action(lazy(async () => (await import('./update-history.js')).updateHistory, AS_OWNER));
 
   const daemon = program
     .command('daemon')
@@ -278,6 +308,7 @@ export async function runCli(argv: string[], app: CliApp): Promise<number> {
   program
     .command('doctor')
     .description('check the install end to end; each check ok, warn or fail with the fix')
+    .option('--system', SYSTEM_HELP)
     .option('--json', 'one JSON document on stdout')
     .action(lazy(async () => (await import('./doctor.js')).doctor));
 
@@ -285,12 +316,14 @@ export async function runCli(argv: string[], app: CliApp): Promise<number> {
   config
     .command('path')
     .description('print the config file path')
+    .option('--system', SYSTEM_HELP)
     .option('--json', 'one JSON document on stdout')
     .action(lazy(async () => (await import('./config.js')).configPath));
   config
     .command('get')
     .argument('[key]', 'section.key, e.g. update.mode (all keys when omitted)')
     .description('print a value (bare: auto, not "auto")')
+    .option('--system', SYSTEM_HELP)
     .option('--json', 'one JSON document on stdout')
     .action(lazy(async () => (await import('./config.js')).configGet));
   config
@@ -298,11 +331,13 @@ export async function runCli(argv: string[], app: CliApp): Promise<number> {
     .argument('<key>', 'section.key')
     .argument('<value>', 'the new value')
     .description('validate the whole result, then write it atomically')
+    .option('--system', SYSTEM_HELP)
     .option('--json', 'one JSON document on stdout')
     .action(lazy(async () => (await import('./config.js')).configSet));
   config
     .command('validate')
     .description('check the config file; exit 78 when invalid')
+    .option('--system', SYSTEM_HELP)
     .option('--json', 'one JSON document on stdout')
     .action(lazy(async () => (await import('./config.js')).configValidate));
 

@@ -6,7 +6,8 @@ import type { StatusDocument } from '../control/types.js';
 import { unitStarting } from '../control/unit-state.js';
 import { humanDuration } from '../config/duration.js';
 import { EXIT, isHephError } from '../errors.js';
-import { type CliContext, printJson, println } from './context.js';
+import { locateService, shellDiffersNote } from '../service/service-paths.js';
+import { type CliContext, note, printJson, println } from './context.js';
 
 /** The daemon answers status from memory at once; a daemon that takes longer than this is wedged. */
 export const STATUS_TIMEOUT_MS = 10_000;
@@ -56,7 +57,16 @@ function human(ctx: CliContext, s: StatusDocument): void {
 }
 
 export async function status(ctx: CliContext, opts: { json?: boolean } = {}): Promise<number> {
-  const { paths } = ctx.deps;
+  // the socket the service really listens on: its unit's environment and its manager's
+  const loc = locateService({
+    app: ctx.deps.app,
+    scope: ctx.scope?.system ? 'system' : 'user',
+    env: ctx.deps.env,
+    uid: process.getuid?.() ?? -1,
+  });
+  const { paths } = loc;
+  const differs = shellDiffersNote(loc);
+  if (differs && !(ctx.json || opts.json)) note(ctx, differs);
   let doc: StatusDocument;
   try {
     doc = (await callDaemon(paths, 'GET', '/v1/status', undefined, {
@@ -68,7 +78,12 @@ export async function status(ctx: CliContext, opts: { json?: boolean } = {}): Pr
     if (ctx.json || opts.json) printJson(ctx, notRunningDoc(paths.socket, e.message));
     else {
       println(ctx, `hephd is not running (socket ${paths.socket})`);
-      ctx.stderr.write(`  ${e.hint}\n`);
+      note(
+        ctx,
+        loc.installed === false
+          ? '  hephd is not installed as a service: install it with `heph daemon install` (or run `hephd` in the foreground)'
+          : `  ${e.hint}`,
+      );
     }
     return EXIT.notRunning;
   }

@@ -2,6 +2,7 @@
 // editing the one line in place (comments and layout survive), re-parsed, checked to mean
 // exactly "the old table with this key changed", validated as a whole, and only then written
 // atomically. Anything that fails leaves the file byte-identical.
+import { statSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { HEPH_NAMES } from '../app/identity.js';
@@ -88,6 +89,17 @@ export function checkKnownKey(key: string): [string, string] {
   return [section, name];
 }
 
+/** The existing file's mode and, when root writes it, its owner; null for a new file. */
+function keptOwnership(file: string): { mode: number; owner?: { uid: number; gid: number } } | null {
+  try {
+    const st = statSync(file);
+    const mode = st.mode & 0o777 & ~0o022; // never more open to others than it was, never writable by them
+    return { mode, owner: process.getuid?.() === 0 ? { uid: st.uid, gid: st.gid } : undefined };
+  } catch {
+    return null;
+  }
+}
+
 /** Sets key = value in the config file, validating the whole result before writing. */
 export function setConfigValue(
   file: string,
@@ -119,6 +131,10 @@ export function setConfigValue(
   }
   if (next === text) return { changed: false };
   // Through a symlink (a config kept in a dotfiles repository) to its target: the link stays.
-  writeFileAtomic(symlinkTarget(file), next.endsWith('\n') ? next : `${next}\n`, 0o600);
+  // root editing a system install's config keeps its owner, group and mode: the service's user
+  // reads it through its group (docs/operations.md, "A system service")
+  const target = symlinkTarget(file);
+  const kept = keptOwnership(target);
+  writeFileAtomic(target, next.endsWith('\n') ? next : `${next}\n`, kept?.mode ?? 0o600, kept?.owner);
   return { changed: true };
 }

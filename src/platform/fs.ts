@@ -5,6 +5,8 @@ import {
   mkdirSync,
   openSync,
   closeSync,
+  fchmodSync,
+  fchownSync,
   fsyncSync,
   renameSync,
   rmSync,
@@ -44,7 +46,13 @@ export function writeFailure(file: string, e: unknown, outcome: string): HephErr
  * that fails (disk full, permissions) removes its temp file, leaves `file` as it was, and is
  * reported as E_IO naming `file`.
  */
-export function writeFileAtomic(file: string, content: string | Uint8Array, mode = 0o600): void {
+export function writeFileAtomic(
+  file: string,
+  content: string | Uint8Array,
+  mode = 0o600,
+  /** Give the new file this owner before it replaces the old one (root keeping a file's owner). */
+  owner?: { uid: number; gid: number },
+): void {
   const dir = dirname(file);
   const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let created = false;
@@ -54,6 +62,10 @@ export function writeFileAtomic(file: string, content: string | Uint8Array, mode
     created = true;
     try {
       writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content);
+      if (owner) {
+        fchownSync(fd, owner.uid, owner.gid);
+        fchmodSync(fd, mode); // openSync's mode went through the umask; chown may clear bits
+      }
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -14,6 +14,8 @@ export interface Account {
   /** The primary group first, then supplementary groups. */
   gids: number[];
   home?: string;
+  /** The primary group's name (SocketGroup=), when /etc/group names it. */
+  group?: string;
 }
 
 /** Looks a user up in passwd and group text; null when the name is unknown. */
@@ -27,7 +29,7 @@ export function lookupAccount(name: string, passwd: string, group: string): Acco
     const id = Number(parts[2]);
     if (parts[3]?.split(',').includes(name) && !gids.includes(id)) gids.push(id);
   }
-  return { name, uid: Number(uid), gids, home };
+  return { name, uid: Number(uid), gids, home, group: groupName(Number(gid), group) };
 }
 
 export function readAccount(name: string): Account | null {
@@ -36,10 +38,27 @@ export function readAccount(name: string): Account | null {
 
 /** Whether `who` may read a file with this owner and mode (root reads everything). */
 export function canRead(st: { uid: number; gid: number; mode: number }, who: Account): boolean {
+  return canAccess(st, who, 4);
+}
+
+/** Whether `who` has `bit` (4 read, 2 write, 1 search) on a file: owner, then group, then others. */
+export function canAccess(
+  st: { uid: number; gid: number; mode: number },
+  who: Account,
+  bit: 4 | 2 | 1,
+): boolean {
   if (who.uid === 0) return true;
-  if (st.uid === who.uid) return (st.mode & 0o400) !== 0;
-  if (who.gids.includes(st.gid)) return (st.mode & 0o040) !== 0;
-  return (st.mode & 0o004) !== 0;
+  if (st.uid === who.uid) return (st.mode & (bit << 6)) !== 0;
+  if (who.gids.includes(st.gid)) return (st.mode & (bit << 3)) !== 0;
+  return (st.mode & bit) !== 0;
+}
+
+/** The name of a group id in group text, or undefined. */
+export function groupName(gid: number, group: string): string | undefined {
+  return group
+    .split('\n')
+    .find((l) => Number(l.split(':')[2]) === gid && l.split(':')[0] !== '')
+    ?.split(':')[0];
 }
 
 /**

@@ -1,9 +1,9 @@
 // Gathers what `heph doctor` judges, the way the *service* sees it: the installed unit, the
 // environment it sets (Environment= lines and its EnvironmentFile, not this shell's), the forge
 // as reached with that environment, token files as the service's user, the daemon, the store.
-import { statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { loadConfig, readConfigText } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { callDaemon } from '../control/client.js';
@@ -15,7 +15,9 @@ import type { AppNames } from '../app/identity.js';
 import { listSetAside } from '../platform/state-file.js';
 import { type Env, resolvePaths } from '../platform/paths.js';
 import { detectContainer, realProbe, type Supervisor } from '../platform/supervisor.js';
-import { type Account, canRead } from './accounts.js';
+import { type Account, canAccess, canRead } from './accounts.js';
+import { renderFingerprint } from './render.js';
+import { serviceEnv } from './service-paths.js';
 import type { DoctorFacts, TokenFileFact } from './doctor.js';
 import type { ServiceDeps } from './effects.js';
 import { detectManager } from './manager.js';
@@ -28,13 +30,14 @@ import { type InstalledUnit, parseEnvFile, readPlistUnit, readSystemdUnit } from
 /** The daemon gets this long to answer; doctor reports a hung daemon rather than hanging itself. */
 export const DAEMON_ANSWER_TIMEOUT_MS = 5_000;
 
-/** The installed unit for the manager, user scope first; null when none is installed. */
+/** The installed unit for the manager, user scope first (or only `only`); null when none is installed. */
 function findUnit(
   d: ServiceDeps,
   manager: 'systemd' | 'launchd',
+  only?: Scope,
 ): { unit: InstalledUnit; scope: Scope } | null {
   const backend = manager === 'systemd' ? systemd : launchd;
-  for (const scope of ['user', 'system'] as const) {
+  for (const scope of only ? [only] : (['user', 'system'] as const)) {
     const path = backend.unitPaths(scope, d.env, d.home)[0]!;
     const text = readTextIfExists(path);
     if (text === undefined) continue;
@@ -48,12 +51,17 @@ export function serviceEnvironment(d: ServiceDeps, unit: InstalledUnit | null, s
   if (unit === null) return d.env;
   // systemd sets HOME to the home of User= (launchd: UserName); a user unit gets the user's own
   const home = unit.runAs ? (d.account(unit.runAs)?.home ?? d.home) : d.home;
-  const base: Record<string, string | undefined> = { HOME: home };
-  // a user manager hands its own runtime folder to units; a system unit has none by default
-  if (scope === 'user') base.XDG_RUNTIME_DIR = d.env.XDG_RUNTIME_DIR;
   const fromFiles: Record<string, string> = {};
   for (const f of unit.environmentFiles) Object.assign(fromFiles, parseEnvFile(readTextIfExists(f) ?? ''));
-  return { ...base, ...unit.environment, ...fromFiles };
+  // the same resolution `heph status` uses (service-paths.ts), plus the EnvironmentFile's lines
+  const base = serviceEnv(unit.environment, {
+    scope: scope ?? 'user',
+    env: d.env,
+    home,
+    uid: d.uid,
+    exists: d.exists,
+  });
+  return { ...base, ...fromFiles };
 }
 
 function expandHome(file: string, env: Env): string {
@@ -77,9 +85,21 @@ function tokenFact(source: string, path: string, reader: Account | null, readerN
   }
 }
 
-async function forgeFact(config: Config, d: ServiceDeps, env: Env): Promise<DoctorFacts['forge']> {
+async function forgeFact(
+  config: Config,
+  d: ServiceDeps,
+  env: Env,
+  /** Root checking a service that runs as someone else: keep root's files out of its state. */
+  privateCache: boolean,
+): Promise<DoctorFacts['forge']> {
+  const paths = resolvePaths(env, d.app, d.home);
+  const scratch = privateCache ? mkdtempSync(join(tmpdir(), 'heph-doctor-')) : null;
   try {
-    const client = createForgeClient(config, { ...d, env, paths: resolvePaths(env, d.app, d.home) });
+    const client = createForgeClient(config, {
+      ...d,
+      env,
+      paths: scratch ? { ...paths, state: scratch } : paths,
+    });
     const list = await client.listReleases();
     // the variable undici's EnvHttpProxyAgent reads for this URL's scheme (lower case first)
     const proxy = config.forge.url.startsWith('http:')
@@ -95,6 +115,8 @@ async function forgeFact(config: Config, d: ServiceDeps, env: Env): Promise<Doct
     };
   } catch (e) {
     return { ok: false, message: describeError(e), hint: isHephError(e) ? e.hint : undefined };
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
 }
 
@@ -119,9 +141,45 @@ async function daemonFact(env: Env, app: AppNames, home: string): Promise<Doctor
   }
 }
 
-export async function gatherFacts(d: ServiceDeps): Promise<DoctorFacts> {
+/** Whether `who` can read `file` and pass every folder above it; the first obstacle, or null. */
+function readableBy(file: string, who: Account): { readable: boolean; obstacle: string | null } {
+  const chain: [string, 4 | 1][] = [];
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) chain.unshift([dir, 1]);
+  chain.push([file, 4]);
+  for (const [path, bit] of chain) {
+    try {
+      const st = statSync(path);
+      if (!canAccess({ uid: st.uid, gid: st.gid, mode: st.mode & 0o777 }, who, bit)) {
+        return {
+          readable: false,
+          obstacle: `${path} (owner ${st.uid}:${st.gid}, mode 0${(st.mode & 0o777).toString(8)})`,
+        };
+      }
+    } catch {
+      return { readable: false, obstacle: `${path} (missing)` };
+    }
+  }
+  return { readable: true, obstacle: null };
+}
+
+/** What this heph renders for a unit of the installed one's kind (render.ts), or null. */
+function fingerprintOf(unit: InstalledUnit, scope: Scope, names: ServiceDeps['names']): string | null {
+  try {
+    return renderFingerprint({
+      names,
+      manager: unit.manager,
+      scope,
+      runAs: unit.runAs ?? undefined,
+      socket: unit.socket ? 'socket' : undefined,
+    });
+  } catch {
+    return null; // no templates here (a bare dist/): the version comparison stands
+  }
+}
+
+export async function gatherFacts(d: ServiceDeps, opts: { scope?: Scope } = {}): Promise<DoctorFacts> {
   const manager = detectManager(d.facts);
-  const found = manager ? findUnit(d, manager) : null;
+  const found = manager ? findUnit(d, manager, opts.scope) : null;
   const unit = found?.unit ?? null;
   const unitScope = found?.scope ?? null;
   const env = serviceEnvironment(d, unit, unitScope);
@@ -166,6 +224,14 @@ export async function gatherFacts(d: ServiceDeps): Promise<DoctorFacts> {
     );
   }
 
+  // the service's user must read the config itself (hephd exits 78 otherwise); root reads anything
+  const configAccess =
+    serviceUser && serviceUser.uid !== 0 && readTextIfExists(configFile) !== undefined
+      ? { reader: serviceUserName, ...readableBy(configFile, serviceUser) }
+      : null;
+  const shellSocket = resolvePaths(d.env, d.app, d.home).socket;
+  const serviceSocket = resolvePaths(env, d.app, d.home).socket;
+
   const pathExists: Record<string, boolean> = {};
   for (const p of unit?.execStart ?? []) pathExists[p] = d.exists(p);
 
@@ -188,7 +254,13 @@ export async function gatherFacts(d: ServiceDeps): Promise<DoctorFacts> {
     unitScope,
     expectedLauncher: d.paths.launcher,
     pathExists,
-    forge: loaded ? await forgeFact(loaded, d, env) : null,
+    configAccess,
+    renderFingerprint: unit && unitScope ? fingerprintOf(unit, unitScope, d.names) : null,
+    shellSocket:
+      unit && shellSocket !== serviceSocket ? { shell: shellSocket, service: serviceSocket } : null,
+    forge: loaded
+      ? await forgeFact(loaded, d, env, unitScope === 'system' && d.uid === 0 && serviceUser?.uid !== 0)
+      : null,
     tokenFiles,
     daemon: await daemonFact(env, d.app, d.home),
     store,

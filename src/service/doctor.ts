@@ -56,6 +56,12 @@ export interface DoctorFacts {
   linger: { user: string; enabled: boolean } | null;
   /** Files set aside as corrupt (`<file>.corrupt-<time>`, src/platform/state-file.ts), full paths. */
   setAside: string[];
+  /** Whether the service's user (not root) can read the config, and what stops it. */
+  configAccess?: { reader: string; readable: boolean; obstacle: string | null } | null;
+  /** The shell would look for the daemon's socket elsewhere than the service listens. */
+  shellSocket?: { shell: string; service: string } | null;
+  /** What this heph's code and templates render for the installed unit's kind (render.ts). */
+  renderFingerprint?: string | null;
 }
 
 type Check = (f: DoctorFacts) => DoctorCheck | DoctorCheck[] | null;
@@ -154,6 +160,14 @@ export const checkStamp: Check = (f) => {
       fix: `${INSTALL} to rewrite it (put lasting changes in a drop-in or the config)`,
     };
   }
+  if (st.version !== f.version && st.render !== undefined && st.render === f.renderFingerprint) {
+    // a self-update changes the version, not the unit: what matters is what this heph would write
+    return {
+      id: 'unit-stamp',
+      status: 'ok',
+      summary: `written by heph ${st.version}, unchanged since; heph ${f.version} writes the same unit`,
+    };
+  }
   if (st.version !== f.version) {
     return {
       id: 'unit-stamp',
@@ -166,6 +180,35 @@ export const checkStamp: Check = (f) => {
 };
 
 /** hephd reads its config once, at start: a config edited since the unit was rendered is not in force. */
+/** The service reads its config as its own user: root's 0600 file is a service that exits 78. */
+export const checkConfigAccess: Check = (f) => {
+  const a = f.configAccess;
+  if (!a) return null;
+  if (a.readable)
+    return {
+      id: 'config-access',
+      status: 'ok',
+      summary: `${f.configFile} is readable by ${a.reader}, who runs the service`,
+    };
+  return {
+    id: 'config-access',
+    status: 'fail',
+    summary: `${a.reader}, who runs the service, cannot read ${f.configFile} (blocked at ${a.obstacle}): hephd exits 78`,
+    fix: `run \`heph daemon install --system --user ${a.reader}\` (it lets ${a.reader}'s group read it), or chgrp ${a.reader} ${f.configFile} && chmod g+r ${f.configFile}`,
+  };
+};
+
+/** A shell without the service's environment (no XDG_RUNTIME_DIR) talks to a socket nobody listens on. */
+export const checkShellEnvironment: Check = (f) => {
+  if (!f.shellSocket) return null;
+  return {
+    id: 'shell-env',
+    status: 'warn',
+    summary: `this shell's environment points at ${f.shellSocket.shell}, the service listens on ${f.shellSocket.service}`,
+    fix: 'export XDG_RUNTIME_DIR=/run/user/$(id -u) (or use a login session); `heph status` finds the service either way',
+  };
+};
+
 export const checkConfigApplied: Check = (f) => {
   if (!f.unit || f.unit.configDigest === null || !f.config.ok) return null;
   if (f.unit.configDigest === f.configDigest) {
@@ -326,6 +369,7 @@ export const checkSetAside: Check = (f) => {
 
 export const CHECKS: readonly Check[] = [
   checkConfig,
+  checkConfigAccess,
   checkUnit,
   checkUnitPaths,
   checkStamp,
@@ -338,6 +382,7 @@ export const CHECKS: readonly Check[] = [
   checkContainer,
   checkLinger,
   checkSetAside,
+  checkShellEnvironment,
 ];
 
 export function runChecks(f: DoctorFacts, checks: readonly Check[] = CHECKS): DoctorCheck[] {

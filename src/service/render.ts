@@ -22,7 +22,7 @@ export type TemplateName = (typeof TEMPLATES)[keyof typeof TEMPLATES];
 const STAMP_PLACEHOLDER = '{{STAMP}}';
 /** Hex digits of SHA-256 kept in the stamp: enough to tell an edit, short enough to read. */
 const STAMP_HASH_CHARS = 16;
-const STAMP_RE = /heph-stamp version=(\S+) sha256=([0-9a-f]+)/;
+const STAMP_RE = /heph-stamp version=(\S+) sha256=([0-9a-f]+)(?: render=([0-9a-f]+))?/;
 
 /** A template's text (baked into the bundle; read from templates/ when run from source). */
 export function loadTemplate(name: TemplateName): string {
@@ -97,23 +97,69 @@ function hashOf(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, STAMP_HASH_CHARS);
 }
 
-/** Replaces {{STAMP}} with the version and the hash of everything else. */
-export function stamp(body: string, version: string): string {
+/**
+ * Replaces {{STAMP}} with the version, the hash of everything else and, when given, the render
+ * fingerprint: what this heph's templates and code make of a fixed spec (renderFingerprint), so
+ * doctor can tell "written by an older heph that writes the same unit" from "out of date".
+ */
+export function stamp(body: string, version: string, render?: string): string {
   if (!body.includes(STAMP_PLACEHOLDER)) throw new HephError('E_INTERNAL', 'template has no {{STAMP}}');
-  return body.replace(STAMP_PLACEHOLDER, `heph-stamp version=${version} sha256=${hashOf(body)}`);
+  const fingerprint = render ? ` render=${render}` : '';
+  return body.replace(
+    STAMP_PLACEHOLDER,
+    `heph-stamp version=${version} sha256=${hashOf(body)}${fingerprint}`,
+  );
 }
 
 export interface StampInfo {
   version: string;
   /** False when the text no longer hashes to its stamp: someone edited it. */
   intact: boolean;
+  /** The render fingerprint of the heph that wrote it (absent in units written before it existed). */
+  render?: string;
 }
 
 export function readStamp(text: string): StampInfo | null {
   const m = STAMP_RE.exec(text);
   if (!m) return null;
   const body = text.replace(m[0], STAMP_PLACEHOLDER);
-  return { version: m[1]!, intact: hashOf(body) === m[2] };
+  return { version: m[1]!, intact: hashOf(body) === m[2], ...(m[3] ? { render: m[3] } : {}) };
+}
+
+/** A fixed spec of the same kind (manager, scope, named user, socket): only heph's own text varies. */
+function canonicalSpec(
+  spec: Pick<ServiceSpec, 'names' | 'manager' | 'scope' | 'runAs' | 'socket'>,
+): ServiceSpec {
+  return {
+    names: spec.names,
+    manager: spec.manager,
+    scope: spec.scope,
+    runAs: spec.runAs === undefined ? undefined : 'heph',
+    runAsGroup: 'heph',
+    uid: 1000,
+    node: '/usr/bin/node',
+    launcher: '/heph/bin/hephd',
+    environment: { PATH: '/usr/bin' },
+    secretFile: '/heph/hephd.env',
+    socket: spec.socket ? '/heph/run/hephd.sock' : undefined,
+    drainTimeoutMs: 30_000,
+    configDigest: '0'.repeat(16),
+    logDir: '/heph/logs',
+    home: '/heph',
+    version: '0.0.0',
+  };
+}
+
+/**
+ * The hash of what this heph renders for a fixed spec of this kind: equal across versions whose
+ * templates and rendering code make the same unit, whatever their version numbers.
+ */
+export function renderFingerprint(
+  spec: Pick<ServiceSpec, 'names' | 'manager' | 'scope' | 'runAs' | 'socket'>,
+  template?: string,
+): string {
+  const c = canonicalSpec(spec);
+  return hashOf(c.manager === 'systemd' ? systemdServiceBody(c, template) : plistBody(c, template));
 }
 
 function timeoutStop(spec: ServiceSpec): string {
@@ -121,6 +167,10 @@ function timeoutStop(spec: ServiceSpec): string {
 }
 
 export function renderSystemdService(spec: ServiceSpec, template?: string): string {
+  return stamp(systemdServiceBody(spec, template), spec.version, renderFingerprint(spec, template));
+}
+
+function systemdServiceBody(spec: ServiceSpec, template?: string): string {
   const name = spec.scope === 'system' ? TEMPLATES.systemService : TEMPLATES.userService;
   const text = template ?? loadTemplate(name);
   const socketDeps = spec.socket
@@ -139,14 +189,19 @@ export function renderSystemdService(spec: ServiceSpec, template?: string): stri
     USER: spec.runAs ?? 'root',
     CONFIG_DIGEST: spec.configDigest,
   });
-  return stamp(body, spec.version);
+  return body;
 }
 
 export function renderSocketUnit(spec: ServiceSpec, template?: string): string {
   if (!spec.socket) throw new HephError('E_INTERNAL', 'renderSocketUnit without a socket path');
+  // a system service running as a named user must own its socket, or its own clients (that
+  // user's `heph status --system`) could not connect; root reaches it either way
+  const named = spec.scope === 'system' && spec.runAs !== undefined && spec.runAs !== 'root';
+  const owner = named ? `SocketUser=${spec.runAs}\nSocketGroup=${spec.runAsGroup ?? spec.runAs}\n` : '';
   const body = fill(template ?? loadTemplate(TEMPLATES.socket), {
     ...nameValues(spec.names),
     SOCKET_PATH: unitPath(spec.socket),
+    SOCKET_OWNER: owner,
   });
   return stamp(body, spec.version);
 }
@@ -168,6 +223,10 @@ function sorted(env: Record<string, string>): Record<string, string> {
 
 /** The plist: the template's fixed keys plus this install's values, written by the plist package. */
 export function renderPlist(spec: ServiceSpec, template?: string): string {
+  return stamp(plistBody(spec, template), spec.version, renderFingerprint(spec, template));
+}
+
+function plistBody(spec: ServiceSpec, template?: string): string {
   const name = spec.scope === 'system' ? TEMPLATES.daemonPlist : TEMPLATES.agentPlist;
   const base = parsePlist(template ?? loadTemplate(name)) as Record<string, PlistValue>;
   for (const [k, v] of Object.entries(spec.environment)) refuseControl(v, `environment variable ${k}`);
@@ -188,5 +247,5 @@ export function renderPlist(spec: ServiceSpec, template?: string): string {
     /(<!DOCTYPE[^>]*>\n)/,
     `$1<!-- ${STAMP_PLACEHOLDER} -->\n<!-- heph-config sha256=${spec.configDigest} -->\n`,
   );
-  return stamp(withMarker.endsWith('\n') ? withMarker : `${withMarker}\n`, spec.version);
+  return withMarker.endsWith('\n') ? withMarker : `${withMarker}\n`;
 }

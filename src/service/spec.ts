@@ -23,6 +23,8 @@ export interface ServiceSpec {
   scope: Scope;
   /** The user a system service runs as (User= / UserName); undefined for user services. */
   runAs?: string;
+  /** runAs's primary group (the socket unit's SocketGroup=), when known. */
+  runAsGroup?: string;
   /** The uid of the installing user (launchd's gui/UID domain). */
   uid: number;
   /** Absolute path of the node that runs the launcher (the one running this install). */
@@ -116,6 +118,7 @@ export interface SpecInput {
   manager: ManagerKind;
   scope: Scope;
   runAs?: string;
+  runAsGroup?: string;
   socket: boolean;
   env: Env;
   paths: Paths;
@@ -135,7 +138,7 @@ export function secretFilePath(names: ServiceNames, manager: ManagerKind, paths:
 }
 
 /** A user name systemd's User= and launchd's UserName accept without quoting. */
-const USER_NAME = /^[a-z_][a-z0-9_.-]{0,31}\$?$/i;
+export const USER_NAME = /^[a-z_][a-z0-9_.-]{0,31}\$?$/i;
 
 export function buildSpec(input: SpecInput): ServiceSpec {
   const { manager, scope, env, paths } = input;
@@ -175,6 +178,7 @@ export function buildSpec(input: SpecInput): ServiceSpec {
     manager,
     scope,
     runAs: input.runAs,
+    runAsGroup: input.runAsGroup,
     uid: input.uid,
     node: input.node,
     launcher: paths.launcher,

@@ -1,10 +1,11 @@
 // `heph daemon uninstall`: stop and disable the service, remove the units, and keep what the
 // user may want back (config, store, state, token) unless --purge says otherwise.
-import { rmSync } from 'node:fs';
+import { rmdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ServiceDeps } from './effects.js';
 import { chooseManager, describeScope } from './manager.js';
 import { type CommandReport, runCommands } from './install.js';
+import { assertManagerAnswers } from './reach.js';
 import type { Cmd } from './runner.js';
 import type { ManagerKind, Scope } from './spec.js';
 
@@ -22,6 +23,16 @@ export interface UninstallResult {
   kept: string[];
   commands: CommandReport[];
   planned: Cmd[];
+}
+
+/** rmdir: removes a folder only when it is empty; true when it did. */
+function removeIfEmpty(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function uninstall(d: ServiceDeps, opts: UninstallOptions): Promise<UninstallResult> {
@@ -48,9 +59,14 @@ export async function uninstall(d: ServiceDeps, opts: UninstallOptions): Promise
     planned,
   };
   if (opts.dryRun) return { ...result, commands: [] };
+  // before anything is removed: a manager this shell cannot reach would keep running a unit
+  // whose file is gone
+  if (installed) await assertManagerAnswers(d, backend.kind, scope);
   // Stop first: removing the unit of a running service leaves systemd with a ghost it still runs.
   const commands = await runCommands(d, stop);
   for (const p of removed) rmSync(p, { recursive: true, force: true });
+  // --purge takes the config's folder too once nothing else is in it (never a folder in use)
+  if (opts.purge && removeIfEmpty(dirname(d.paths.config))) result.removed.push(dirname(d.paths.config));
   commands.push(...(await runCommands(d, reload)));
   return { ...result, commands };
 }

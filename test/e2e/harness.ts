@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { bundleScript } from '../helpers/bundle.js';
 
+/** The version the driver's own bundle reports; it never installs itself. */
+const DRIVER_VERSION = '0.0.0-driver';
 /** After the driver's SIGTERM it stops its manager (whose units get their own stop time). */
 const DRIVER_KILL_GRACE_MS = 30_000;
 /** How much of the driver's stdout an error quotes when no result line came. */
@@ -35,7 +37,10 @@ export async function runDriver(opts: {
   /** The driver's stderr as it comes (what it is doing); kept in `stderr` either way. */
   onStderr?: (chunk: Buffer) => void;
 }): Promise<DriverRun> {
-  const driver = await bundleScript(opts.entry, join(opts.work, 'driver.mjs'));
+  // the bundled sources read their version from package.json unless it is baked in (version.ts)
+  const driver = await bundleScript(opts.entry, join(opts.work, 'driver.mjs'), {
+    __HEPH_VERSION__: JSON.stringify(DRIVER_VERSION),
+  });
   const pidFile = join(opts.work, 'manager.pid');
   const run = execa('unshare', ['-m', process.execPath, driver], {
     env: { ...process.env, [opts.inputVar]: JSON.stringify({ ...opts.input, pidFile }) },

@@ -1,6 +1,6 @@
 // `heph daemon install --dry-run` and the verbs, run as the built CLI from a package tree: every
 // file is printed with its content, every command with its argv, and nothing on disk changes.
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,7 +147,7 @@ describe('heph daemon install --dry-run', () => {
       'systemctl daemon-reload',
       'systemctl enable --now hephd.service',
     ]);
-    expect(doc.owner).toEqual({
+    expect(doc.owner).toMatchObject({
       user: 'nobody',
       paths: [join(s.home, 'data'), join(s.home, 'state'), join(s.home, 'run')],
     });
@@ -163,6 +163,39 @@ describe('heph daemon install --dry-run', () => {
     ]);
     expect(ghost.exitCode).toBe(2);
     expect(ghost.stderr).toContain('no account named "no-such-user-x"');
+  });
+
+  it('--system --dry-run as a normal user says that the real run needs root', async () => {
+    if (process.getuid?.() !== 0) throw new Error('this test switches to nobody: run the suite as root');
+    chmodSync(pkg.root, 0o755); // nobody runs this package
+    const r = await execa(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        pkg.heph,
+        'daemon',
+        'install',
+        '--system',
+        '--user',
+        'nobody',
+        '--manager',
+        'systemd',
+        '--dry-run',
+      ],
+      {
+        env: cleanEnv({ PATH: process.env.PATH, HOME: '/nonexistent' }),
+        extendEnv: false,
+        reject: false,
+        stdin: 'ignore',
+        timeout: 30_000,
+      },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('nothing is changed');
+    expect(r.stderr).toMatch(/needs root: run the real install with sudo/);
   });
 
   it('refuses --socket with launchd and --user without --system (usage, exit 2)', async () => {

@@ -1,11 +1,11 @@
 // A real hephd (mode off, no forge) and its control socket: permissions, hostile clients, the
 // single-instance rule, stale-socket takeover, socket activation and the update-available hint.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HEPHD, runHeph, type Scratch, scratch } from '../helpers/cli.js';
+import { HEPH, HEPHD, runHeph, type Scratch, scratch } from '../helpers/cli.js';
 import { expectSpecStatus } from '../helpers/spec-status.js';
 import {
   plainProbeRoot,
@@ -207,16 +207,25 @@ describe('the control socket of a real hephd', () => {
     },
   );
 
-  it('one-shot commands print the update hint from state.json only, never with --json or from status', async () => {
+  it('the update notice (from state.json only) goes to a terminal, once a day, never with --json or from status', async () => {
     mkdirSync(join(s.home, 'state'), { recursive: true });
     writeFileSync(join(s.home, 'state', 'state.json'), JSON.stringify({ candidate: '99.0.0' }));
-    const plain = await runHeph(['config', 'path'], s.env);
-    expect(plain.stderr).toContain('heph: update available: 99.0.0 (run `heph update apply`)');
-    const json = await runHeph(['config', 'path', '--json'], s.env);
-    expect(json.stderr).not.toContain('update available');
-    const status = await runHeph(['status'], s.env);
-    expect(status.stderr).not.toContain('update available');
-    writeFileSync(join(s.home, 'state', 'state.json'), JSON.stringify({ candidate: '0.0.1' }));
+    const notice = 'heph: update available: 99.0.0 (run `heph update apply`)';
+    // a script or a pipe never gets it
     expect((await runHeph(['config', 'path'], s.env)).stderr).not.toContain('update available');
+    // a person at a terminal: util-linux `script` gives the command a pty
+    const atTerminal = (args: string[]) =>
+      spawnSync('script', ['-qec', [process.execPath, HEPH, ...args].join(' '), '/dev/null'], {
+        env: { ...s.env, PATH: process.env.PATH },
+        encoding: 'utf8',
+        timeout: 30_000,
+      }).stdout;
+    expect(atTerminal(['config', 'path', '--json'])).not.toContain('update available');
+    expect(atTerminal(['status'])).not.toContain('update available');
+    expect(atTerminal(['config', 'path'])).toContain(notice);
+    expect(atTerminal(['config', 'path'])).not.toContain('update available'); // once a day
+    rmSync(join(s.home, 'state', 'update-notice.json'));
+    writeFileSync(join(s.home, 'state', 'state.json'), JSON.stringify({ candidate: '0.0.1' }));
+    expect(atTerminal(['config', 'path'])).not.toContain('update available');
   });
 });

@@ -36,7 +36,9 @@ describe('heph status', () => {
     const human = await runHeph(['status'], s.env);
     expect(human.exitCode).toBe(3);
     expect(human.stdout).toContain('hephd is not running');
-    expect(human.stderr).toContain('heph daemon start');
+    // no unit installed: the next step is install, not start (after `daemon uninstall` too)
+    expect(human.stderr).toContain('heph daemon install');
+    expect(human.stderr).not.toContain('heph daemon start');
     const json = await runHeph(['status', '--json'], s.env);
     expect(json.exitCode).toBe(3);
     const doc = JSON.parse(json.stdout);

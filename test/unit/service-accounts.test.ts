@@ -16,6 +16,7 @@ describe('accounts', () => {
       uid: 998,
       gids: [997, 500],
       home: '/var/lib/heph',
+      group: 'heph',
     });
     expect(lookupAccount('nobody-here', PASSWD, GROUP)).toBeNull();
   });

@@ -196,8 +196,8 @@ describe('systemd units', () => {
 
   it('stamps the version and a hash that notices edits', () => {
     const text = renderSystemdService(spec());
-    expect(readStamp(text)).toEqual({ version: VERSION, intact: true });
-    expect(readStamp(text.replace('Restart=always', 'Restart=on-failure'))).toEqual({
+    expect(readStamp(text)).toMatchObject({ version: VERSION, intact: true });
+    expect(readStamp(text.replace('Restart=always', 'Restart=on-failure'))).toMatchObject({
       version: VERSION,
       intact: false,
     });
@@ -241,7 +241,7 @@ describe('launchd plists', () => {
       const logDir = scope === 'user' ? '/home/someone/Library/Logs/heph' : '/Library/Logs/heph';
       expect(job.StandardOutPath).toBe(`${logDir}/hephd.log`);
       expect(job.UserName).toBe(scope === 'system' ? 'heph' : undefined);
-      expect(readStamp(xml)).toEqual({ version: VERSION, intact: true });
+      expect(readStamp(xml)).toMatchObject({ version: VERSION, intact: true });
 
       // libplist: XML → binary → XML must round-trip to the same values
       const dir = mkdtempSync(join(root, 'plist-'));
