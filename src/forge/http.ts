@@ -19,6 +19,74 @@ export const BODY_TIMEOUT_MS = 30_000;
 export const MAX_API_BODY_BYTES = 4 * 1024 * 1024;
 /** Redirect hops followed by hand (GitHub asset → CDN is one; a chain longer than this is a loop). */
 export const MAX_REDIRECTS = 5;
+/**
+ * Overall deadline of one check: every page of the release list together, or one small asset
+ * (SHA256SUMS, a signature). The timeouts above are idle times that every byte resets, so a
+ * forge (or a proxy) sending one byte just inside them, forever, would hold a check, and the
+ * daemon's schedule behind it, indefinitely. A healthy forge answers a whole check in about a
+ * second; two minutes leaves room for ten slow pages and then gives up (docs/operations.md).
+ */
+export const CHECK_DEADLINE_MS = 2 * 60_000;
+/**
+ * Overall deadline of one asset download: the 200 MiB cap (install/bundle.ts) at about
+ * 115 KiB/s. A release bundle is a few MiB, so this only ends a download that trickles.
+ */
+export const DOWNLOAD_DEADLINE_MS = 30 * 60_000;
+
+/** The overall deadlines; production uses the constants, tests pass shorter ones in HttpOptions. */
+export interface Deadlines {
+  check: number;
+  download: number;
+}
+
+export const DEFAULT_DEADLINES: Deadlines = { check: CHECK_DEADLINE_MS, download: DOWNLOAD_DEADLINE_MS };
+
+function deadlineError(forge: string, url: string, ms: number): HephError {
+  const took =
+    ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
+  return new HephError(
+    'E_FORGE_UNREACHABLE',
+    `${forge} did not finish answering within ${took} (${showUrl(url)}): it sends too slowly`,
+    {
+      hint: 'the forge, or a proxy in between, trickles its answer; check the network and try again later',
+      details: { forge, url: showUrl(url), deadlineMs: ms },
+    },
+  );
+}
+
+/**
+ * Runs `fn` with a signal that aborts after `ms` (or when `outer` aborts, with outer's reason).
+ * Whatever `fn` throws once the deadline has passed, the caller gets the deadline's
+ * E_FORGE_UNREACHABLE: undici reports the abort in several shapes (headers, body, socket).
+ */
+export async function withDeadline<T>(
+  forge: string,
+  url: string,
+  ms: number,
+  outer: AbortSignal | undefined,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const ac = new AbortController();
+  const expired = deadlineError(forge, url, ms);
+  let late = false;
+  const timer = setTimeout(() => {
+    late = true;
+    ac.abort(expired);
+  }, ms);
+  timer.unref?.();
+  const onOuter = () => ac.abort(outer?.reason);
+  if (outer?.aborted) onOuter();
+  else outer?.addEventListener('abort', onOuter, { once: true });
+  try {
+    return await fn(ac.signal);
+  } catch (e) {
+    if (late) throw expired;
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuter);
+  }
+}
 
 /**
  * Timeouts, with env overrides for tests that must see a timeout without waiting 30 s:
@@ -87,6 +155,8 @@ export interface HttpOptions {
   /** The User-Agent header (userAgent(deps.app)). */
   userAgent: string;
   dispatcher?: Dispatcher;
+  /** Overall deadlines; DEFAULT_DEADLINES unless a test needs to see one pass quickly. */
+  deadlines?: Partial<Deadlines>;
 }
 
 export interface Response {
@@ -113,6 +183,7 @@ export class ForgeHttp {
   requests = 0;
   bodyBytes = 0;
   readonly forge: string;
+  readonly deadlines: Deadlines;
   private readonly opts: HttpOptions;
   private readonly dispatcher: Dispatcher;
   private readonly timeouts: Timeouts;
@@ -120,6 +191,7 @@ export class ForgeHttp {
   constructor(opts: HttpOptions) {
     this.opts = opts;
     this.forge = opts.forge;
+    this.deadlines = { ...DEFAULT_DEADLINES, ...opts.deadlines };
     this.timeouts = timeoutsFromEnv(opts.env);
     this.dispatcher = opts.dispatcher ?? dispatcherFor(opts.env, this.timeouts);
   }
@@ -204,13 +276,23 @@ export class ForgeHttp {
     );
   }
 
-  /** GET and read the whole body (at most `maxBytes`). */
+  /**
+   * GET and read the whole body (at most `maxBytes`). Without `signal` the call has its own
+   * check deadline; a caller making several calls as one check (the pager) passes the signal of
+   * one deadline for all of them.
+   */
   async get(
     url: string,
     headers: Record<string, string> = {},
     maxBytes = MAX_API_BODY_BYTES,
+    signal?: AbortSignal,
   ): Promise<Response & { body: Buffer }> {
-    const res = await this.open(url, headers);
+    if (signal === undefined) {
+      return withDeadline(this.forge, url, this.deadlines.check, undefined, (s) =>
+        this.get(url, headers, maxBytes, s),
+      );
+    }
+    const res = await this.open(url, headers, signal);
     if (res.length !== null && res.length > maxBytes) {
       await discard(res.body);
       throw tooLarge(this.forge, res.url, maxBytes);

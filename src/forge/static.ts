@@ -5,8 +5,8 @@ import { HephError } from '../errors.js';
 import { conditionalGet } from './cache.js';
 import { downloadFile, downloadHttp, fetchTextHttp, readFileText } from './download.js';
 import { MAX_API_BODY_BYTES } from './http.js';
-import type { ClientParts } from './list.js';
-import { parseJson, parseWith } from './payload.js';
+import { type ClientParts, warnSkipped } from './list.js';
+import { parseJson, parseWith, readReleaseItems, type SkippedRelease } from './payload.js';
 import type {
   DownloadOptions,
   ForgeClient,
@@ -73,27 +73,31 @@ function resolveAsset(url: string, indexUrl: string, where: string): string {
 }
 
 /** index.json as Releases, asset URLs made absolute. A semver prerelease tag is read by selection. */
-export function parseStaticIndex(json: unknown, indexUrl: string): Release[] {
+export function parseStaticIndex(json: unknown, indexUrl: string, skipped?: SkippedRelease[]): Release[] {
   const index = parseWith(staticIndexSchema, json, 'static', 'index');
-  return index.releases.map((item, i) => {
-    const r = parseWith(staticReleaseSchema, item, 'static', `release ${i}`);
-    const assets: ReleaseAsset[] = r.assets.map((a, j) => ({
-      name: a.name,
-      url: resolveAsset(a.url, indexUrl, `release ${i} (${r.tag}): assets.${j}`),
-      size: a.size ?? null,
-      sha256: null,
-    }));
-    return {
-      tag: r.tag,
-      name: r.tag,
-      notes: r.notes ?? '',
-      draft: false,
-      prerelease: r.prerelease ?? false,
-      publishedAt: r.publishedAt,
-      url: resolveAsset(`${encodeURIComponent(r.tag)}/`, indexUrl, `release ${i}`),
-      assets,
-    };
-  });
+  return readReleaseItems(
+    index.releases,
+    (item, i) => {
+      const r = parseWith(staticReleaseSchema, item, 'static', `release ${i}`);
+      const assets: ReleaseAsset[] = r.assets.map((a, j) => ({
+        name: a.name,
+        url: resolveAsset(a.url, indexUrl, `release ${i} (${r.tag}): assets.${j}`),
+        size: a.size ?? null,
+        sha256: null,
+      }));
+      return {
+        tag: r.tag,
+        name: r.tag,
+        notes: r.notes ?? '',
+        draft: false,
+        prerelease: r.prerelease ?? false,
+        publishedAt: r.publishedAt,
+        url: resolveAsset(`${encodeURIComponent(r.tag)}/`, indexUrl, `release ${i}`),
+        assets,
+      };
+    },
+    skipped,
+  );
 }
 
 export class StaticClient implements ForgeClient {
@@ -114,10 +118,21 @@ export class StaticClient implements ForgeClient {
 
   async listReleases(_opts: ListOptions = {}): Promise<ReleaseList> {
     const { http, cache, clock } = this.parts;
+    const skipped: SkippedRelease[] = [];
+    const read = (text: string) => {
+      const releases = parseStaticIndex(parseJson(text, 'static', this.indexUrl), this.indexUrl, skipped);
+      warnSkipped(this.parts.logger, 'static', skipped);
+      return releases;
+    };
     if (this.local) {
       const text = await readFileText(this.indexUrl, MAX_API_BODY_BYTES, 'static');
-      const releases = parseStaticIndex(parseJson(text, 'static', this.indexUrl), this.indexUrl);
-      return { releases, fromCache: false, requests: 0, bodyBytes: Buffer.byteLength(text) };
+      return {
+        releases: read(text),
+        skipped,
+        fromCache: false,
+        requests: 0,
+        bodyBytes: Buffer.byteLength(text),
+      };
     }
     const startRequests = http.requests;
     const startBytes = http.bodyBytes;
@@ -129,9 +144,9 @@ export class StaticClient implements ForgeClient {
         { accept: 'application/json' },
         clock.now(),
       );
-      const releases = parseStaticIndex(parseJson(got.text, 'static', this.indexUrl), this.indexUrl);
       return {
-        releases,
+        releases: read(got.text),
+        skipped,
         fromCache: got.notModified,
         requests: http.requests - startRequests,
         bodyBytes: http.bodyBytes - startBytes,

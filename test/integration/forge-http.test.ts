@@ -11,7 +11,11 @@ import { HephError } from '../../src/errors.js';
 import { downloadHttp } from '../../src/forge/download.js';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, rateLimitRetryAt } from '../../src/forge/failures.js';
 import { ForgeHttp, MAX_REDIRECTS } from '../../src/forge/http.js';
-import { systemClock } from '../../src/platform/deps.js';
+import { createForgeClient } from '../../src/forge/index.js';
+import { MAX_PAGES } from '../../src/forge/list.js';
+import { configSchema } from '../../src/config/schema.js';
+import { createDeps, systemClock } from '../../src/platform/deps.js';
+import { resolvePaths } from '../../src/platform/paths.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -163,6 +167,102 @@ describe('downloads that stall or are cancelled', () => {
         },
       }).catch((x: unknown) => x);
       expect(((await got) as Error).name).toBe('AbortError');
+      expect(existsSync(dest)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('overall deadlines (a forge that trickles one byte just inside the idle timeout)', () => {
+  /** One byte every 40 ms, well inside every idle timeout, for 6 s: a body that never seems to end. */
+  const trickle: Handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('[');
+    let n = 0;
+    const t = setInterval(() => {
+      if (++n >= 150) {
+        clearInterval(t);
+        res.end('1]');
+      } else res.write(' ');
+    }, 40);
+    res.on('close', () => clearInterval(t));
+  };
+
+  it('an API call ends at the check deadline as E_FORGE_UNREACHABLE naming the forge and the URL', async () => {
+    const slow = await serve(trickle);
+    const client = new ForgeHttp({
+      forge: 'gitea',
+      env: {},
+      clock: systemClock,
+      credentials: {},
+      credentialOrigin: slow.origin,
+      userAgent: 'heph/test',
+      deadlines: { check: 300 },
+    });
+    const e = await failure(client.get(`${slow.origin}/api/v1/repos/a/b/releases?page=1`));
+    expect(e.code).toBe('E_FORGE_UNREACHABLE');
+    expect(e.message).toBe(
+      `gitea did not finish answering within 300 ms (${slow.origin}/api/v1/repos/a/b/releases): it sends too slowly`,
+    );
+    expect(e.details).toMatchObject({ deadlineMs: 300 });
+  });
+
+  it('the whole paged list shares one deadline', async () => {
+    const pages: string[] = [];
+    const forge = await serve((req, res) => {
+      pages.push(req.url ?? '');
+      const page = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('page'));
+      // Each page is quick on its own (about 150 ms) and points at the next one, for ever.
+      const t = setTimeout(() => {
+        const next = `<${forge.origin}/api/v1/repos/a/b/releases?page=${page + 1}&limit=50>; rel="next"`;
+        res.writeHead(200, { 'content-type': 'application/json', link: next }).end(`[${release(page)}]`);
+      }, 150);
+      res.on('close', () => clearTimeout(t));
+    });
+    const release = (n: number) =>
+      JSON.stringify({
+        tag_name: `v0.0.${n}`,
+        draft: false,
+        prerelease: false,
+        published_at: '2026-01-01T00:00:00Z',
+        html_url: 'http://x/',
+        assets: [],
+      });
+    const config = configSchema.parse({ forge: { kind: 'gitea', url: forge.origin, repo: 'a/b' } });
+    const home = mkdtempSync(join(tmpdir(), 'heph-deadline-'));
+    try {
+      const env = { HEPH_HOME: home };
+      const client = createForgeClient(config, createDeps({ env, paths: resolvePaths(env) }), {
+        deadlines: { check: 400 },
+      });
+      const e = await failure(client.listReleases({ running: '9.9.9' }));
+      expect(e.code).toBe('E_FORGE_UNREACHABLE');
+      expect(e.message).toMatch(/^gitea did not finish answering within 400 ms/);
+      expect(pages.length).toBeGreaterThan(1);
+      expect(pages.length).toBeLessThan(MAX_PAGES);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('a download ends at the download deadline and leaves no partial file', async () => {
+    const slow = await serve(trickle);
+    const dir = mkdtempSync(join(tmpdir(), 'heph-trickle-'));
+    try {
+      const dest = join(dir, 'asset');
+      const client = new ForgeHttp({
+        forge: 'github',
+        env: {},
+        clock: systemClock,
+        credentials: {},
+        credentialOrigin: slow.origin,
+        userAgent: 'heph/test',
+        deadlines: { download: 300 },
+      });
+      const e = await failure(downloadHttp(client, `${slow.origin}/a.tgz`, {}, dest, { maxBytes: 10_000 }));
+      expect(e.code).toBe('E_FORGE_UNREACHABLE');
+      expect(e.message).toContain('did not finish answering within');
       expect(existsSync(dest)).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
