@@ -2,12 +2,13 @@
 // proxies from the environment, User-Agent, redirects followed by hand so credentials never
 // leave the forge's origin, and statuses turned into HephErrors (failures.ts).
 import type { Readable } from 'node:stream';
-import { type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import { HephError } from '../errors.js';
 import type { Clock } from '../platform/deps.js';
 import type { Env } from '../platform/paths.js';
 import type { AppIdentity } from '../app/identity.js';
 import { type Headers, showUrl, statusError, transportError } from './failures.js';
+import { type Proxy, type ProxyEnv, proxyEnv, proxyFor, routeDispatcher } from './proxy.js';
 
 /** A forge that does not accept a connection (TCP + TLS) in this time is treated as down. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -111,29 +112,14 @@ export function timeoutsFromEnv(env: Env): Timeouts {
   };
 }
 
-/** One dispatcher per proxy/timeout setting, shared, so a daemon polling for months reuses sockets. */
+/** One dispatcher per route (proxy or direct) and timeouts, shared, so a daemon polling for months reuses sockets. */
 const dispatchers = new Map<string, Dispatcher>();
 
-/**
- * undici's EnvHttpProxyAgent with the proxy variables taken from `env` (lower case first, as
- * undici and curl do). Empty strings are passed for unset variables so process.env is never
- * consulted behind the caller's back.
- */
-export function dispatcherFor(env: Env, t: Timeouts = timeoutsFromEnv(env)): Dispatcher {
-  const httpProxy = env.http_proxy ?? env.HTTP_PROXY ?? '';
-  const httpsProxy = env.https_proxy ?? env.HTTPS_PROXY ?? '';
-  const noProxy = env.no_proxy ?? env.NO_PROXY ?? '';
-  const key = JSON.stringify([httpProxy, httpsProxy, noProxy, t]);
+function routeFor(proxy: Proxy | null, t: Timeouts): Dispatcher {
+  const key = JSON.stringify([proxy?.url ?? null, t]);
   let d = dispatchers.get(key);
   if (!d) {
-    d = new EnvHttpProxyAgent({
-      httpProxy,
-      httpsProxy,
-      noProxy,
-      connect: { timeout: t.connect },
-      headersTimeout: t.headers,
-      bodyTimeout: t.body,
-    });
+    d = routeDispatcher(proxy, t);
     dispatchers.set(key, d);
   }
   return d;
@@ -142,6 +128,16 @@ export function dispatcherFor(env: Env, t: Timeouts = timeoutsFromEnv(env)): Dis
 /** `heph/1.2.3`, `acme/0.4.0`: the User-Agent every request carries (GitHub requires one). */
 export function userAgent(app: Pick<AppIdentity, 'name' | 'version'>): string {
   return `${app.name}/${app.version}`;
+}
+
+/**
+ * The dispatcher for requests to `url`, with the proxy variables taken from `env` (never from
+ * process.env behind the caller's back): HTTPS_PROXY for https, HTTP_PROXY for http, NO_PROXY
+ * (proxy.ts).
+ */
+export function dispatcherFor(env: Env, t: Timeouts = timeoutsFromEnv(env), url?: URL): Dispatcher {
+  const target = url ?? new URL('https://forge.invalid/');
+  return routeFor(proxyFor(target, proxyEnv(env)), t);
 }
 
 export interface HttpOptions {
@@ -185,7 +181,7 @@ export class ForgeHttp {
   readonly forge: string;
   readonly deadlines: Deadlines;
   private readonly opts: HttpOptions;
-  private readonly dispatcher: Dispatcher;
+  private readonly proxies: ProxyEnv;
   private readonly timeouts: Timeouts;
 
   constructor(opts: HttpOptions) {
@@ -193,7 +189,7 @@ export class ForgeHttp {
     this.forge = opts.forge;
     this.deadlines = { ...DEFAULT_DEADLINES, ...opts.deadlines };
     this.timeouts = timeoutsFromEnv(opts.env);
-    this.dispatcher = opts.dispatcher ?? dispatcherFor(opts.env, this.timeouts);
+    this.proxies = proxyEnv(opts.env);
   }
 
   get authenticated(): boolean {
@@ -226,18 +222,19 @@ export class ForgeHttp {
         ...(sendCredentials ? this.opts.credentials : {}),
       };
       let res: Dispatcher.ResponseData;
+      const proxy = this.opts.dispatcher ? null : proxyFor(target, this.proxies);
       try {
         this.requests++;
         res = await request(current, {
           method: 'GET',
           headers: all,
-          dispatcher: this.dispatcher,
+          dispatcher: this.opts.dispatcher ?? routeFor(proxy, this.timeouts),
           headersTimeout: this.timeouts.headers,
           bodyTimeout: this.timeouts.body,
           signal,
         });
       } catch (e) {
-        throw transportError(this.forge, current, e);
+        throw transportError(this.forge, current, e, proxy);
       }
       const h = flatHeaders(res.headers as Record<string, string | string[] | undefined>);
       if (res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304 && h.location) {

@@ -124,6 +124,7 @@ describe('checkForUpdate and checkReport', () => {
       requests: 1,
       bodyBytes: 10,
       fromCache: false,
+      skipped: [],
     });
   });
 
