@@ -1,8 +1,12 @@
 // The static release source: one index.json (heph's own format, written by `heph release index`)
 // on any https/loopback host or in a file:// folder; asset URLs absolute or relative to it.
+import { realpathSync } from 'node:fs';
+import { dirname, isAbsolute, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { HephError } from '../errors.js';
 import { conditionalGet } from './cache.js';
+import { showUrl } from './failures.js';
 import { downloadFile, downloadHttp, fetchTextHttp, readFileText } from './download.js';
 import { MAX_API_BODY_BYTES } from './http.js';
 import { type ClientParts, warnSkipped } from './list.js';
@@ -42,9 +46,21 @@ export function indexUrlOf(forgeUrl: string): string {
   return new URL(INDEX_FILE, u).href;
 }
 
+/** True when the file:// URL `url` names a path inside the folder of the file:// index `indexUrl`. */
+export function insideIndexFolder(url: string, indexUrl: string): boolean {
+  try {
+    const folder = dirname(fileURLToPath(indexUrl));
+    const rel = relative(folder, fileURLToPath(url));
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  } catch {
+    return false; // file://otherhost/… and other URLs with no local path
+  }
+}
+
 /**
  * An asset URL from the index, resolved against the index's own URL. file:// is accepted only
- * from a file:// index: an index served over HTTP must not make heph read local files.
+ * from a file:// index, and only inside the index's own folder: an index (served, or a file
+ * someone else can write) must not make heph read other local files (docs/configuration.md).
  */
 function resolveAsset(url: string, indexUrl: string, where: string): string {
   let resolved: URL | null = null;
@@ -54,6 +70,12 @@ function resolveAsset(url: string, indexUrl: string, where: string): string {
     resolved = null;
   }
   const local = indexUrl.startsWith('file:');
+  if (local && resolved?.protocol === 'file:' && !insideIndexFolder(resolved.href, indexUrl)) {
+    throw new HephError('E_FORGE_PAYLOAD', `static ${where}: url: points outside the index's folder`, {
+      hint: 'a local index may only name files in its own folder; run `heph release index DIR` there',
+      details: { forge: 'static', what: where },
+    });
+  }
   const ok =
     resolved !== null &&
     (resolved.protocol === 'https:' ||
@@ -166,11 +188,30 @@ export class StaticClient implements ForgeClient {
     return fetchTextHttp(this.parts.http, asset.url, {}, maxBytes);
   }
 
-  /** A file:// asset is read only when the index itself is a local file (see resolveAsset). */
+  /**
+   * A file:// asset is read only when the index itself is a local file, and only when the file
+   * it names, links resolved, is inside the index's folder (also resolved): a symlink planted in
+   * the folder does not lead out of it (see resolveAsset).
+   */
   private fileOnly(url: string): string {
     if (!this.local) {
       throw new HephError('E_FORGE_PAYLOAD', 'static: a file:// asset in an index served over HTTP', {
         hint: 'asset URLs of a served index must be http(s) or relative',
+      });
+    }
+    let real: string | null = null;
+    let folder: string | null = null;
+    try {
+      real = realpathSync(fileURLToPath(url));
+      folder = realpathSync(dirname(fileURLToPath(this.indexUrl)));
+    } catch {
+      return url; // a missing file: the read reports it as not found, naming it
+    }
+    const rel = relative(folder, real);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+      throw new HephError('E_FORGE_PAYLOAD', `static: ${showUrl(url)} leads outside the index's folder`, {
+        hint: 'a local index may only name files in its own folder (no links out of it); run `heph release index DIR` there',
+        details: { forge: 'static', url: showUrl(url) },
       });
     }
     return url;
