@@ -8,7 +8,7 @@ import type { Clock } from '../platform/deps.js';
 import type { Env } from '../platform/paths.js';
 import type { AppIdentity } from '../app/identity.js';
 import { type Headers, showUrl, statusError, transportError } from './failures.js';
-import { type Proxy, type ProxyEnv, proxyEnv, proxyFor, routeDispatcher } from './proxy.js';
+import { type ProxySetting, type ProxyEnv, proxyEnv, proxyFor, routeDispatcher } from './proxy.js';
 
 /** A forge that does not accept a connection (TCP + TLS) in this time is treated as down. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -115,7 +115,7 @@ export function timeoutsFromEnv(env: Env): Timeouts {
 /** One dispatcher per route (proxy or direct) and timeouts, shared, so a daemon polling for months reuses sockets. */
 const dispatchers = new Map<string, Dispatcher>();
 
-function routeFor(proxy: Proxy | null, t: Timeouts): Dispatcher {
+function routeFor(proxy: ProxySetting | null, t: Timeouts): Dispatcher {
   const key = JSON.stringify([proxy?.url ?? null, t]);
   let d = dispatchers.get(key);
   if (!d) {

@@ -7,14 +7,14 @@ import { Agent, type Dispatcher, Pool, ProxyAgent } from 'undici';
 import type { Env } from '../platform/paths.js';
 
 /** A proxy from the environment and the variable it came from (for messages). */
-export interface Proxy {
+export interface ProxySetting {
   url: string;
   variable: string;
 }
 
 export interface ProxyEnv {
-  http: Proxy | null;
-  https: Proxy | null;
+  http: ProxySetting | null;
+  https: ProxySetting | null;
   /** NO_PROXY's entries: host (a leading `.` or `*.` dropped) and port (0: any). */
   noProxy: { host: string; port: number }[];
   /** NO_PROXY = "*": nothing goes through a proxy. */
@@ -22,7 +22,7 @@ export interface ProxyEnv {
 }
 
 /** The first of `names` set to a non-empty value (lower case first, as curl and undici read them). */
-function fromEnv(env: Env, names: string[]): Proxy | null {
+function fromEnv(env: Env, names: string[]): ProxySetting | null {
   for (const variable of names) {
     const url = env[variable]?.trim();
     if (url) return { url, variable };
@@ -53,7 +53,7 @@ export function proxyEnv(env: Env): ProxyEnv {
 const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
 
 /** The proxy `url` goes through, or null for a direct connection. */
-export function proxyFor(url: URL, p: ProxyEnv): Proxy | null {
+export function proxyFor(url: URL, p: ProxyEnv): ProxySetting | null {
   const proxy = url.protocol === 'https:' ? p.https : url.protocol === 'http:' ? p.http : null;
   if (proxy === null || p.none) return null;
   // url.host keeps the brackets of an IPv6 address; the port is stripped by hand.
@@ -107,7 +107,7 @@ export interface DispatcherTimeouts {
 }
 
 /** A dispatcher for one route: direct, or through `proxy` with the tunnel failing once. */
-export function routeDispatcher(proxy: Proxy | null, t: DispatcherTimeouts): Dispatcher {
+export function routeDispatcher(proxy: ProxySetting | null, t: DispatcherTimeouts): Dispatcher {
   const common = { connect: { timeout: t.connect }, headersTimeout: t.headers, bodyTimeout: t.body };
   if (proxy === null) return new Agent(common);
   return new ProxyAgent({
