@@ -30,7 +30,8 @@ export async function updateCheck(ctx: CliContext, opts: UpdateCheckOptions = {}
   const { deps } = ctx;
   const { config } = loadConfig(deps.paths.config, deps.env, deps.app);
   const report = checkReport(await checkForUpdate(config, deps), config);
-  for (const s of report.skipped) note(ctx, `${deps.app.name}: warning: skipped a malformed release: ${s.problem}`);
+  for (const s of report.skipped)
+    note(ctx, `${deps.app.name}: warning: skipped a malformed release: ${s.problem}`);
   if (ctx.json) printJson(ctx, report);
   else for (const line of describeCheck(report)) println(ctx, line);
   return opts.exitCode && report.available ? EXIT.candidate : EXIT.ok;
