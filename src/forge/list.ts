@@ -53,11 +53,10 @@ export interface ClientParts {
  * before it. A version newer than the running one is found on the way down to it, however many
  * patch releases of an older line were published since and fill the first pages. (The rule it
  * replaces, "a whole page at or below the running version", stopped on such a page and missed
- * the newest release behind it.) What it cannot see: a release made before the running one and
- * numbered above it (a GitHub draft created long ago, published later) when that sits past the
- * page of the running release; auto mode would have installed it before the running one in
- * any case. A running version with no release on the forge (a dev build, a deleted release)
- * walks the pages up to MAX_PAGES.
+ * the newest release behind it.) What it cannot see: a release created before the running one,
+ * numbered above it and published after it (a GitHub draft made long ago), when it sits past
+ * the page of the running release. A running version with no release on the forge (a dev
+ * build, a deleted release) walks the pages up to MAX_PAGES.
  */
 export function pageDecides(seen: Release[], opts: ListOptions, prefix: string): boolean {
   const wanted = opts.find ?? opts.running;
