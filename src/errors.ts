@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'E_IO' // a file could not be written (disk full, permissions, read-only)
   | 'E_APP' // defineApp got a spec it cannot use (the embedding app's code, not its user's input)
   | 'E_PACK' // release pack: the app folder cannot make a release (package.json, entry, signing)
+  | 'E_COMMAND' // an install tool (npm, install.command) failed; its own error lines say why
   | 'E_INTERNAL';
 
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
@@ -56,6 +57,7 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   E_IO: EXIT.error,
   E_APP: EXIT.error,
   E_PACK: EXIT.error,
+  E_COMMAND: EXIT.error,
   E_INTERNAL: EXIT.error,
 };
 

@@ -3,7 +3,7 @@
 import { loadConfig } from '../config/load.js';
 import { EXIT } from '../errors.js';
 import { type CheckReport, checkForUpdate, checkReport } from '../update/check.js';
-import { type CliContext, printJson, println } from './context.js';
+import { type CliContext, note, printJson, println } from './context.js';
 
 export interface UpdateCheckOptions {
   json?: boolean;
@@ -30,6 +30,8 @@ export async function updateCheck(ctx: CliContext, opts: UpdateCheckOptions = {}
   const { deps } = ctx;
   const { config } = loadConfig(deps.paths.config, deps.env, deps.app);
   const report = checkReport(await checkForUpdate(config, deps), config);
+  for (const s of report.skipped)
+    note(ctx, `${deps.app.name}: warning: skipped a malformed release: ${s.problem}`);
   if (ctx.json) printJson(ctx, report);
   else for (const line of describeCheck(report)) println(ctx, line);
   return opts.exitCode && report.available ? EXIT.candidate : EXIT.ok;

@@ -283,7 +283,7 @@ export class Daemon implements DaemonApi {
         reason: `${s.consecutiveFailures} checks failed in a row: ${s.lastError ?? 'unknown error'}`,
       };
     }
-    const next = this.poller?.nextAt() ?? null;
+    const next = this.poller?.due() ?? null;
     const scale = this.o.scale ?? 1;
     if (
       this.poller &&

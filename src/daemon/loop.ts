@@ -48,8 +48,13 @@ export interface Poller {
   start(lastCheckAt: number | null): void;
   /** Runs a check now, or joins the one running; re-arms the timer after it. */
   runNow(): Promise<PollOutcome>;
-  /** Epoch ms of the next timed check, null when stopped. */
+  /**
+   * Epoch ms of the next check for people (status), never in the past: while a check runs, or
+   * when the timer is late (a suspended machine), the next check is now. Null when stopped.
+   */
   nextAt(): number | null;
+  /** The time the armed timer is due, which may be past: the health check reads a stall from it. */
+  due(): number | null;
   /** Whether a check is running. */
   busy(): boolean;
   /** No more timed checks; aborts a running check's signal and resolves when it has returned. */
@@ -130,7 +135,8 @@ export function createPoller(opts: PollerOptions): Poller {
       arm(startDelay(opts.intervalMs, rand, lastCheckAt, virtualNow));
     },
     runNow,
-    nextAt: () => dueAt,
+    nextAt: () => (dueAt === null ? null : Math.max(dueAt, opts.clock.now())),
+    due: () => dueAt,
     busy: () => running !== null,
     async stop() {
       stopped = true;

@@ -78,7 +78,7 @@ async function postWebhook(config: Config, deps: Deps, event: AuditEvent): Promi
     method: 'POST',
     headers: { 'content-type': 'application/json', 'user-agent': userAgent(deps.app) },
     body: JSON.stringify(event),
-    dispatcher: dispatcherFor(deps.env, t),
+    dispatcher: dispatcherFor(deps.env, t, url),
     signal: AbortSignal.timeout(NOTIFY_TIMEOUT_MS),
   });
   await res.body.dump();

@@ -131,9 +131,15 @@ export async function conditionalGet(
   url: string,
   headers: Record<string, string>,
   now: number,
+  signal?: AbortSignal,
 ): Promise<CachedAnswer> {
   const entry = cache?.get(url);
-  const res = await http.get(url, entry ? { ...headers, 'if-none-match': entry.etag } : headers);
+  const res = await http.get(
+    url,
+    entry ? { ...headers, 'if-none-match': entry.etag } : headers,
+    undefined,
+    signal,
+  );
   if (res.status === 304) {
     if (!entry || !cache) {
       throw new HephError(

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { HephError } from '../errors.js';
 import { writeFailure } from '../platform/fs.js';
 import { showUrl, transportError } from './failures.js';
-import { dropBody, type ForgeHttp, readCapped, tooLarge } from './http.js';
+import { dropBody, type ForgeHttp, readCapped, tooLarge, withDeadline } from './http.js';
 import type { DownloadOptions } from './types.js';
 
 export interface Downloaded {
@@ -67,7 +67,10 @@ async function streamToFile(
   return { bytes, sha256: hash.digest('hex') };
 }
 
-/** Downloads `url` through ForgeHttp (its redirect and credential rules) into `dest`. */
+/**
+ * Downloads `url` through ForgeHttp (its redirect and credential rules) into `dest`, within the
+ * download deadline however slowly the bytes come (http.ts, DOWNLOAD_DEADLINE_MS).
+ */
 export async function downloadHttp(
   http: ForgeHttp,
   url: string,
@@ -75,14 +78,16 @@ export async function downloadHttp(
   dest: string,
   opts: DownloadOptions,
 ): Promise<Downloaded> {
-  const res = await http.open(url, headers, opts.signal);
-  if (res.length !== null && res.length > opts.maxBytes) {
-    dropBody(res.body);
-    throw tooLarge(http.forge, res.url, opts.maxBytes);
-  }
-  const got = await streamToFile(res.body, dest, res.length, opts, http.forge, res.url);
-  http.bodyBytes += got.bytes;
-  return got;
+  return withDeadline(http.forge, url, http.deadlines.download, opts.signal, async (signal) => {
+    const res = await http.open(url, headers, signal);
+    if (res.length !== null && res.length > opts.maxBytes) {
+      dropBody(res.body);
+      throw tooLarge(http.forge, res.url, opts.maxBytes);
+    }
+    const got = await streamToFile(res.body, dest, res.length, opts, http.forge, res.url);
+    http.bodyBytes += got.bytes;
+    return got;
+  });
 }
 
 /** A small text asset through ForgeHttp, at most `maxBytes`. */

@@ -123,6 +123,7 @@ const SOCKET_REASONS: Record<string, string> = {
   UND_ERR_SOCKET: 'the connection was closed early',
   UND_ERR_CLOSED: 'the connection was closed early',
   UND_ERR_PRX_TLS: 'the proxy TLS connection failed',
+  HEPH_PROXY_CLOSED: 'it closed the connection before answering',
   CERT_HAS_EXPIRED: 'its TLS certificate has expired',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'its TLS certificate is self-signed',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its TLS certificate cannot be verified',
@@ -139,17 +140,85 @@ function errorCode(e: unknown): string | undefined {
   return typeof top === 'string' ? top : undefined;
 }
 
-/** A transport failure (no HTTP answer) as E_FORGE_UNREACHABLE. HephErrors and aborts pass through. */
-export function transportError(forge: string, url: string, e: unknown): unknown {
+/** Failures of the connection to a proxy (or of its CONNECT answer), not of the forge behind it. */
+const PROXY_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_PRX_TLS',
+  'HEPH_PROXY_CLOSED',
+]);
+
+/** The proxy's own failure, named as the proxy (with the variable that set it), or null. */
+function proxyFailure(
+  forge: string,
+  url: string,
+  e: unknown,
+  proxy: { url: string; variable: string },
+): HephError | null {
+  const code = errorCode(e);
+  const message = (e as Error | null)?.message ?? '';
+  // undici: "Proxy response (407) !== 200 when HTTP Tunneling", "Proxy Authentication Required (407)".
+  const answered = /^Proxy (response \((\d+)\)|Authentication Required \((\d+)\))/.exec(message);
+  if (answered === null && !(code !== undefined && PROXY_CODES.has(code))) return null;
+  const status = answered ? (answered[2] ?? answered[3]) : null;
+  const reason =
+    status !== null
+      ? status === '407'
+        ? 'it asks for credentials (HTTP 407)'
+        : `it refused to connect to ${forge} (HTTP ${status})`
+      : ((code && SOCKET_REASONS[code]) ?? code ?? 'network error');
+  const shown = showUrl(proxy.url);
+  return new HephError(
+    'E_FORGE_UNREACHABLE',
+    `cannot reach ${forge} at ${showUrl(url)} through the proxy ${shown} (${proxy.variable}): ${reason}`,
+    {
+      hint:
+        status === '407'
+          ? `put the proxy's credentials in ${proxy.variable} (http://user:password@host:port)`
+          : `check the proxy in ${proxy.variable}, or list the forge's host in NO_PROXY to reach it directly`,
+      details: {
+        forge,
+        url: showUrl(url),
+        proxy: shown,
+        variable: proxy.variable,
+        code: code ?? null,
+        status,
+      },
+      cause: e,
+    },
+  );
+}
+
+/**
+ * A transport failure (no HTTP answer) as E_FORGE_UNREACHABLE; when the request went through a
+ * proxy and the failure is the proxy's (refused, unreachable, closed, a non-200 CONNECT
+ * answer), the message names the proxy rather than the forge. HephErrors and aborts pass through.
+ */
+export function transportError(
+  forge: string,
+  url: string,
+  e: unknown,
+  proxy: { url: string; variable: string } | null = null,
+): unknown {
   if (e instanceof HephError) return e;
+  const viaProxy = proxy === null ? null : proxyFailure(forge, url, e, proxy);
+  if (viaProxy !== null) return viaProxy;
   if ((e as Error | null)?.name === 'AbortError') return e;
   const code = errorCode(e);
   const reason = (code && SOCKET_REASONS[code]) ?? code ?? 'network error';
-  // undici puts the proxy's own refusal in the message ("Proxy response (407) !== 200 when HTTP Tunneling").
-  const proxy = /proxy/i.test((e as Error | null)?.message ?? '') ? ' (through the proxy)' : '';
-  return new HephError('E_FORGE_UNREACHABLE', `cannot reach ${forge} at ${showUrl(url)}${proxy}: ${reason}`, {
-    hint: 'check forge.url, the network and HTTPS_PROXY/HTTP_PROXY/NO_PROXY; try again later',
-    details: { forge, url: showUrl(url), code: code ?? null },
-    cause: e,
-  });
+  const through = proxy === null ? '' : ` through the proxy ${showUrl(proxy.url)} (${proxy.variable})`;
+  return new HephError(
+    'E_FORGE_UNREACHABLE',
+    `cannot reach ${forge} at ${showUrl(url)}${through}: ${reason}`,
+    {
+      hint: 'check forge.url, the network and HTTPS_PROXY/HTTP_PROXY/NO_PROXY; try again later',
+      details: { forge, url: showUrl(url), code: code ?? null },
+      cause: e,
+    },
+  );
 }

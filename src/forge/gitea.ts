@@ -3,7 +3,16 @@
 import { z } from 'zod';
 import type { Headers } from './failures.js';
 import { type ClientParts, type Page, PagedClient } from './list.js';
-import { githubStyleRelease, isHttpUrl, nextLink, parseWith, releasePage, resolveNext } from './payload.js';
+import {
+  githubStyleRelease,
+  isHttpUrl,
+  nextLink,
+  parseWith,
+  readReleaseItems,
+  releasePage,
+  resolveNext,
+  type SkippedRelease,
+} from './payload.js';
 import type { Release } from './types.js';
 
 /** Gitea's default cap on page size (MAX_RESPONSE_ITEMS); asking for more returns 50 anyway. */
@@ -22,27 +31,35 @@ const assetSchema = z.object({
 const releaseSchema = githubStyleRelease(assetSchema);
 
 /** One page of GET /api/v1/repos/O/R/releases as Releases. `forge` names gitea or forgejo in errors. */
-export function parseGiteaReleases(json: unknown, forge: 'gitea' | 'forgejo' = 'gitea'): Release[] {
+export function parseGiteaReleases(
+  json: unknown,
+  forge: 'gitea' | 'forgejo' = 'gitea',
+  skipped?: SkippedRelease[],
+): Release[] {
   const items = parseWith(releasePage, json, forge, 'releases');
-  return items.map((item, i) => {
-    const r = parseWith(releaseSchema, item, forge, `release ${i}`);
-    return {
-      tag: r.tag_name,
-      name: r.name || r.tag_name,
-      notes: r.body ?? '',
-      draft: r.draft,
-      prerelease: r.prerelease,
-      publishedAt: r.published_at,
-      url: r.html_url,
-      assets: r.assets.map((a) => ({
-        name: a.name,
-        url: a.browser_download_url,
-        // An external asset's size is whatever the uploader typed (often 0): not a fact to check against.
-        size: a.type === 'external' ? null : a.size,
-        sha256: null,
-      })),
-    };
-  });
+  return readReleaseItems(
+    items,
+    (item, i) => {
+      const r = parseWith(releaseSchema, item, forge, `release ${i}`);
+      return {
+        tag: r.tag_name,
+        name: r.name || r.tag_name,
+        notes: r.body ?? '',
+        draft: r.draft,
+        prerelease: r.prerelease,
+        publishedAt: r.published_at,
+        url: r.html_url,
+        assets: r.assets.map((a) => ({
+          name: a.name,
+          url: a.browser_download_url,
+          // An external asset's size is whatever the uploader typed (often 0): not a fact to check against.
+          size: a.type === 'external' ? null : a.size,
+          sha256: null,
+        })),
+      };
+    },
+    skipped,
+  );
 }
 
 export class GiteaClient extends PagedClient {
@@ -61,16 +78,17 @@ export class GiteaClient extends PagedClient {
 
   protected parsePage(json: unknown, url: string, headers: Headers): Page {
     const forge = this.kind === 'forgejo' ? 'forgejo' : 'gitea';
-    const releases = parseGiteaReleases(json, forge);
+    const skipped: SkippedRelease[] = [];
+    const releases = parseGiteaReleases(json, forge, skipped);
     // Gitea sends a Link header; without one (an old version or a proxy stripping it), a page
     // shorter than the limit is the last. A server capping `limit` lower still sends Link.
     if (headers.link !== undefined) {
       const next = nextLink(headers.link);
-      return { releases, next: next === null ? null : resolveNext(next, url, forge) };
+      return { releases, skipped, next: next === null ? null : resolveNext(next, url, forge) };
     }
-    if (releases.length < GITEA_PAGE_LIMIT) return { releases, next: null };
+    if (releases.length + skipped.length < GITEA_PAGE_LIMIT) return { releases, skipped, next: null };
     const u = new URL(url);
     u.searchParams.set('page', String(Number(u.searchParams.get('page') ?? '1') + 1));
-    return { releases, next: u.href };
+    return { releases, skipped, next: u.href };
   }
 }

@@ -8,8 +8,10 @@ import {
   isHttpUrl,
   nextLink,
   parseWith,
+  readReleaseItems,
   releasePage,
   resolveNext,
+  type SkippedRelease,
   sha256FromDigest,
 } from './payload.js';
 import type { Release, ReleaseAsset } from './types.js';
@@ -35,27 +37,35 @@ const releaseSchema = githubStyleRelease(assetSchema);
  * One page of GET /repos/O/R/releases as Releases. With a token, assets are fetched from their
  * API `url` (works for private repositories); without, from `browser_download_url`.
  */
-export function parseGithubReleases(json: unknown, opts: { authenticated: boolean }): Release[] {
+export function parseGithubReleases(
+  json: unknown,
+  opts: { authenticated: boolean },
+  skipped?: SkippedRelease[],
+): Release[] {
   const items = parseWith(releasePage, json, 'github', 'releases');
-  return items.map((item, i) => {
-    const r = parseWith(releaseSchema, item, 'github', `release ${i}`);
-    const assets: ReleaseAsset[] = r.assets.map((a) => ({
-      name: a.name,
-      url: opts.authenticated ? a.url : a.browser_download_url,
-      size: a.size,
-      sha256: sha256FromDigest(a.digest),
-    }));
-    return {
-      tag: r.tag_name,
-      name: r.name ?? r.tag_name,
-      notes: r.body ?? '',
-      draft: r.draft,
-      prerelease: r.prerelease,
-      publishedAt: r.published_at,
-      url: r.html_url,
-      assets,
-    };
-  });
+  return readReleaseItems(
+    items,
+    (item, i) => {
+      const r = parseWith(releaseSchema, item, 'github', `release ${i}`);
+      const assets: ReleaseAsset[] = r.assets.map((a) => ({
+        name: a.name,
+        url: opts.authenticated ? a.url : a.browser_download_url,
+        size: a.size,
+        sha256: sha256FromDigest(a.digest),
+      }));
+      return {
+        tag: r.tag_name,
+        name: r.name ?? r.tag_name,
+        notes: r.body ?? '',
+        draft: r.draft,
+        prerelease: r.prerelease,
+        publishedAt: r.published_at,
+        url: r.html_url,
+        assets,
+      };
+    },
+    skipped,
+  );
 }
 
 export class GithubClient extends PagedClient {
@@ -77,9 +87,10 @@ export class GithubClient extends PagedClient {
   }
 
   protected parsePage(json: unknown, url: string, headers: Headers): Page {
-    const releases = parseGithubReleases(json, { authenticated: this.http.authenticated });
+    const skipped: SkippedRelease[] = [];
+    const releases = parseGithubReleases(json, { authenticated: this.http.authenticated }, skipped);
     const next = nextLink(headers.link);
-    return { releases, next: next === null ? null : resolveNext(next, url, 'github') };
+    return { releases, skipped, next: next === null ? null : resolveNext(next, url, 'github') };
   }
 
   /** API asset URLs need Accept: octet-stream, else GitHub answers with the asset's JSON. */

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { versionFromTag } from './tag.js';
 import type { Headers } from './failures.js';
 import { type ClientParts, type Page, PagedClient } from './list.js';
-import { isHttpUrl, parseWith, releasePage } from './payload.js';
+import { isHttpUrl, parseWith, readReleaseItems, releasePage, type SkippedRelease } from './payload.js';
 import type { Release } from './types.js';
 
 /** Releases per page: the stop rule settles on the first page almost always; 50 keeps it small. */
@@ -34,28 +34,36 @@ const releaseSchema = z.object({
  * the future) is marked as a draft: GitLab shows it as not yet published, and the pager drops
  * drafts once paging is done. `web` is the project's web URL, for releases without `_links.self`.
  */
-export function parseGitlabReleases(json: unknown, opts: { web: string; tagPrefix: string }): Release[] {
+export function parseGitlabReleases(
+  json: unknown,
+  opts: { web: string; tagPrefix: string },
+  skipped?: SkippedRelease[],
+): Release[] {
   const items = parseWith(releasePage, json, 'gitlab', 'releases');
-  return items.map((item, i) => {
-    const r = parseWith(releaseSchema, item, 'gitlab', `release ${i}`);
-    const version = versionFromTag(r.tag_name, opts.tagPrefix);
-    return {
-      tag: r.tag_name,
-      name: r.name || r.tag_name,
-      notes: r.description ?? '',
-      draft: r.upcoming_release === true,
-      prerelease: version !== null && semver.prerelease(version) !== null,
-      publishedAt: r.released_at,
-      url: r._links?.self ?? `${opts.web}/-/releases/${encodeURIComponent(r.tag_name)}`,
-      assets: r.assets.links.map((l) => ({
-        name: l.name,
-        // direct_asset_url is the stable permalink GitLab recommends; `url` is what the uploader gave.
-        url: l.direct_asset_url ?? l.url,
-        size: null,
-        sha256: null,
-      })),
-    };
-  });
+  return readReleaseItems(
+    items,
+    (item, i) => {
+      const r = parseWith(releaseSchema, item, 'gitlab', `release ${i}`);
+      const version = versionFromTag(r.tag_name, opts.tagPrefix);
+      return {
+        tag: r.tag_name,
+        name: r.name || r.tag_name,
+        notes: r.description ?? '',
+        draft: r.upcoming_release === true,
+        prerelease: version !== null && semver.prerelease(version) !== null,
+        publishedAt: r.released_at,
+        url: r._links?.self ?? `${opts.web}/-/releases/${encodeURIComponent(r.tag_name)}`,
+        assets: r.assets.links.map((l) => ({
+          name: l.name,
+          // direct_asset_url is the stable permalink GitLab recommends; `url` is what the uploader gave.
+          url: l.direct_asset_url ?? l.url,
+          size: null,
+          sha256: null,
+        })),
+      };
+    },
+    skipped,
+  );
 }
 
 /** GitLab addresses a project by numeric id or by its URL-encoded path (group%2Fsub%2Fproj). */
@@ -80,15 +88,17 @@ export class GitlabClient extends PagedClient {
   }
 
   protected parsePage(json: unknown, url: string, headers: Headers): Page {
-    const releases = parseGitlabReleases(json, {
-      web: `${this.base}/${this.repo}`,
-      tagPrefix: this.parts.tagPrefix,
-    });
+    const skipped: SkippedRelease[] = [];
+    const releases = parseGitlabReleases(
+      json,
+      { web: `${this.base}/${this.repo}`, tagPrefix: this.parts.tagPrefix },
+      skipped,
+    );
     // x-next-page is empty on the last page; GitLab omits it past 10,000 rows, then stop.
     const next = (headers['x-next-page'] ?? '').trim();
-    if (!/^\d+$/.test(next)) return { releases, next: null };
+    if (!/^\d+$/.test(next)) return { releases, skipped, next: null };
     const u = new URL(url);
     u.searchParams.set('page', next);
-    return { releases, next: u.href };
+    return { releases, skipped, next: u.href };
   }
 }

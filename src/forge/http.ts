@@ -2,12 +2,13 @@
 // proxies from the environment, User-Agent, redirects followed by hand so credentials never
 // leave the forge's origin, and statuses turned into HephErrors (failures.ts).
 import type { Readable } from 'node:stream';
-import { type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import { HephError } from '../errors.js';
 import type { Clock } from '../platform/deps.js';
 import type { Env } from '../platform/paths.js';
 import type { AppIdentity } from '../app/identity.js';
 import { type Headers, showUrl, statusError, transportError } from './failures.js';
+import { type ProxySetting, type ProxyEnv, proxyEnv, proxyFor, routeDispatcher } from './proxy.js';
 
 /** A forge that does not accept a connection (TCP + TLS) in this time is treated as down. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -19,6 +20,74 @@ export const BODY_TIMEOUT_MS = 30_000;
 export const MAX_API_BODY_BYTES = 4 * 1024 * 1024;
 /** Redirect hops followed by hand (GitHub asset → CDN is one; a chain longer than this is a loop). */
 export const MAX_REDIRECTS = 5;
+/**
+ * Overall deadline of one check: every page of the release list together, or one small asset
+ * (SHA256SUMS, a signature). The timeouts above are idle times that every byte resets, so a
+ * forge (or a proxy) sending one byte just inside them, forever, would hold a check, and the
+ * daemon's schedule behind it, indefinitely. A healthy forge answers a whole check in about a
+ * second; two minutes leaves room for ten slow pages and then gives up (docs/operations.md).
+ */
+export const CHECK_DEADLINE_MS = 2 * 60_000;
+/**
+ * Overall deadline of one asset download: the 200 MiB cap (install/bundle.ts) at about
+ * 115 KiB/s. A release bundle is a few MiB, so this only ends a download that trickles.
+ */
+export const DOWNLOAD_DEADLINE_MS = 30 * 60_000;
+
+/** The overall deadlines; production uses the constants, tests pass shorter ones in HttpOptions. */
+export interface Deadlines {
+  check: number;
+  download: number;
+}
+
+export const DEFAULT_DEADLINES: Deadlines = { check: CHECK_DEADLINE_MS, download: DOWNLOAD_DEADLINE_MS };
+
+function deadlineError(forge: string, url: string, ms: number): HephError {
+  const took =
+    ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
+  return new HephError(
+    'E_FORGE_UNREACHABLE',
+    `${forge} did not finish answering within ${took} (${showUrl(url)}): it sends too slowly`,
+    {
+      hint: 'the forge, or a proxy in between, trickles its answer; check the network and try again later',
+      details: { forge, url: showUrl(url), deadlineMs: ms },
+    },
+  );
+}
+
+/**
+ * Runs `fn` with a signal that aborts after `ms` (or when `outer` aborts, with outer's reason).
+ * Whatever `fn` throws once the deadline has passed, the caller gets the deadline's
+ * E_FORGE_UNREACHABLE: undici reports the abort in several shapes (headers, body, socket).
+ */
+export async function withDeadline<T>(
+  forge: string,
+  url: string,
+  ms: number,
+  outer: AbortSignal | undefined,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const ac = new AbortController();
+  const expired = deadlineError(forge, url, ms);
+  let late = false;
+  const timer = setTimeout(() => {
+    late = true;
+    ac.abort(expired);
+  }, ms);
+  timer.unref?.();
+  const onOuter = () => ac.abort(outer?.reason);
+  if (outer?.aborted) onOuter();
+  else outer?.addEventListener('abort', onOuter, { once: true });
+  try {
+    return await fn(ac.signal);
+  } catch (e) {
+    if (late) throw expired;
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuter);
+  }
+}
 
 /**
  * Timeouts, with env overrides for tests that must see a timeout without waiting 30 s:
@@ -43,29 +112,14 @@ export function timeoutsFromEnv(env: Env): Timeouts {
   };
 }
 
-/** One dispatcher per proxy/timeout setting, shared, so a daemon polling for months reuses sockets. */
+/** One dispatcher per route (proxy or direct) and timeouts, shared, so a daemon polling for months reuses sockets. */
 const dispatchers = new Map<string, Dispatcher>();
 
-/**
- * undici's EnvHttpProxyAgent with the proxy variables taken from `env` (lower case first, as
- * undici and curl do). Empty strings are passed for unset variables so process.env is never
- * consulted behind the caller's back.
- */
-export function dispatcherFor(env: Env, t: Timeouts = timeoutsFromEnv(env)): Dispatcher {
-  const httpProxy = env.http_proxy ?? env.HTTP_PROXY ?? '';
-  const httpsProxy = env.https_proxy ?? env.HTTPS_PROXY ?? '';
-  const noProxy = env.no_proxy ?? env.NO_PROXY ?? '';
-  const key = JSON.stringify([httpProxy, httpsProxy, noProxy, t]);
+function routeFor(proxy: ProxySetting | null, t: Timeouts): Dispatcher {
+  const key = JSON.stringify([proxy?.url ?? null, t]);
   let d = dispatchers.get(key);
   if (!d) {
-    d = new EnvHttpProxyAgent({
-      httpProxy,
-      httpsProxy,
-      noProxy,
-      connect: { timeout: t.connect },
-      headersTimeout: t.headers,
-      bodyTimeout: t.body,
-    });
+    d = routeDispatcher(proxy, t);
     dispatchers.set(key, d);
   }
   return d;
@@ -74,6 +128,16 @@ export function dispatcherFor(env: Env, t: Timeouts = timeoutsFromEnv(env)): Dis
 /** `heph/1.2.3`, `acme/0.4.0`: the User-Agent every request carries (GitHub requires one). */
 export function userAgent(app: Pick<AppIdentity, 'name' | 'version'>): string {
   return `${app.name}/${app.version}`;
+}
+
+/**
+ * The dispatcher for requests to `url`, with the proxy variables taken from `env` (never from
+ * process.env behind the caller's back): HTTPS_PROXY for https, HTTP_PROXY for http, NO_PROXY
+ * (proxy.ts).
+ */
+export function dispatcherFor(env: Env, t: Timeouts = timeoutsFromEnv(env), url?: URL): Dispatcher {
+  const target = url ?? new URL('https://forge.invalid/');
+  return routeFor(proxyFor(target, proxyEnv(env)), t);
 }
 
 export interface HttpOptions {
@@ -87,6 +151,8 @@ export interface HttpOptions {
   /** The User-Agent header (userAgent(deps.app)). */
   userAgent: string;
   dispatcher?: Dispatcher;
+  /** Overall deadlines; DEFAULT_DEADLINES unless a test needs to see one pass quickly. */
+  deadlines?: Partial<Deadlines>;
 }
 
 export interface Response {
@@ -113,15 +179,17 @@ export class ForgeHttp {
   requests = 0;
   bodyBytes = 0;
   readonly forge: string;
+  readonly deadlines: Deadlines;
   private readonly opts: HttpOptions;
-  private readonly dispatcher: Dispatcher;
+  private readonly proxies: ProxyEnv;
   private readonly timeouts: Timeouts;
 
   constructor(opts: HttpOptions) {
     this.opts = opts;
     this.forge = opts.forge;
+    this.deadlines = { ...DEFAULT_DEADLINES, ...opts.deadlines };
     this.timeouts = timeoutsFromEnv(opts.env);
-    this.dispatcher = opts.dispatcher ?? dispatcherFor(opts.env, this.timeouts);
+    this.proxies = proxyEnv(opts.env);
   }
 
   get authenticated(): boolean {
@@ -154,18 +222,19 @@ export class ForgeHttp {
         ...(sendCredentials ? this.opts.credentials : {}),
       };
       let res: Dispatcher.ResponseData;
+      const proxy = this.opts.dispatcher ? null : proxyFor(target, this.proxies);
       try {
         this.requests++;
         res = await request(current, {
           method: 'GET',
           headers: all,
-          dispatcher: this.dispatcher,
+          dispatcher: this.opts.dispatcher ?? routeFor(proxy, this.timeouts),
           headersTimeout: this.timeouts.headers,
           bodyTimeout: this.timeouts.body,
           signal,
         });
       } catch (e) {
-        throw transportError(this.forge, current, e);
+        throw transportError(this.forge, current, e, proxy);
       }
       const h = flatHeaders(res.headers as Record<string, string | string[] | undefined>);
       if (res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304 && h.location) {
@@ -204,13 +273,23 @@ export class ForgeHttp {
     );
   }
 
-  /** GET and read the whole body (at most `maxBytes`). */
+  /**
+   * GET and read the whole body (at most `maxBytes`). Without `signal` the call has its own
+   * check deadline; a caller making several calls as one check (the pager) passes the signal of
+   * one deadline for all of them.
+   */
   async get(
     url: string,
     headers: Record<string, string> = {},
     maxBytes = MAX_API_BODY_BYTES,
+    signal?: AbortSignal,
   ): Promise<Response & { body: Buffer }> {
-    const res = await this.open(url, headers);
+    if (signal === undefined) {
+      return withDeadline(this.forge, url, this.deadlines.check, undefined, (s) =>
+        this.get(url, headers, maxBytes, s),
+      );
+    }
+    const res = await this.open(url, headers, signal);
     if (res.length !== null && res.length > maxBytes) {
       await discard(res.body);
       throw tooLarge(this.forge, res.url, maxBytes);

@@ -8,7 +8,7 @@ import { HTTP_CACHE_FILE, HttpCache } from './cache.js';
 import { GiteaClient } from './gitea.js';
 import { GithubClient } from './github.js';
 import { GitlabClient } from './gitlab.js';
-import { ForgeHttp, userAgent } from './http.js';
+import { type Deadlines, ForgeHttp, userAgent } from './http.js';
 import type { ClientParts } from './list.js';
 import { indexUrlOf, StaticClient } from './static.js';
 import { readToken } from './token.js';
@@ -62,8 +62,13 @@ function checkRepo(config: Config, file: string): void {
   }
 }
 
+export interface ForgeClientOptions {
+  /** Overall deadlines (http.ts); the defaults unless a test needs to see one pass quickly. */
+  deadlines?: Partial<Deadlines>;
+}
+
 /** A client for config.forge; the ETag cache lives at state/http-cache.json. */
-export function createForgeClient(config: Config, deps: Deps): ForgeClient {
+export function createForgeClient(config: Config, deps: Deps, opts: ForgeClientOptions = {}): ForgeClient {
   const { kind, repo, tag_prefix: tagPrefix } = config.forge;
   checkRepo(config, deps.paths.config);
   const base = apiBase(config);
@@ -76,6 +81,7 @@ export function createForgeClient(config: Config, deps: Deps): ForgeClient {
     credentials: credentialHeaders(kind, token),
     credentialOrigin: origin,
     userAgent: userAgent(deps.app),
+    deadlines: opts.deadlines,
   });
   const parts: ClientParts = {
     kind,

@@ -113,3 +113,57 @@ export function githubStyleRelease<A extends z.ZodType>(asset: A) {
 
 /** A page of releases is a JSON array; each item is then read on its own, so errors name its index. */
 export const releasePage = z.array(z.unknown());
+
+/** A release left out of a list because its entry could not be read (see readReleaseItems). */
+export interface SkippedRelease {
+  /** Its place in the page (or index). */
+  index: number;
+  /** Its tag when the entry names one as a string, else null. */
+  tag: string | null;
+  /** "github release 3 (v1.2.0): assets: expected array, got nothing". */
+  problem: string;
+}
+
+/** Text from a forge shown in a terminal and a log: no control characters (escape sequences). */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
+function tagOf(item: unknown): string | null {
+  if (item === null || typeof item !== 'object') return null;
+  const o = item as Record<string, unknown>;
+  const tag = o.tag_name ?? o.tag;
+  return typeof tag === 'string' ? printable(tag.slice(0, 100)) : null;
+}
+
+/**
+ * Reads each item of a page with `read`. One malformed release (a Gitea release without
+ * `assets`, a hand-edited index entry) is skipped and reported in `skipped`, so it cannot stop
+ * updates to every other release. A page none of whose items can be read is the wrong shape
+ * altogether (another forge kind, an error object in a list): that throws the first item's
+ * E_FORGE_PAYLOAD, as it always did.
+ */
+export function readReleaseItems<T>(
+  items: readonly unknown[],
+  read: (item: unknown, i: number) => T,
+  skipped?: SkippedRelease[],
+): T[] {
+  const out: T[] = [];
+  const bad: { index: number; error: HephError }[] = [];
+  items.forEach((item, i) => {
+    try {
+      out.push(read(item, i));
+    } catch (e) {
+      if (!(e instanceof HephError) || e.code !== 'E_FORGE_PAYLOAD') throw e;
+      bad.push({ index: i, error: e });
+    }
+  });
+  if (bad.length > 0 && out.length === 0) throw bad[0]!.error;
+  for (const { index, error } of bad) {
+    const tag = tagOf(items[index]);
+    const where = `release ${index}:`;
+    const problem = tag === null ? error.message : error.message.replace(where, `release ${index} (${tag}):`);
+    skipped?.push({ index, tag, problem: printable(problem.slice(0, 300)) });
+  }
+  return out;
+}

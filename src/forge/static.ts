@@ -1,12 +1,16 @@
 // The static release source: one index.json (heph's own format, written by `heph release index`)
 // on any https/loopback host or in a file:// folder; asset URLs absolute or relative to it.
+import { realpathSync } from 'node:fs';
+import { dirname, isAbsolute, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { HephError } from '../errors.js';
 import { conditionalGet } from './cache.js';
+import { showUrl } from './failures.js';
 import { downloadFile, downloadHttp, fetchTextHttp, readFileText } from './download.js';
 import { MAX_API_BODY_BYTES } from './http.js';
-import type { ClientParts } from './list.js';
-import { parseJson, parseWith } from './payload.js';
+import { type ClientParts, warnSkipped } from './list.js';
+import { parseJson, parseWith, readReleaseItems, type SkippedRelease } from './payload.js';
 import type {
   DownloadOptions,
   ForgeClient,
@@ -42,9 +46,21 @@ export function indexUrlOf(forgeUrl: string): string {
   return new URL(INDEX_FILE, u).href;
 }
 
+/** True when the file:// URL `url` names a path inside the folder of the file:// index `indexUrl`. */
+export function insideIndexFolder(url: string, indexUrl: string): boolean {
+  try {
+    const folder = dirname(fileURLToPath(indexUrl));
+    const rel = relative(folder, fileURLToPath(url));
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  } catch {
+    return false; // file://otherhost/… and other URLs with no local path
+  }
+}
+
 /**
  * An asset URL from the index, resolved against the index's own URL. file:// is accepted only
- * from a file:// index: an index served over HTTP must not make heph read local files.
+ * from a file:// index, and only inside the index's own folder: an index (served, or a file
+ * someone else can write) must not make heph read other local files (docs/configuration.md).
  */
 function resolveAsset(url: string, indexUrl: string, where: string): string {
   let resolved: URL | null = null;
@@ -54,6 +70,12 @@ function resolveAsset(url: string, indexUrl: string, where: string): string {
     resolved = null;
   }
   const local = indexUrl.startsWith('file:');
+  if (local && resolved?.protocol === 'file:' && !insideIndexFolder(resolved.href, indexUrl)) {
+    throw new HephError('E_FORGE_PAYLOAD', `static ${where}: url: points outside the index's folder`, {
+      hint: 'a local index may only name files in its own folder; run `heph release index DIR` there',
+      details: { forge: 'static', what: where },
+    });
+  }
   const ok =
     resolved !== null &&
     (resolved.protocol === 'https:' ||
@@ -73,27 +95,31 @@ function resolveAsset(url: string, indexUrl: string, where: string): string {
 }
 
 /** index.json as Releases, asset URLs made absolute. A semver prerelease tag is read by selection. */
-export function parseStaticIndex(json: unknown, indexUrl: string): Release[] {
+export function parseStaticIndex(json: unknown, indexUrl: string, skipped?: SkippedRelease[]): Release[] {
   const index = parseWith(staticIndexSchema, json, 'static', 'index');
-  return index.releases.map((item, i) => {
-    const r = parseWith(staticReleaseSchema, item, 'static', `release ${i}`);
-    const assets: ReleaseAsset[] = r.assets.map((a, j) => ({
-      name: a.name,
-      url: resolveAsset(a.url, indexUrl, `release ${i} (${r.tag}): assets.${j}`),
-      size: a.size ?? null,
-      sha256: null,
-    }));
-    return {
-      tag: r.tag,
-      name: r.tag,
-      notes: r.notes ?? '',
-      draft: false,
-      prerelease: r.prerelease ?? false,
-      publishedAt: r.publishedAt,
-      url: resolveAsset(`${encodeURIComponent(r.tag)}/`, indexUrl, `release ${i}`),
-      assets,
-    };
-  });
+  return readReleaseItems(
+    index.releases,
+    (item, i) => {
+      const r = parseWith(staticReleaseSchema, item, 'static', `release ${i}`);
+      const assets: ReleaseAsset[] = r.assets.map((a, j) => ({
+        name: a.name,
+        url: resolveAsset(a.url, indexUrl, `release ${i} (${r.tag}): assets.${j}`),
+        size: a.size ?? null,
+        sha256: null,
+      }));
+      return {
+        tag: r.tag,
+        name: r.tag,
+        notes: r.notes ?? '',
+        draft: false,
+        prerelease: r.prerelease ?? false,
+        publishedAt: r.publishedAt,
+        url: resolveAsset(`${encodeURIComponent(r.tag)}/`, indexUrl, `release ${i}`),
+        assets,
+      };
+    },
+    skipped,
+  );
 }
 
 export class StaticClient implements ForgeClient {
@@ -114,10 +140,21 @@ export class StaticClient implements ForgeClient {
 
   async listReleases(_opts: ListOptions = {}): Promise<ReleaseList> {
     const { http, cache, clock } = this.parts;
+    const skipped: SkippedRelease[] = [];
+    const read = (text: string) => {
+      const releases = parseStaticIndex(parseJson(text, 'static', this.indexUrl), this.indexUrl, skipped);
+      warnSkipped(this.parts.logger, 'static', skipped);
+      return releases;
+    };
     if (this.local) {
       const text = await readFileText(this.indexUrl, MAX_API_BODY_BYTES, 'static');
-      const releases = parseStaticIndex(parseJson(text, 'static', this.indexUrl), this.indexUrl);
-      return { releases, fromCache: false, requests: 0, bodyBytes: Buffer.byteLength(text) };
+      return {
+        releases: read(text),
+        skipped,
+        fromCache: false,
+        requests: 0,
+        bodyBytes: Buffer.byteLength(text),
+      };
     }
     const startRequests = http.requests;
     const startBytes = http.bodyBytes;
@@ -129,9 +166,9 @@ export class StaticClient implements ForgeClient {
         { accept: 'application/json' },
         clock.now(),
       );
-      const releases = parseStaticIndex(parseJson(got.text, 'static', this.indexUrl), this.indexUrl);
       return {
-        releases,
+        releases: read(got.text),
+        skipped,
         fromCache: got.notModified,
         requests: http.requests - startRequests,
         bodyBytes: http.bodyBytes - startBytes,
@@ -151,11 +188,30 @@ export class StaticClient implements ForgeClient {
     return fetchTextHttp(this.parts.http, asset.url, {}, maxBytes);
   }
 
-  /** A file:// asset is read only when the index itself is a local file (see resolveAsset). */
+  /**
+   * A file:// asset is read only when the index itself is a local file, and only when the file
+   * it names, links resolved, is inside the index's folder (also resolved): a symlink planted in
+   * the folder does not lead out of it (see resolveAsset).
+   */
   private fileOnly(url: string): string {
     if (!this.local) {
       throw new HephError('E_FORGE_PAYLOAD', 'static: a file:// asset in an index served over HTTP', {
         hint: 'asset URLs of a served index must be http(s) or relative',
+      });
+    }
+    let real: string | null = null;
+    let folder: string | null = null;
+    try {
+      real = realpathSync(fileURLToPath(url));
+      folder = realpathSync(dirname(fileURLToPath(this.indexUrl)));
+    } catch {
+      return url; // a missing file: the read reports it as not found, naming it
+    }
+    const rel = relative(folder, real);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+      throw new HephError('E_FORGE_PAYLOAD', `static: ${showUrl(url)} leads outside the index's folder`, {
+        hint: 'a local index may only name files in its own folder (no links out of it); run `heph release index DIR` there',
+        details: { forge: 'static', url: showUrl(url) },
       });
     }
     return url;

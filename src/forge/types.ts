@@ -1,5 +1,6 @@
 // What every forge client turns its payloads into, and the interface the rest of heph uses.
 import type { ForgeKind } from '../config/schema.js';
+import type { SkippedRelease } from './payload.js';
 
 export interface ReleaseAsset {
   name: string;
@@ -25,17 +26,24 @@ export interface Release {
 }
 
 export interface ListOptions {
-  /** Stop paging once every release on a page is at or below this version (after tag_prefix). */
-  stopAtOrBelow?: string;
+  /**
+   * The running version: paging stops at the page that holds this version's own release. Every
+   * forge lists newest first by creation or publication time, so what follows it was made
+   * before it (list.ts, pageDecides). Without it, or when it is never seen, pages are walked up
+   * to MAX_PAGES.
+   */
+  running?: string;
   /**
    * Page until a release with this version or tag is seen (`update apply --version`), then stop;
-   * replaces the stopAtOrBelow rule for this call.
+   * replaces the `running` rule for this call.
    */
   find?: string;
 }
 
 export interface ReleaseList {
   releases: Release[];
+  /** Entries left out because they could not be read (payload.ts, readReleaseItems); absent: none. */
+  skipped?: SkippedRelease[];
   /** True when every page came back 304 and the cached answer was used. */
   fromCache: boolean;
   /** HTTP requests made and response body bytes read, for the poll-cost benchmark. */

@@ -66,7 +66,9 @@ function findAsset(release: VersionedRelease, name: string, why: string): Releas
 }
 
 /** SHA256SUMS, fetched and (with verify = "minisign") its signature checked; null with verify = "none". */
-async function fetchTrustedSums(input: BundleInput): Promise<Map<string, string> | null> {
+export async function fetchTrustedSums(
+  input: Pick<BundleInput, 'config' | 'client' | 'release' | 'deps'>,
+): Promise<Map<string, string> | null> {
   const { config, client, release, deps } = input;
   const mode = config.install.verify;
   if (mode === 'none') {

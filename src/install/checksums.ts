@@ -18,11 +18,14 @@ export function parseSums(text: string): Map<string, string> {
     if (line.trim() === '') continue;
     const m = SUM_LINE.exec(line);
     if (!m) {
+      // The line itself is not shown: a checksum file is not trusted text, and whatever it holds
+      // (another file's first line, escape sequences) must not reach a terminal or the audit log.
       throw new HephError(
         'E_VERIFY',
-        `SHA256SUMS line ${i + 1} is malformed: ${JSON.stringify(line.slice(0, 80))}`,
+        `SHA256SUMS line ${i + 1} is malformed: expected "<64 hex digits>  <file name>"`,
         {
           hint: 'the checksum file is damaged or was edited; ask the publisher to fix the release',
+          details: { line: i + 1 },
         },
       );
     }
@@ -30,7 +33,7 @@ export function parseSums(text: string): Map<string, string> {
     const name = m[2]!;
     const seen = out.get(name);
     if (seen !== undefined && seen !== hex) {
-      throw new HephError('E_VERIFY', `SHA256SUMS lists ${name} twice with different sums`, {
+      throw new HephError('E_VERIFY', `SHA256SUMS lists ${JSON.stringify(name)} twice with different sums`, {
         hint: 'the checksum file is inconsistent; ask the publisher to fix the release',
       });
     }

@@ -94,7 +94,7 @@ export async function installRelease(opts: InstallOptions): Promise<InstallResul
       if (method === 'bundle') {
         ({ path, previous } = await installBundle(opts));
       } else if (method === 'npm') {
-        await installWithNpm(config, deps, release);
+        await installWithNpm(config, deps, release, opts.client);
       } else {
         await installWithCommand(config, deps, release);
       }

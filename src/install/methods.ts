@@ -5,11 +5,11 @@ import { execa } from 'execa';
 import type { Config } from '../config/schema.js';
 import { HephError } from '../errors.js';
 import type { Deps } from '../platform/deps.js';
+import type { ForgeClient } from '../forge/types.js';
 import type { VersionedRelease } from '../release/types.js';
+import { npmErrorLines, npmInstall } from './npm.js';
 import { smokeTest } from './smoke.js';
 
-/** A global npm install downloads and links a package; minutes on a slow registry mirror. */
-export const NPM_TIMEOUT_MS = 5 * 60_000;
 /** A user's install command may build or fetch; bounded so a hung command never wedges the daemon. */
 export const COMMAND_TIMEOUT_MS = 10 * 60_000;
 /** The log keeps the tail of the tool's output, enough to see why it failed. */
@@ -83,17 +83,22 @@ async function run(argv: string[], timeout: number, deps: Deps, what: string): P
   const output = String(r.all ?? '').slice(-MAX_LOGGED_OUTPUT);
   deps.logger.info({ exitCode: r.exitCode, output }, `${what} finished`);
   if (r.timedOut) {
-    throw new HephError('E_INTERNAL', `${what} did not finish within ${Math.round(timeout / 1000)} s`, {
+    throw new HephError('E_COMMAND', `${what} did not finish within ${Math.round(timeout / 1000)} s`, {
       hint: 'run it by hand to see why it hangs',
+      details: { command: what },
     });
   }
   if (r.exitCode !== 0 || r.failed) {
-    const last = output.trim().split('\n').pop()?.slice(0, 200) ?? '';
+    // npm's own error lines when the command runs npm; otherwise the tool's last line.
+    const npmLines = npmErrorLines(output);
+    const last =
+      npmLines.length > 0 ? npmLines.slice(0, 4).join('; ') : (output.trim().split('\n').pop() ?? '');
     throw new HephError(
-      'E_INTERNAL',
-      `${what} failed (${r.exitCode ?? r.code ?? 'no exit code'})${last ? `: ${last}` : ''}`,
+      'E_COMMAND',
+      `${what} failed (${r.exitCode ?? r.code ?? 'no exit code'})${last ? `: ${last.slice(0, 400)}` : ''}`,
       {
         hint: 'the full output is in the log; run the same command by hand to see why',
+        details: { command: what, exitCode: r.exitCode ?? null },
       },
     );
   }
@@ -112,9 +117,13 @@ async function smokeOnPath(version: string, deps: Deps): Promise<void> {
   }
 }
 
-export async function installWithNpm(config: Config, deps: Deps, release: VersionedRelease): Promise<void> {
-  const spec = `${config.install.npm_package}@${release.version}`;
-  await run(['npm', 'install', '-g', spec], NPM_TIMEOUT_MS, deps, `npm install -g ${spec}`);
+export async function installWithNpm(
+  config: Config,
+  deps: Deps,
+  release: VersionedRelease,
+  client: ForgeClient,
+): Promise<void> {
+  await npmInstall(config, deps, release, client);
   await smokeOnPath(release.version, deps);
 }
 

@@ -10,7 +10,7 @@ import type { Reason, Selection, SelectionInput, SelectionPolicy, VersionedRelea
 
 /** Why one release newer than current cannot be installed now; null when it can. */
 interface Block {
-  reason: Exclude<Reason, 'up-to-date' | 'paused'>;
+  reason: Exclude<Reason, 'up-to-date' | 'no-semver-tags' | 'paused'>;
   eligibleAt: number | null;
   detail: string;
 }
@@ -136,6 +136,18 @@ function blockOf(r: VersionedRelease, input: SelectionInput): Block | null {
   return null;
 }
 
+/**
+ * The tags of a list none of whose releases carries a semver tag (drafts aside), or null when
+ * some does or the list is empty. Such a list is not "up to date": heph cannot read versions
+ * from it at all (a forge.tag_prefix that does not match, tags like `nightly` or `2024-06-01`).
+ */
+function unreadableTags(releases: readonly Release[], prefix: string): string[] | null {
+  const published = releases.filter((r) => !r.draft);
+  if (published.length === 0) return null;
+  if (published.some((r) => versionFromTag(r.tag, prefix) !== null)) return null;
+  return [...new Set(published.map((r) => r.tag))].sort();
+}
+
 function upToDateDetail(latest: VersionedRelease | null, current: string, channel: string): string {
   if (latest === null) return `no ${channel} releases found (current ${current})`;
   if (semver.eq(latest.version, current)) return `${current} is the newest release (up to date)`;
@@ -157,6 +169,25 @@ export function select(input: SelectionInput): Selection {
   const releases = channelReleases(input.releases, policy);
   const latest = releases[0] ?? null;
   const newer = releases.filter((r) => semver.gt(r.version, current));
+  const unreadable = newer.length === 0 ? unreadableTags(input.releases, policy.tagPrefix) : null;
+  if (unreadable !== null) {
+    const shown = unreadable
+      .slice(0, 3)
+      .map((t) => JSON.stringify(t))
+      .join(', ');
+    const more = unreadable.length > 3 ? ` and ${unreadable.length - 3} more` : '';
+    return {
+      latest: null,
+      candidate: null,
+      reason: 'no-semver-tags',
+      eligibleAt: null,
+      blocked: null,
+      detail:
+        `none of the ${unreadable.length} release tags is a semver version (${shown}${more}) ` +
+        `with forge.tag_prefix "${policy.tagPrefix}"; tag releases like ${policy.tagPrefix}1.2.3 ` +
+        'or set forge.tag_prefix',
+    };
+  }
   if (newer.length === 0) {
     return {
       latest,

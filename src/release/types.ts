@@ -4,6 +4,7 @@ import type { Release } from '../forge/types.js';
 /** Why `candidate` is null: stable kebab-case words (docs/cli.md "update check"). */
 export type Reason =
   | 'up-to-date'
+  | 'no-semver-tags'
   | 'major-blocked'
   | 'too-young'
   | 'staged'

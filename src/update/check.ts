@@ -86,7 +86,7 @@ export async function checkForUpdate(
   const current = opts.current ?? currentVersion(deps);
   const client = opts.client ?? createForgeClient(config, deps);
   const list = await client.listReleases(
-    opts.findVersion !== undefined ? { find: opts.findVersion } : { stopAtOrBelow: current },
+    opts.findVersion !== undefined ? { find: opts.findVersion } : { running: current },
   );
   const policy = policyFrom(
     config,
@@ -138,6 +138,8 @@ export interface CheckReport {
   requests: number;
   bodyBytes: number;
   fromCache: boolean;
+  /** Releases left out of the list because their entry could not be read, with why. */
+  skipped: { tag: string | null; problem: string }[];
 }
 
 /** The `heph update check --json` document (docs/cli.md "update check"), plus the detail sentence and timing. */
@@ -168,5 +170,6 @@ export function checkReport(result: ReleaseCheck, config: Config): CheckReport {
     requests: result.list.requests,
     bodyBytes: result.list.bodyBytes,
     fromCache: result.list.fromCache,
+    skipped: (result.list.skipped ?? []).map((s) => ({ tag: s.tag, problem: s.problem })),
   };
 }

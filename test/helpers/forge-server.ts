@@ -48,6 +48,8 @@ export interface PublishOptions {
   publishedAt?: string;
   notes?: string;
   assets: PublishedAsset[];
+  /** Fields left out of this release's JSON (e.g. ["assets"]): a malformed entry in the list. */
+  omit?: string[];
 }
 export interface RecordedRequest {
   method: string;
@@ -276,7 +278,15 @@ export async function startForge(opts: {
       kind === 'gitlab'
         ? [...visible].sort((a, b) => Date.parse(b.publishedAt) - Date.parse(a.publishedAt))
         : [...visible].sort((a, b) => b.id - a.id);
-    if (kind === 'static') return { body: staticIndex(sorted), headers: {} };
+    /** The release's JSON without the fields the test asked to leave out. */
+    const shaped = (r: StoredRelease, json: Record<string, unknown>) => {
+      for (const f of r.omit ?? []) delete json[f];
+      return json;
+    };
+    if (kind === 'static') {
+      const index = staticIndex(sorted) as { releases: Record<string, unknown>[] };
+      return { body: { releases: index.releases.map((j, i) => shaped(sorted[i]!, j)) }, headers: {} };
+    }
     const paging = PAGING[kind];
     const cap = Math.min(paging.max, opts.perPage ?? paging.max);
     const asked = Number(u.searchParams.get(paging.param));
@@ -292,7 +302,7 @@ export async function startForge(opts: {
     };
     const links = [page < last ? `${link(page + 1)}; rel="next"` : '', `${link(last)}; rel="last"`];
     const headers: Record<string, string> = { link: links.filter(Boolean).join(', ') };
-    if (kind === 'github') return { body: slice.map((r) => githubRelease(r, urls)), headers };
+    if (kind === 'github') return { body: slice.map((r) => shaped(r, githubRelease(r, urls))), headers };
     if (kind === 'gitlab') {
       Object.assign(headers, {
         'x-page': String(page),
@@ -302,10 +312,10 @@ export async function startForge(opts: {
         'x-total': String(sorted.length),
         'x-total-pages': String(last),
       });
-      return { body: slice.map((r) => gitlabRelease(r, urls, now)), headers };
+      return { body: slice.map((r) => shaped(r, gitlabRelease(r, urls, now))), headers };
     }
     headers['x-total-count'] = String(sorted.length);
-    return { body: slice.map((r) => giteaRelease(r, urls, forgejo)), headers };
+    return { body: slice.map((r) => shaped(r, giteaRelease(r, urls, forgejo))), headers };
   }
 
   const forgeServer = createServer(handler('forge'));
@@ -332,6 +342,7 @@ export async function startForge(opts: {
       createdAt,
       publishedAt: p.publishedAt ?? createdAt,
       notes: p.notes ?? `Release ${p.tag}`,
+      omit: p.omit,
       assets: p.assets.map((a) => ({
         id: nextId++,
         name: a.name,

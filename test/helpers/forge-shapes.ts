@@ -23,6 +23,8 @@ export interface StoredRelease {
   createdAt: string;
   notes: string;
   assets: StoredAsset[];
+  /** Fields left out of this release's JSON: a malformed entry, as a forge bug or an old version sends. */
+  omit?: string[];
 }
 
 /** Where each URL lives, so the shapes and the router agree on paths. */

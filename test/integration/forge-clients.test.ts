@@ -12,6 +12,7 @@ import { GITEA_PAGE_LIMIT } from '../../src/forge/gitea.js';
 import { createForgeClient } from '../../src/forge/index.js';
 import { MAX_PAGES } from '../../src/forge/list.js';
 import type { ForgeClient } from '../../src/forge/types.js';
+import { checkForUpdate } from '../../src/update/check.js';
 import { createDeps, type Deps } from '../../src/platform/deps.js';
 import { resolvePaths } from '../../src/platform/paths.js';
 import { type ForgeKindServed, startForge, type TestForge } from '../helpers/forge-server.js';
@@ -48,23 +49,27 @@ const listPath = (f: TestForge) =>
   f.requests.filter((r) => r.origin === f.origin && /releases(\?|\/index|$)/.test(r.path));
 
 describe.each(['github', 'gitea', 'gitlab'] as ForgeKindServed[])('%s paging', (kind) => {
-  it('walks pages until a whole page is at or below the current version', async () => {
+  it("walks pages down to the running version's own release", async () => {
     forge = await startForge({ kind, perPage: 2 });
     publishVersions(forge, ['1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.4.0', '1.5.0']);
     const client = clientFor(forge);
-    const list = await client.listReleases({ stopAtOrBelow: '1.2.0' });
-    // Newest first, two per page: [1.5, 1.4] [1.3, 1.2] [1.1, 1.0] — the third page is all old.
-    expect(list.releases.map((r) => r.tag)).toEqual([
-      'v1.5.0',
-      'v1.4.0',
-      'v1.3.0',
-      'v1.2.0',
-      'v1.1.0',
-      'v1.0.0',
-    ]);
-    expect(list.requests).toBe(3);
-    const up = await client.listReleases({ stopAtOrBelow: '1.4.0' });
-    expect(up.releases.map((r) => r.tag)).toEqual(['v1.5.0', 'v1.4.0', 'v1.3.0', 'v1.2.0']);
+    const list = await client.listReleases({ running: '1.2.0' });
+    // Newest first, two per page: [1.5, 1.4] [1.3, 1.2] [1.1, 1.0] — 1.2.0 is on the second.
+    expect(list.releases.map((r) => r.tag)).toEqual(['v1.5.0', 'v1.4.0', 'v1.3.0', 'v1.2.0']);
+    expect(list.requests).toBe(2);
+    const up = await client.listReleases({ running: '1.4.0' });
+    expect(up.releases.map((r) => r.tag)).toEqual(['v1.5.0', 'v1.4.0']);
+  });
+
+  it('finds the newest release behind pages of patches to an older line', async () => {
+    forge = await startForge({ kind, perPage: 2 });
+    // 2.1.0 is the newest version, but five 1.9.x patches were published after it: the first
+    // pages hold only versions below the running 2.0.0, and 2.1.0 sits on the third page.
+    publishVersions(forge, ['1.9.0', '2.0.0', '2.1.0', '1.9.1', '1.9.2', '1.9.3', '1.9.4', '1.9.5']);
+    const config = configSchema.parse({ forge: { kind, url: forge.url, repo: forge.repo } });
+    const result = await checkForUpdate(config, depsFor(), { current: '2.0.0' });
+    expect(result.selection.candidate?.version).toBe('2.1.0');
+    expect(result.list.requests).toBe(4); // [1.9.5 1.9.4] [1.9.3 1.9.2] [1.9.1 2.1.0] [2.0.0 1.9.0]
   });
 
   it('pages until a wanted version is found, and stops at the page cap', async () => {
@@ -76,7 +81,7 @@ describe.each(['github', 'gitea', 'gitlab'] as ForgeKindServed[])('%s paging', (
     const client = clientFor(forge);
     const found = await client.listReleases({ find: 'v1.10.0' });
     expect(found.releases.at(-1)?.tag).toBe('v1.10.0');
-    const all = await client.listReleases({ stopAtOrBelow: '0.1.0' });
+    const all = await client.listReleases({ running: '0.1.0' });
     expect(all.releases).toHaveLength(MAX_PAGES);
     expect(all.requests).toBe(MAX_PAGES);
   });
@@ -114,7 +119,7 @@ describe('gitea without a Link header (an old version, or a proxy stripping it)'
     urls.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       const config = configSchema.parse({ forge: { kind: 'gitea', url: urls.origin, repo: 'acme/heph' } });
-      const list = await createForgeClient(config, depsFor()).listReleases({ stopAtOrBelow: '0.0.1' });
+      const list = await createForgeClient(config, depsFor()).listReleases({ running: '0.0.1' });
       expect(list.releases).toHaveLength(tags.length);
       expect(asked).toEqual([
         `/api/v1/repos/acme/heph/releases?page=1&limit=${GITEA_PAGE_LIMIT}`,
@@ -133,9 +138,9 @@ describe('conditional requests', () => {
     async (kind) => {
       forge = await startForge({ kind });
       publishVersions(forge, ['1.0.0', '1.1.0']);
-      const first = await clientFor(forge).listReleases({ stopAtOrBelow: '1.0.0' });
+      const first = await clientFor(forge).listReleases({ running: '1.0.0' });
       // A new client (a new process) reads the cache from the state folder.
-      const second = await clientFor(forge).listReleases({ stopAtOrBelow: '1.0.0' });
+      const second = await clientFor(forge).listReleases({ running: '1.0.0' });
       expect(first.fromCache).toBe(false);
       expect(second).toMatchObject({ fromCache: true, bodyBytes: 0, requests: 1 });
       expect(second.releases).toEqual(first.releases);

@@ -1,14 +1,25 @@
 // `heph release index DIR` and the static release source it feeds: the built CLI writes the
 // index, then heph reads it from a file:// folder and over loopback HTTP like any forge.
-import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
+import type { HephError } from '../../src/errors.js';
 import { createForgeClient } from '../../src/forge/index.js';
+import { parseSums } from '../../src/install/checksums.js';
 import { createDeps } from '../../src/platform/deps.js';
 import { resolvePaths } from '../../src/platform/paths.js';
 import { serveFolder } from '../helpers/artifacts.js';
+import { runningVersion } from '../helpers/check-cli.js';
 import { runHeph, type Scratch, scratch } from '../helpers/cli.js';
 import { sha256Hex } from '../helpers/forge-shapes.js';
 
@@ -166,5 +177,85 @@ describe('the static release source', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('a file:// index stays inside its own folder', () => {
+  const SECRET = 'TOPSECRET first line of a file outside the release folder';
+  const published = '2026-01-01T00:00:00Z';
+  const asset = (name: string, url: string) => ({ name, url, size: 1 });
+
+  beforeEach(() => {
+    writeFileSync(join(home.home, 'secret.txt'), `${SECRET}\nmore\n`);
+    releaseFolder('v0.2.0', { 'heph-0.2.0.tgz': 'two' });
+    releaseFolder('v0.3.0', { 'heph-0.3.0.tgz': 'three' });
+    // A planted link inside the folder that leads out of it.
+    symlinkSync(join(home.home, 'secret.txt'), join(dir, 'v0.3.0', 'SHA256SUMS'));
+    const index = {
+      releases: [
+        {
+          tag: 'v0.4.0',
+          publishedAt: published,
+          assets: [asset('heph-0.4.0.tgz', 'file:///etc/passwd'), asset('SHA256SUMS', '../secret.txt')],
+        },
+        {
+          tag: 'v0.3.0',
+          publishedAt: published,
+          assets: [
+            asset('heph-0.3.0.tgz', 'v0.3.0/heph-0.3.0.tgz'),
+            asset('SHA256SUMS', 'v0.3.0/SHA256SUMS'),
+          ],
+        },
+        { tag: 'v0.2.0', publishedAt: published, assets: [asset('heph-0.2.0.tgz', 'v0.2.0/heph-0.2.0.tgz')] },
+      ],
+    };
+    writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+  });
+
+  it('an asset URL outside the folder makes its release malformed (skipped); a link out is refused', async () => {
+    const config = configSchema.parse({ forge: { kind: 'static', url: pathToFileURL(dir).href } });
+    const env = { HEPH_HOME: home.home };
+    const client = createForgeClient(config, createDeps({ env, paths: resolvePaths(env) }));
+    const list = await client.listReleases();
+    expect(list.releases.map((r) => r.tag)).toEqual(['v0.3.0', 'v0.2.0']);
+    expect(list.skipped).toEqual([
+      {
+        index: 0,
+        tag: 'v0.4.0',
+        problem: "static release 0 (v0.4.0): assets.0: url: points outside the index's folder",
+      },
+    ]);
+    const sums = list.releases[0]!.assets.find((a) => a.name === 'SHA256SUMS')!;
+    const e = await client.fetchAssetText(sums, 1000).catch((x: unknown) => x as HephError);
+    expect(e).toMatchObject({ code: 'E_FORGE_PAYLOAD' });
+    expect((e as HephError).message).toBe(
+      `static: ${join(dir, 'v0.3.0', 'SHA256SUMS')} leads outside the index's folder`,
+    );
+  });
+
+  it("update apply never prints or audits a foreign file's first line", async () => {
+    home.writeConfig(`[forge]\nkind = "static"\nurl = "${pathToFileURL(dir).href}"\n`);
+    runningVersion(home, '0.2.0');
+    const r = await runHeph(['update', 'apply', '--version', '0.3.0'], home.env);
+    expect(r.exitCode).toBe(69);
+    expect(r.stderr).toContain("SHA256SUMS leads outside the index's folder");
+    expect(`${r.stdout}${r.stderr}`).not.toContain('TOPSECRET');
+    const audit = join(resolvePaths(home.env).auditFile);
+    expect(existsSync(audit) ? readFileSync(audit, 'utf8') : '').not.toContain('TOPSECRET');
+  });
+});
+
+describe('SHA256SUMS errors never quote the file', () => {
+  it('a malformed line is named by its number only', () => {
+    const e = (() => {
+      try {
+        parseSums('root:x:0:0:root:/root:/bin/bash\n');
+      } catch (x) {
+        return x as HephError;
+      }
+      throw new Error('parseSums accepted a passwd line');
+    })();
+    expect(e.code).toBe('E_VERIFY');
+    expect(e.message).toBe('SHA256SUMS line 1 is malformed: expected "<64 hex digits>  <file name>"');
   });
 });

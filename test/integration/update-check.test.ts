@@ -71,7 +71,42 @@ describe.each(KINDS)('heph update check against %s', (kind) => {
   });
 });
 
+describe.each(KINDS)('malformed entries in the %s list', (kind) => {
+  it('skips a release whose entry is malformed, with a warning naming it; the rest still decide', async () => {
+    forge = await startForge({ kind });
+    release(forge, '1.2.0');
+    release(forge, '1.3.0');
+    // A release without `assets` (seen from a real Gitea): newest in the list, and unreadable.
+    forge.publish({ tag: 'v1.4.0', assets: [], omit: ['assets'] });
+    configure(home, forge);
+    runningVersion(home, '1.2.0');
+    const { exitCode, doc, stderr } = await checkJson(home);
+    expect(exitCode).toBe(0);
+    expect(doc).toMatchObject({ candidate: '1.3.0', latest: '1.3.0', reason: null });
+    expect(doc.skipped).toEqual([{ tag: 'v1.4.0', problem: expect.stringMatching(/ \(v1\.4\.0\): assets/) }]);
+    expect(stderr).toMatch(/^heph: warning: skipped a malformed release: \S+ release 0 \(v1\.4\.0\): assets/);
+  });
+});
+
 describe('heph update check: decisions and conditional requests', () => {
+  it('says no-semver-tags, not up-to-date, when no tag in the list is a version', async () => {
+    forge = await startForge({ kind: 'github' });
+    for (const tag of ['nightly', '2026-05-01', 'release-7']) {
+      forge.publish({ tag, assets: [{ name: 'heph.tgz', content: tag }] });
+    }
+    configure(home, forge);
+    runningVersion(home, '1.2.0');
+    const { exitCode, doc } = await checkJson(home);
+    expect(exitCode).toBe(0);
+    expect(doc).toMatchObject({ candidate: null, latest: null, available: false, reason: 'no-semver-tags' });
+    expect(doc.detail).toBe(
+      'none of the 3 release tags is a semver version ("2026-05-01", "nightly", "release-7") with ' +
+        'forge.tag_prefix "v"; tag releases like v1.2.3 or set forge.tag_prefix',
+    );
+    const human = await runHeph(['update', 'check'], home.env);
+    expect(human.stdout).toContain('no update to install: none of the 3 release tags is a semver version');
+  });
+
   it('is up to date, works with update.mode = "off", and asks again with If-None-Match (304, no body)', async () => {
     forge = await startForge({ kind: 'github' });
     release(forge, '1.1.0');

@@ -235,4 +235,31 @@ describe('the poll loop', () => {
     expect(signals[1]?.aborted).toBe(false);
     await poller.stop();
   });
+
+  it('nextAt is never in the past: not while a slow check runs, nor when the timer fires late', async () => {
+    const t = new FakeTime();
+    let finish: (r: PollOutcome) => void = () => {};
+    const poller = createPoller({
+      clock: t.clock,
+      timers: t,
+      rand: () => 0.5,
+      intervalMs: 6 * H,
+      jitter: 0.1,
+      failures: () => 0,
+      check: () => new Promise<PollOutcome>((r) => (finish = r)),
+    });
+    poller.start(null);
+    const due = poller.nextAt()!;
+    await t.advance(due - t.now);
+    expect(poller.busy()).toBe(true);
+    await t.advance(10 * M); // the check is still waiting for a forge that trickles
+    expect(poller.nextAt()).toBeGreaterThanOrEqual(t.now);
+    finish({ ok: true });
+    await flush();
+    expect(poller.nextAt()).toBeGreaterThan(t.now);
+    t.now += 9 * H; // a suspended machine: the clock moved on, the timer has not fired yet
+    expect(poller.nextAt()).toBeGreaterThanOrEqual(t.now);
+    expect(poller.due()).toBeLessThan(t.now); // what the health check reads to see a stalled loop
+    await poller.stop();
+  });
 });

@@ -36,28 +36,36 @@ const rel = (tag: string, over: Partial<Release> = {}): Release => ({
 
 describe('pageDecides (the stop rule)', () => {
   it.each<[string, Release[], ListOptions, boolean]>([
-    ['all at or below current', [rel('v1.2.0'), rel('v1.1.0')], { stopAtOrBelow: '1.2.0' }, true],
-    ['one newer release', [rel('v1.3.0'), rel('v1.1.0')], { stopAtOrBelow: '1.2.0' }, false],
+    ['the running release is seen', [rel('v1.3.0'), rel('v1.2.0')], { running: '1.2.0' }, true],
+    ['the running release, tagged without the prefix', [rel('1.2.0')], { running: '1.2.0' }, true],
+    ['the running release with build metadata', [rel('v1.2.0+linux')], { running: '1.2.0' }, true],
+    // The rule it replaces stopped here: a whole page at or below the running version, while
+    // the newest release (published before these patches of an older line) is on a later page.
     [
-      'a newer draft does not keep paging',
-      [rel('v9.0.0', { draft: true }), rel('v1.0.0')],
-      { stopAtOrBelow: '1.2.0' },
-      true,
+      'a page of older-line patches does not stop the walk',
+      [rel('v1.9.12'), rel('v1.9.11'), rel('v1.9.10')],
+      { running: '2.0.0' },
+      false,
     ],
-    ['non-semver tags do not keep paging', [rel('nightly'), rel('v1.2.0')], { stopAtOrBelow: '1.2.0' }, true],
-    ['a prerelease of current is below it', [rel('v1.2.0-rc.1')], { stopAtOrBelow: '1.2.0' }, true],
+    [
+      'a draft of the running version is not its release',
+      [rel('v1.2.0', { draft: true })],
+      { running: '1.2.0' },
+      false,
+    ],
+    [
+      'a prerelease of the running version is not its release',
+      [rel('v1.2.0-rc.1')],
+      { running: '1.2.0' },
+      false,
+    ],
     ['no rule: walk on', [rel('v1.0.0')], {}, false],
     ['find: found by version', [rel('v1.0.0')], { find: '1.0.0' }, true],
     ['find: found by tag', [rel('v1.0.0')], { find: 'v1.0.0' }, true],
     ['find: a non-semver name matches only its own tag', [rel('nightly')], { find: 'latest' }, false],
-    [
-      'find: not yet (ignores stopAtOrBelow)',
-      [rel('v1.0.0')],
-      { find: '0.9.0', stopAtOrBelow: '2.0.0' },
-      false,
-    ],
+    ['find: not yet (ignores running)', [rel('v1.0.0')], { find: '0.9.0', running: '1.0.0' }, false],
   ])('%s', (_name, page, opts, want) => {
-    expect(pageDecides(page, page, opts, 'v')).toBe(want);
+    expect(pageDecides(page, opts, 'v')).toBe(want);
   });
 });
 
@@ -93,7 +101,7 @@ describe('checkForUpdate and checkReport', () => {
   it('lists with the stop rule at current and reports the documented update check document', async () => {
     const releases = [rel('v1.2.0'), rel('v1.3.0'), rel('v2.0.0')];
     const result = await checkForUpdate(config(), deps, { client: client(releases), current: '1.2.0' });
-    expect(asked).toEqual([{ stopAtOrBelow: '1.2.0' }]);
+    expect(asked).toEqual([{ running: '1.2.0' }]);
     expect(checkReport(result, config())).toEqual({
       current: '1.2.0',
       latest: '2.0.0',
@@ -116,6 +124,7 @@ describe('checkForUpdate and checkReport', () => {
       requests: 1,
       bodyBytes: 10,
       fromCache: false,
+      skipped: [],
     });
   });
 

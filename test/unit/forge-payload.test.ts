@@ -5,7 +5,7 @@ import { HephError } from '../../src/errors.js';
 import { parseGiteaReleases } from '../../src/forge/gitea.js';
 import { parseGithubReleases } from '../../src/forge/github.js';
 import { parseGitlabReleases } from '../../src/forge/gitlab.js';
-import { nextLink, parseJson, sha256FromDigest } from '../../src/forge/payload.js';
+import { nextLink, parseJson, type SkippedRelease, sha256FromDigest } from '../../src/forge/payload.js';
 import { parseStaticIndex } from '../../src/forge/static.js';
 
 const HEX = 'ab'.repeat(32);
@@ -150,6 +150,24 @@ describe('gitea and forgejo payloads', () => {
     ).toBe('forgejo release 0: prerelease: expected boolean, got string');
     expect(payloadError(() => parseGiteaReleases([{}])).message).toBe(
       'gitea release 0: tag_name: expected string, got nothing',
+    );
+  });
+
+  it('skips a malformed release among good ones and says which; a page of nothing readable throws', () => {
+    const { assets: _gone, ...noAssets } = giteaRelease({ tag_name: 'v2.0.1\u001b[31m' });
+    const skipped: SkippedRelease[] = [];
+    const got = parseGiteaReleases([noAssets, giteaRelease(), 'junk'], 'gitea', skipped);
+    expect(got.map((r) => r.tag)).toEqual(['v2.0.0-rc.1']);
+    expect(skipped).toEqual([
+      {
+        index: 0,
+        tag: 'v2.0.1?[31m',
+        problem: 'gitea release 0 (v2.0.1?[31m): assets: expected array, got nothing',
+      },
+      { index: 2, tag: null, problem: 'gitea release 2: (top level): expected object, got string' },
+    ]);
+    expect(payloadError(() => parseGiteaReleases([noAssets, 'junk'])).message).toMatch(
+      /^gitea release 0: assets/,
     );
   });
 });

@@ -148,7 +148,10 @@ describe('select: properties', () => {
           .sort(semver.rcompare);
         expect(s.latest?.version ?? null).toBe(onChannel[0] ?? null);
         const anyNewer = onChannel.some((v) => semver.gt(v, input.current));
-        expect(s.reason === 'up-to-date').toBe(!anyNewer);
+        const published = input.releases.filter((r) => !r.draft);
+        const noSemver = published.length > 0 && published.every((r) => versionFromTag(r.tag, 'v') === null);
+        expect(s.reason === 'no-semver-tags').toBe(noSemver);
+        expect(s.reason === 'up-to-date' || s.reason === 'no-semver-tags').toBe(!anyNewer);
         if (s.reason === 'too-young' || s.reason === 'staged') expect(s.eligibleAt).toBeGreaterThan(NOW);
         else expect(s.eligibleAt).toBeNull();
       }),

@@ -2,9 +2,9 @@
 // rendered into a scratch tree with a real launcher, `plist` and `plistutil` on the plists.
 import { HEPH_APP } from '../../src/app/identity.js';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse as parsePlist } from 'plist';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLauncher } from '../../src/install/launcher.js';
@@ -24,9 +24,17 @@ import { VERSION } from '../../src/version.js';
 
 let root: string;
 let paths: Paths;
+/**
+ * The node the units run: a link to this node in a folder that is not on PATH, as with nvm,
+ * volta or mise, so the tests hold wherever the node running them lives, and the PATH the
+ * units carry is always the captured one plus this folder.
+ */
+let node: string;
+const BASE_PATH = '/usr/local/bin:/usr/bin:/bin';
+const unitPath = () => `${BASE_PATH}:${dirname(node)}`;
 // A folder name with a space, a percent sign and a dollar: all three mean something to systemd.
 const env: Env = {
-  PATH: '/usr/local/bin:/usr/bin:/bin',
+  PATH: BASE_PATH,
   HTTPS_PROXY: 'http://proxy.example:3128',
   HEPH_DEV_SCHEDULE_SCALE: '0.01',
   HEPH_FORGE_TOKEN: 'tok-never-inline',
@@ -43,6 +51,9 @@ beforeAll(() => {
   const home = join(root, 'odd home 100% $x');
   paths = resolvePaths({ HEPH_HOME: home });
   writeLauncher(paths); // real paths: systemd-analyze checks that ExecStart exists
+  node = join(root, 'nvm', 'versions', 'node', 'bin', 'node');
+  mkdirSync(dirname(node), { recursive: true });
+  symlinkSync(process.execPath, node);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -55,7 +66,7 @@ function spec(over: Partial<Parameters<typeof buildSpec>[0]> = {}): ServiceSpec 
     env: { ...env, HEPH_HOME: paths.data.replace(/\/data$/, '') },
     paths,
     uid: 501,
-    node: process.execPath,
+    node,
     home: '/home/someone',
     drainTimeoutMs: 30_000,
     configText: '',
@@ -140,7 +151,7 @@ describe('systemd units', () => {
       expect(text.split('\n')).toContain(line);
     }
     const exec = text.split('\n').find((l) => l.startsWith('ExecStart='))!;
-    expect(exec).toBe(`ExecStart=${execWord(process.execPath)} ${execWord(paths.launcher)}`);
+    expect(exec).toBe(`ExecStart=${execWord(node)} ${execWord(paths.launcher)}`);
     expect(exec).toContain('100%%'); // a specifier would otherwise be expanded
     expect(exec).toContain('$$x'); // and a variable
     const unitSection = text.slice(text.indexOf('[Unit]'), text.indexOf('[Service]'));
@@ -153,7 +164,7 @@ describe('systemd units', () => {
     expect(text).toContain(environmentLine('HEPH_UPDATE_MODE', 'notify'));
     expect(text).not.toContain('HEPH_HTTP_HEADERS_TIMEOUT_MS'); // a test shell's knob stays there
     expect(text).toContain(environmentLine('HTTPS_PROXY', 'http://proxy.example:3128'));
-    expect(text).toContain(environmentLine('PATH', '/usr/local/bin:/usr/bin:/bin'));
+    expect(text).toContain(environmentLine('PATH', unitPath()));
     expect(text).not.toContain('tok-never-inline');
     expect(text).not.toContain('HEPH_FORGE_TOKEN=');
     expect(text).not.toContain('HEPH_DEBUG');
@@ -226,14 +237,14 @@ describe('launchd plists', () => {
       const xml = renderPlist(s);
       const job = parsePlist(xml) as Record<string, unknown>;
       expect(job.Label).toBe('dev.heph.hephd');
-      expect(job.ProgramArguments).toEqual([process.execPath, paths.launcher]);
+      expect(job.ProgramArguments).toEqual([node, paths.launcher]);
       expect(job.KeepAlive).toBe(true);
       expect(job.RunAtLoad).toBe(true);
       expect(job.ThrottleInterval).toBe(5);
       expect(job.ExitTimeOut).toBe(45);
       expect(job.LaunchOnlyOnce).toBeUndefined();
       const envVars = job.EnvironmentVariables as Record<string, string>;
-      expect(envVars.PATH).toBe('/usr/local/bin:/usr/bin:/bin');
+      expect(envVars.PATH).toBe(unitPath());
       expect(envVars.HEPH_DEV_SCHEDULE_SCALE).toBe('0.01');
       expect(envVars.HEPH_FORGE_TOKEN).toBeUndefined();
       expect(envVars.HEPH_FORGE_TOKEN_FILE).toBe(s.secretFile); // the token travels by file
