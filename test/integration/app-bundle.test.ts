@@ -1,0 +1,86 @@
+// An app built on defineApp and bundled as docs/embedding.md says (esbuild, one file: nothing from
+// node_modules and no templates/ folder beside it) owns itself like heph does: `daemon install`
+// copies the app's own package into the store and writes its launcher and unit from the
+// templates the library carries inside the bundle.
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { appNames } from '../../src/app/identity.js';
+import { resolvePaths } from '../../src/platform/paths.js';
+import { bundleScript } from '../helpers/bundle.js';
+import { cleanEnv, DIST } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const VERSION = '2.3.4';
+
+let pkg = '';
+let home = '';
+const env = () => cleanEnv({ HOME: home, ACME_HOME: home, NO_COLOR: '1' });
+const acme = (args: string[]) =>
+  execa(process.execPath, [join(pkg, 'dist', 'acme.mjs'), ...args], {
+    env: env(),
+    extendEnv: false,
+    reject: false,
+    timeout: 60_000,
+  });
+
+beforeAll(async () => {
+  const work = tempDir('heph-app-bundle-');
+  pkg = join(work, 'acme');
+  home = join(work, 'home');
+  mkdirSync(join(pkg, 'dist'), { recursive: true });
+  mkdirSync(home);
+  // the app's source, importing the built library entry as `import … from 'heph'` would
+  const source = join(work, 'acme.mjs');
+  writeFileSync(
+    source,
+    [
+      "import { readFileSync } from 'node:fs';",
+      `import { defineApp } from ${JSON.stringify(join(DIST, 'index.mjs'))};`,
+      "const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));",
+      "const app = defineApp({ name: 'acme', version: pkg.version, entry: 'dist/acme.mjs' });",
+      'await app.main(process.argv.slice(2));',
+      '',
+    ].join('\n'),
+  );
+  await bundleScript(source, join(pkg, 'dist', 'acme.mjs'));
+  writeFileSync(
+    join(pkg, 'package.json'),
+    JSON.stringify({ name: 'acme', version: VERSION, type: 'module' }),
+  );
+}, 120_000);
+
+describe('an app bundle with nothing beside it', () => {
+  it('daemon install --manager none puts the app itself into its store, with its launcher', async () => {
+    const r = await acme(['daemon', 'install', '--manager', 'none', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const paths = resolvePaths({ ACME_HOME: home }, appNames('acme'));
+    expect(existsSync(join(paths.store, VERSION, 'dist', 'acme.mjs'))).toBe(true);
+    expect(readlinkSync(join(paths.store, 'current'))).toContain(VERSION);
+    const launcher = readFileSync(paths.launcher, 'utf8');
+    expect(launcher).toContain('"entry": "dist/acme.mjs"');
+    expect(launcher).toContain('"daemon": "acmed"');
+    // the copy in the store is a runnable acme
+    const stored = await execa(
+      process.execPath,
+      [join(paths.store, 'current', 'dist', 'acme.mjs'), '--version'],
+      {
+        env: env(),
+        extendEnv: false,
+        reject: false,
+      },
+    );
+    expect(stored.stdout.trim()).toBe(VERSION);
+  });
+
+  it('daemon install --dry-run renders the systemd unit for acmed', async () => {
+    const r = await acme(['daemon', 'install', '--manager', 'systemd', '--dry-run', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const doc = JSON.parse(r.stdout) as { files: { path: string; content?: string }[] };
+    const unit = doc.files.find((f) => f.path.endsWith('/acmed.service'));
+    expect(unit?.content).toMatch(/Description=acmed: keeps this machine on the newest acme release/);
+  });
+});
