@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { bundleScript } from '../helpers/bundle.js';
+import { ROOT } from '../helpers/cli.js';
 
 /** After the driver's SIGTERM it stops its manager (whose units get their own stop time). */
 const DRIVER_KILL_GRACE_MS = 30_000;
@@ -35,7 +36,11 @@ export async function runDriver(opts: {
   /** The driver's stderr as it comes (what it is doing); kept in `stderr` either way. */
   onStderr?: (chunk: Buffer) => void;
 }): Promise<DriverRun> {
-  const driver = await bundleScript(opts.entry, join(opts.work, 'driver.mjs'));
+  // src/version.ts reads ../package.json when unbundled: give the bundle heph's version instead
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const driver = await bundleScript(opts.entry, join(opts.work, 'driver.mjs'), {
+    __HEPH_VERSION__: JSON.stringify(version),
+  });
   const pidFile = join(opts.work, 'manager.pid');
   const run = execa('unshare', ['-m', process.execPath, driver], {
     env: { ...process.env, [opts.inputVar]: JSON.stringify({ ...opts.input, pidFile }) },
