@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { appNames } from '../../src/app/identity.js';
 import { resolvePaths } from '../../src/platform/paths.js';
 import { bundleScript } from '../helpers/bundle.js';
@@ -36,10 +36,14 @@ beforeAll(async () => {
   writeFileSync(
     source,
     [
-      "import { readFileSync } from 'node:fs';",
+      "import { existsSync, readFileSync, writeFileSync } from 'node:fs';",
+      "import { join } from 'node:path';",
       `import { defineApp } from ${JSON.stringify(join(DIST, 'index.mjs'))};`,
       "const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));",
-      "const app = defineApp({ name: 'acme', version: pkg.version, entry: 'dist/acme.mjs' });",
+      '// serve says whether the stop marker of the last daemon was still there when it began',
+      'const serve = () => writeFileSync(join(process.env.ACME_HOME, "serve-saw.json"),',
+      '  JSON.stringify({ stopMarker: existsSync(app.paths().stopMarker) }));',
+      "const app = defineApp({ name: 'acme', version: pkg.version, entry: 'dist/acme.mjs', serve });",
       'await app.main(process.argv.slice(2));',
       '',
     ].join('\n'),
@@ -82,5 +86,32 @@ describe('an app bundle with nothing beside it', () => {
     const doc = JSON.parse(r.stdout) as { files: { path: string; content?: string }[] };
     const unit = doc.files.find((f) => f.path.endsWith('/acmed.service'));
     expect(unit?.content).toMatch(/Description=acmed: keeps this machine on the newest acme release/);
+  });
+
+  it("keeps the last daemon's stop marker until serve has begun (its socket may not exist before)", async () => {
+    const paths = resolvePaths({ ACME_HOME: home }, appNames('acme'));
+    mkdirSync(paths.runDir, { recursive: true, mode: 0o700 });
+    // the marker a daemon leaves as it stops for a restart
+    const now = new Date().toISOString();
+    writeFileSync(
+      paths.stopMarker,
+      JSON.stringify({ pid: null, stoppingAt: now, time: now, stoppedAt: now }),
+    );
+    const daemon = execa(process.execPath, [join(pkg, 'dist', 'acme.mjs'), 'daemon', 'run'], {
+      env: { ...env(), ACME_UPDATE_MODE: 'off' },
+      extendEnv: false,
+      reject: false,
+    });
+    const saw = join(home, 'serve-saw.json');
+    try {
+      await vi.waitFor(() => expect(existsSync(saw)).toBe(true), { timeout: 30_000, interval: 100 });
+      // a client refused while serve starts listening still finds the marker: it waits
+      expect(JSON.parse(readFileSync(saw, 'utf8'))).toEqual({ stopMarker: true });
+      // and once serve has begun, the daemon is up: the marker goes
+      await vi.waitFor(() => expect(existsSync(paths.stopMarker)).toBe(false), { timeout: 10_000 });
+    } finally {
+      daemon.kill('SIGTERM');
+      await daemon;
+    }
   });
 });
