@@ -110,7 +110,7 @@ async function installForeign(
   println(ctx, 'heph daemon install: no service manager (--manager none)');
   println(
     ctx,
-    `  store     heph ${result.storeVersion} ${result.storeChanged ? 'installed' : 'already there'}`,
+    `  store     ${ctx.deps.app.name} ${result.storeVersion} ${result.storeChanged ? 'installed' : 'already there'}`,
   );
   println(ctx, `  launcher  ${plan.launcher.path} ${plan.launcher.changed ? '(written)' : '(unchanged)'}`);
   println(
@@ -183,7 +183,7 @@ export async function daemonInstall(
   println(ctx, `heph daemon install: ${plan.description}`);
   println(
     ctx,
-    `  store     heph ${plan.store.version} ${result.storeChanged ? 'installed' : 'already there'}`,
+    `  store     ${ctx.deps.app.name} ${plan.store.version} ${result.storeChanged ? 'installed' : 'already there'}`,
   );
   for (const f of plan.files)
     println(ctx, `  ${f.kind.padEnd(9)} ${f.path} ${f.changed ? '(written)' : '(unchanged)'}`);

@@ -77,6 +77,11 @@ describe('an app bundle with nothing beside it', () => {
       },
     );
     expect(stored.stdout.trim()).toBe(VERSION);
+    // said in the app's own names
+    const again = await acme(['daemon', 'install', '--manager', 'none']);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toContain(`store     acme ${VERSION} already there`);
+    expect(again.stdout).toContain('acme daemon install: no service manager');
   });
 
   it('daemon install --dry-run renders the systemd unit for acmed', async () => {
