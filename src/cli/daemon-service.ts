@@ -145,7 +145,10 @@ export async function daemonInstall(
       return 0;
     }
     println(ctx, `heph daemon install --dry-run: ${plan.description}; nothing is changed`);
-    println(ctx, `would install heph ${plan.store.version} into ${d.paths.store} if it is not there`);
+    println(
+      ctx,
+      `would install ${ctx.deps.app.name} ${plan.store.version} into ${d.paths.store} if it is not there`,
+    );
     for (const f of plan.files) {
       println(ctx, `\nwould ${f.changed ? 'write' : 'keep (unchanged)'} ${f.path} (mode ${mode(f.mode)}):`);
       println(ctx, redactText(f.content).trimEnd());

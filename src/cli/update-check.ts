@@ -11,12 +11,12 @@ export interface UpdateCheckOptions {
 }
 
 /** The human answer: the finding, then what to do (or when it changes by itself). */
-export function describeCheck(r: CheckReport): string[] {
+export function describeCheck(r: CheckReport, name = 'heph'): string[] {
   if (r.available && r.release) {
     // select() appends why a newer release was not taken ("…; 2.0.0 is a major upgrade; …").
     const also = r.detail.split('; ').slice(1).join('; ');
     return [
-      `heph ${r.candidate} is available (current ${r.current}): ${r.release.url}`,
+      `${name} ${r.candidate} is available (current ${r.current}): ${r.release.url}`,
       `run \`heph update apply\` to install it${also ? ` (${also})` : ''}`,
     ];
   }
@@ -31,6 +31,6 @@ export async function updateCheck(ctx: CliContext, opts: UpdateCheckOptions = {}
   const { config } = loadConfig(deps.paths.config, deps.env, deps.app);
   const report = checkReport(await checkForUpdate(config, deps), config);
   if (ctx.json) printJson(ctx, report);
-  else for (const line of describeCheck(report)) println(ctx, line);
+  else for (const line of describeCheck(report, deps.app.name)) println(ctx, line);
   return opts.exitCode && report.available ? EXIT.candidate : EXIT.ok;
 }

@@ -119,4 +119,17 @@ describe('an app bundle with nothing beside it', () => {
       await daemon;
     }
   });
+
+  it("update check and install's dry run speak of acme", async () => {
+    const releases = join(home, 'releases');
+    mkdirSync(join(releases, 'v2.4.0'), { recursive: true });
+    writeFileSync(join(releases, 'v2.4.0', 'acme-2.4.0.tgz'), 'not checked by a check');
+    expect((await acme(['release', 'index', releases])).exitCode).toBe(0);
+    writeFileSync(join(home, 'config.toml'), `[forge]\nkind = "static"\nurl = "file://${releases}/"\n`);
+    const check = await acme(['update', 'check']);
+    expect(check.stdout).toContain('acme 2.4.0 is available (current 2.3.4)');
+    expect(check.stdout).toContain('run `acme update apply`');
+    const dry = await acme(['daemon', 'install', '--manager', 'systemd', '--dry-run']);
+    expect(dry.stdout).toContain('would install acme 2.3.4 into');
+  });
 });
