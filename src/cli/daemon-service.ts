@@ -121,7 +121,7 @@ async function installForeign(
   println(ctx, 'heph daemon install: no service manager (--manager none)');
   println(
     ctx,
-    `  store     heph ${result.storeVersion} ${result.storeChanged ? 'installed' : 'already there'}`,
+    `  store     ${ctx.deps.app.name} ${result.storeVersion} ${result.storeChanged ? 'installed' : 'already there'}`,
   );
   println(ctx, `  launcher  ${plan.launcher.path} ${plan.launcher.changed ? '(written)' : '(unchanged)'}`);
   println(
@@ -156,7 +156,10 @@ export async function daemonInstall(
       return 0;
     }
     println(ctx, `heph daemon install --dry-run: ${plan.description}; nothing is changed`);
-    println(ctx, `would install heph ${plan.store.version} into ${d.paths.store} if it is not there`);
+    println(
+      ctx,
+      `would install ${ctx.deps.app.name} ${plan.store.version} into ${d.paths.store} if it is not there`,
+    );
     for (const f of plan.files) {
       println(ctx, `\nwould ${f.changed ? 'write' : 'keep (unchanged)'} ${f.path} (mode ${mode(f.mode)}):`);
       ctx.stdout.write(`${redactText(f.content).trimEnd()}\n`); // as written: no --system hints in it
@@ -197,7 +200,7 @@ export async function daemonInstall(
   println(ctx, `heph daemon install: ${plan.description}`);
   println(
     ctx,
-    `  store     heph ${plan.store.version} ${result.storeChanged ? 'installed' : 'already there'}`,
+    `  store     ${ctx.deps.app.name} ${plan.store.version} ${result.storeChanged ? 'installed' : 'already there'}`,
   );
   for (const f of plan.files)
     println(ctx, `  ${f.kind.padEnd(9)} ${f.path} ${f.changed ? '(written)' : '(unchanged)'}`);

@@ -11,12 +11,12 @@ export interface UpdateCheckOptions {
 }
 
 /** The human answer: the finding, then what to do (or when it changes by itself). */
-export function describeCheck(r: CheckReport): string[] {
+export function describeCheck(r: CheckReport, name = 'heph'): string[] {
   if (r.available && r.release) {
     // select() appends why a newer release was not taken ("…; 2.0.0 is a major upgrade; …").
     const also = r.detail.split('; ').slice(1).join('; ');
     return [
-      `heph ${r.candidate} is available (current ${r.current}): ${r.release.url}`,
+      `${name} ${r.candidate} is available (current ${r.current}): ${r.release.url}`,
       `run \`heph update apply\` to install it${also ? ` (${also})` : ''}`,
     ];
   }
@@ -33,6 +33,6 @@ export async function updateCheck(ctx: CliContext, opts: UpdateCheckOptions = {}
   for (const s of report.skipped)
     note(ctx, `${deps.app.name}: warning: skipped a malformed release: ${s.problem}`);
   if (ctx.json) printJson(ctx, report);
-  else for (const line of describeCheck(report)) println(ctx, line);
+  else for (const line of describeCheck(report, deps.app.name)) println(ctx, line);
   return opts.exitCode && report.available ? EXIT.candidate : EXIT.ok;
 }

@@ -163,7 +163,6 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
     listen: () => startControlServer({ socketPath: paths.socket, api: daemon, logger, env }),
   });
   const server = instance.listener;
-  rmSync(paths.stopMarker, { force: true }); // we are up: no restart is pending any more
 
   // The app's work: aborted as the drain starts; the drain waits for what it tracked.
   const draining = new AbortController();
@@ -255,6 +254,10 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   if (limited !== null) logger[mode === 'off' ? 'info' : 'warn']({ mode }, limited);
   daemon.start();
   if (opts.serve) startServing(opts.serve);
+  // We are up: no restart is pending any more. Only now, after serve's synchronous start (where an
+  // app binds its own socket): until then, a client refused on that socket still sees the marker
+  // and waits (src/control/grace.ts) instead of failing.
+  rmSync(paths.stopMarker, { force: true });
   return exited;
 
   /** serve(ctx) runs beside the update loop; its failure, at start or later, ends the daemon with 1. */
@@ -267,11 +270,10 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
       signal: draining.signal,
       track: inFlight.track,
     };
-    Promise.resolve()
-      .then(() => serve(ctx))
-      .catch((e) => {
-        logger.fatal({ error: describeError(e), stack: (e as Error)?.stack }, 'serve failed');
-        shutdown(EXIT.error, 'error', `serve failed: ${describeError(e)}`);
-      });
+    // called now, not a tick later: its synchronous start runs before the marker goes (above)
+    new Promise((resolve) => resolve(serve(ctx))).catch((e) => {
+      logger.fatal({ error: describeError(e), stack: (e as Error)?.stack }, 'serve failed');
+      shutdown(EXIT.error, 'error', `serve failed: ${describeError(e)}`);
+    });
   }
 }

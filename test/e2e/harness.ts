@@ -5,9 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { bundleScript } from '../helpers/bundle.js';
+import { ROOT } from '../helpers/cli.js';
 
-/** The version the driver's own bundle reports; it never installs itself. */
-const DRIVER_VERSION = '0.0.0-driver';
 /** After the driver's SIGTERM it stops its manager (whose units get their own stop time). */
 const DRIVER_KILL_GRACE_MS = 30_000;
 /** How much of the driver's stdout an error quotes when no result line came. */
@@ -37,9 +36,10 @@ export async function runDriver(opts: {
   /** The driver's stderr as it comes (what it is doing); kept in `stderr` either way. */
   onStderr?: (chunk: Buffer) => void;
 }): Promise<DriverRun> {
-  // the bundled sources read their version from package.json unless it is baked in (version.ts)
+  // src/version.ts reads ../package.json when unbundled: give the bundle heph's version instead
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   const driver = await bundleScript(opts.entry, join(opts.work, 'driver.mjs'), {
-    __HEPH_VERSION__: JSON.stringify(DRIVER_VERSION),
+    __HEPH_VERSION__: JSON.stringify(version),
   });
   const pidFile = join(opts.work, 'manager.pid');
   const run = execa('unshare', ['-m', process.execPath, driver], {

@@ -129,6 +129,8 @@ export async function runScenario<I extends { pidFile: string }>(opts: {
   marker: string;
   inputVar: string;
   body: (m: UserManager, input: I, s: Scenario) => Promise<void>;
+  /** The units stopped before the manager (default heph's: hephd.socket, hephd.service). */
+  units?: string[];
 }): Promise<never> {
   const input = JSON.parse(process.env[opts.inputVar] ?? '{}') as I;
   const result: Record<string, unknown> = { ok: false };
@@ -136,7 +138,7 @@ export async function runScenario<I extends { pidFile: string }>(opts: {
   let manager: UserManager | null = null;
   const finish = async (code: number): Promise<never> => {
     if (manager) {
-      await manager.stop([SOCKET_UNIT, UNIT]);
+      await manager.stop(opts.units ?? [SOCKET_UNIT, UNIT]);
       result.managerLogTail = manager.logTail(MANAGER_LOG_LINES);
       if (result.ok) rmSync(manager.root, { recursive: true, force: true });
       else result.scratch = manager.root; // kept for a look
