@@ -186,8 +186,12 @@ export function defineApp<AppConfig = Record<string, unknown>>(spec: AppSpec<App
     },
     async connect(socketPath, opts = {}) {
       const { connectWithGrace } = await import('../control/grace.js');
+      const { unitStarting } = await import('../control/unit-state.js');
+      const { serviceNames } = await import('../app/service-names.js');
+      const env = opts.env ?? process.env;
       return connectWithGrace(socketPath, {
-        stopMarker: resolvePaths(opts.env ?? process.env, identity).stopMarker,
+        stopMarker: resolvePaths(env, identity).stopMarker,
+        restartPlausible: () => unitStarting(serviceNames(identity), env),
       });
     },
   };
