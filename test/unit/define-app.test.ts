@@ -3,7 +3,7 @@
 // without building the command line.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AppSpec, defineApp } from '../../src/app/define.js';
-import { EXIT, HephError, isHephError } from '../../src/errors.js';
+import { EXIT, type HephError, isHephError } from '../../src/errors.js';
 
 const valid: AppSpec = { name: 'acme', version: '1.2.3', entry: 'dist/acme.mjs' };
 
