@@ -118,6 +118,12 @@ export function appIdentity(spec: AppSpec<never>): AppIdentity {
   if (spec.serve !== undefined && typeof spec.serve !== 'function') {
     throw invalid('serve', 'expected a function', 'serve(ctx) runs your work inside the daemon');
   }
+  if (spec.commands !== undefined && typeof spec.commands !== 'function') {
+    throw invalid('commands', 'expected a function', 'commands(program) adds your commander commands');
+  }
+  if (spec.description !== undefined && typeof spec.description !== 'string') {
+    throw invalid('description', 'expected a string', 'one line for --help');
+  }
   const known = new Set(['kind', 'repo', 'url', 'tag_prefix']);
   const unknown = Object.keys(forge).find((k) => !known.has(k));
   if (unknown !== undefined) {

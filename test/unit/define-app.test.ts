@@ -35,6 +35,8 @@ describe('defineApp validation', () => {
     ['a forge setting that does not exist', { forge: { branch: 'main' } }, 'forge.branch'],
     ['a forge repo that is not a string', { forge: { repo: 7 } }, 'forge.repo'],
     ['a serve that is not a function', { serve: 'yes' }, 'serve'],
+    ['commands that are not a function', { commands: ['hello'] }, 'commands'],
+    ['a description that is not a string', { description: 42 }, 'description'],
     ['a launchd prefix that is not reverse-DNS', { launchdPrefix: 'com..example' }, 'launchdPrefix'],
   ])('refuses %s, naming the field', (_what, change, field) => {
     const e = refusal({ ...valid, ...change });
