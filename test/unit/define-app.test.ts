@@ -2,7 +2,7 @@
 // "defineApp"); a valid one gives the names that follow from `name`; `--version` is answered
 // without building the command line.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type AppSpec, defineApp } from '../../src/app/define.js';
+import { type AppSpec, defineApp } from '../../src/lib/define.js';
 import { EXIT, type HephError, isHephError } from '../../src/errors.js';
 
 const valid: AppSpec = { name: 'acme', version: '1.2.3', entry: 'dist/acme.mjs' };
