@@ -6,7 +6,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { assertSocketPath, type ControlServer, ensureRunDir, startControlServer } from '../control/server.js';
 import { describeError, EXIT, HephError } from '../errors.js';
-import { markHealthy } from '../install/launcher-state.js';
+import { markHealthy, uncountStart } from '../install/launcher-state.js';
 import type { Deps } from '../platform/deps.js';
 import { writeFileAtomic } from '../platform/fs.js';
 import { createLogger } from '../platform/logger.js';
@@ -114,6 +114,14 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
     config = loadConfig(paths.config, env, app).config;
   } catch (e) {
     logger.fatal({ error: describeError(e), hint: (e as HephError).hint }, 'cannot start');
+    // A bad config is not the version's fault: the launcher must not count this start against it.
+    if (env[envName(app, 'LAUNCHED_VERSION')] === app.version) {
+      try {
+        uncountStart(paths, app.version);
+      } catch {
+        // the state folder is unwritable too: the config error is what to report
+      }
+    }
     throw e;
   }
   if (scale !== 1) {

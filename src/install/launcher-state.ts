@@ -99,6 +99,20 @@ export function clearRolledBack(paths: Paths, version: string): void {
   writeLauncherState(paths, s);
 }
 
+/**
+ * Takes back the launcher's count of this start: the daemon could not start for a reason that is
+ * not the version's (its config is invalid or unreadable, exit 78), so fixing the config must not
+ * find a good version one start from being rolled back and quarantined.
+ */
+export function uncountStart(paths: Paths, version: string): void {
+  const s = readLauncherState(paths);
+  const n = s.attempts[version];
+  if (n === undefined || n <= 0) return;
+  if (n === 1) delete s.attempts[version];
+  else s.attempts[version] = n - 1;
+  writeLauncherState(paths, s);
+}
+
 /** Called by the daemon after `health_grace` of good running: resets the start counter. */
 export function markHealthy(paths: Paths, version: string): void {
   const s = readLauncherState(paths);

@@ -193,3 +193,21 @@ describe('readCappedText', () => {
     expect(readdirSync(paths.state).some((n) => n.startsWith('state.json.corrupt-'))).toBe(true);
   });
 });
+
+describe('a start that failed on the config is not counted against the version', () => {
+  it('uncountStart takes one start back, and forgets the version at zero', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { resolvePaths } = await import('../../src/platform/paths.js');
+    const ls = await import('../../src/install/launcher-state.js');
+    const paths = resolvePaths({ HEPH_HOME: mkdtempSync(join(tmpdir(), 'heph-uncount-')) });
+    ls.writeLauncherState(paths, { ...ls.emptyLauncherState(), attempts: { '1.1.0': 2 } });
+    ls.uncountStart(paths, '1.1.0');
+    expect(ls.readLauncherState(paths).attempts).toEqual({ '1.1.0': 1 });
+    ls.uncountStart(paths, '1.1.0');
+    expect(ls.readLauncherState(paths).attempts).toEqual({});
+    ls.uncountStart(paths, '1.1.0'); // nothing to take back
+    expect(ls.readLauncherState(paths).attempts).toEqual({});
+  });
+});
