@@ -185,7 +185,9 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
 
+  let markedHealthy = false;
   const cancelHealthTimer = setLongTimeout(() => {
+    markedHealthy = true;
     try {
       markHealthy(paths, app.version);
       logger.info({ version: app.version }, 'marked healthy');
@@ -232,6 +234,15 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
       if (inFlight.size > 0) logger.warn({ inFlight: inFlight.size }, 'drain timeout: work still in flight');
       cancelDeadline();
       writeStopMarker(deps, { ...marker, stoppedAt: new Date().toISOString() });
+      // Stopped cleanly on request (a signal, a self-update) before health_grace: this start ran
+      // fine, so the launcher must not count it as one that never became healthy.
+      if (code === EXIT.ok && !markedHealthy && env[envName(app, 'LAUNCHED_VERSION')] === app.version) {
+        try {
+          uncountStart(paths, app.version);
+        } catch (e) {
+          logger.warn({ error: describeError(e) }, 'cannot update the launcher state');
+        }
+      }
       instance.release();
       for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
       process.off('unhandledRejection', onRejection);
