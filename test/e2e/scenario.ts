@@ -33,12 +33,13 @@ export async function waitUntil<T>(
   what: string,
   fn: () => Promise<T | null | false>,
   ms = STEP_TIMEOUT_MS,
+  log: (text: string) => void = say,
 ): Promise<T> {
   const start = Date.now();
   for (;;) {
     const v = await fn();
     if (v !== null && v !== false) {
-      say(`${what}: after ${((Date.now() - start) / 1000).toFixed(1)} s`);
+      log(`${what}: after ${((Date.now() - start) / 1000).toFixed(1)} s`);
       return v;
     }
     if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);

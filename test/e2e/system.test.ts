@@ -5,6 +5,7 @@
 // status as root and as that user, a self-update, a crash-looping release rolled back, a config
 // the user cannot read (restart exits 1 with the journal, install repairs it), `--socket` used by
 // the service user, and uninstall. Every heph runs inside the manager's namespaces (nsenter).
+import { waitUntil as waitFor } from './scenario.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +25,6 @@ const SCENARIO_TIMEOUT_MS = 240_000;
 const ARTIFACTS_BUILD_MS = 240_000;
 /** Each awaited step: a poll every ~3 s, a start limit of RestartSec=2 × 3 for a rollback. */
 const STEP_TIMEOUT_MS = 60_000;
-const WAIT_POLL_MS = 250;
 const VERSIONS = { n: '1.0.0', n1: '1.1.0', broken: BROKEN_VERSION };
 const TOKEN = 'system-e2e-token-only-in-the-environment-file';
 const HOME = '/var/lib/heph';
@@ -43,26 +43,12 @@ let m: SystemManager | null = null;
 let forge: TestForge | null = null;
 let userMade = false;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const say = (text: string) =>
   process.stderr.write(`system-e2e ${new Date().toISOString().slice(11, 19)} ${text}\n`);
 
-async function waitUntil<T>(
-  what: string,
-  fn: () => Promise<T | null | false>,
-  ms = STEP_TIMEOUT_MS,
-): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v !== null && v !== false) {
-      say(`${what}: after ${((Date.now() - start) / 1000).toFixed(1)} s`);
-      return v;
-    }
-    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(WAIT_POLL_MS);
-  }
-}
+/** scenario.ts's poll loop, saying how long each wait took with this test's prefix. */
+const waitUntil = <T>(what: string, fn: () => Promise<T | null | false>, ms = STEP_TIMEOUT_MS) =>
+  waitFor(what, fn, ms, say);
 
 function tryJson(text: string): Result | string {
   try {
