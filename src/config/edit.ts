@@ -26,6 +26,11 @@ export function parseCliValue(key: string, text: string): unknown {
     if (text.trim().startsWith('[')) return (parseToml(`v = ${text}`) as { v: unknown }).v;
     return text === '' ? [] : text.split(',').map((s) => s.trim());
   }
+  if (key === 'update.windows') {
+    // Days may hold commas (Sat,Sun), so several windows are separated by semicolons.
+    if (text.trim().startsWith('[')) return (parseToml(`v = ${text}`) as { v: unknown }).v;
+    return text.trim() === '' ? [] : text.split(';').map((s) => s.trim());
+  }
   if (text === 'true' || text === 'false') return text === 'true';
   if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
   return text;

@@ -2,6 +2,7 @@
 // so the rest of heph never sees a duration string.
 import semver from 'semver';
 import { z } from 'zod';
+import { parseWindow, WindowSyntaxError } from '../daemon/windows.js';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 
 /** Polling more often than this only adds load on the forge (and GitHub's 60 req/h anonymous limit). */
@@ -60,6 +61,16 @@ const semverRange = z.string().refine((r) => semver.validRange(r) !== null, {
   message: 'expected a semver range such as "^1" or ">=1.2 <2"',
 });
 
+/** One maintenance window (docs/operations.md "Maintenance windows"); checked, kept as text. */
+const windowText = z.string().superRefine((text, ctx) => {
+  try {
+    parseWindow(text);
+  } catch (e) {
+    if (!(e instanceof WindowSyntaxError)) throw e;
+    ctx.addIssue({ code: 'custom', message: e.message });
+  }
+});
+
 const updateSchema = z.strictObject({
   mode: z.enum(['off', 'notify', 'auto']).default('off'),
   interval: duration({ min: MIN_INTERVAL_MS, minText: '5m' }).default(6 * 3_600_000),
@@ -69,6 +80,8 @@ const updateSchema = z.strictObject({
   min_release_age: duration().default(0),
   rollout_window: duration().default(0),
   pin: semverRange.optional(),
+  /** Maintenance windows for auto mode's restarts; empty = any time. */
+  windows: z.array(windowText).max(50).default([]),
 });
 
 const forgeSchema = z.strictObject({

@@ -36,6 +36,10 @@ export interface StatusDocument {
   guard: GuardStatus | null;
   /** A newer version is installed and waits for a restart. */
   pendingRestart?: string | null;
+  /** An update installed outside every maintenance window, waiting for the next one. */
+  deferred?: { version: string; staged: boolean; installedAt: string; windowStart: string | null } | null;
+  /** The maintenance window open now, else the next (null: no windows, restarts any time). */
+  restartWindow?: { open: boolean; start: string; end: string; window: string } | null;
   /** Evidence of a container, or null. */
   container?: string | null;
   socketActivated?: boolean;

@@ -9,6 +9,8 @@ import type { Supervisor } from '../platform/supervisor.js';
 import type { VersionedRelease } from '../release/types.js';
 import { applyBlock, decide, type GuardPolicy, recordRestart } from '../update/guard.js';
 import type { DaemonState } from '../update/state.js';
+import { deferRestart } from './deferred.js';
+import { type MaintenanceWindow, nextWindow } from './windows.js';
 
 /** update.blocked keys remembered ("version:reason"); old versions never come back. */
 export const MAX_BLOCKED_KEYS = 100;
@@ -22,7 +24,11 @@ export interface AutoContext {
   container: string | null;
   state: DaemonState;
   persist(): void;
-  install(release: VersionedRelease): Promise<InstallResult>;
+  install(release: VersionedRelease, opts?: { stage?: boolean }): Promise<InstallResult>;
+  /** Makes a staged version current (src/install/index.ts switchStaged). */
+  switchStaged(version: string): Promise<unknown>;
+  /** Maintenance windows (update.windows, parsed); empty = restart any time. */
+  windows: readonly MaintenanceWindow[];
   /** Drain and exit 0 so the supervisor starts the new version; returns at once. */
   requestRestart(version: string): void;
 }
@@ -33,7 +39,8 @@ export type AutoOutcome =
   | 'already-pending'
   | 'install-failed'
   | 'restarting'
-  | 'pending-restart';
+  | 'pending-restart'
+  | 'deferred';
 
 /** Audits `update.blocked` once per candidate and reason; later attempts only log. */
 export function blockOnce(
@@ -104,6 +111,7 @@ export async function considerCandidate(ctx: AutoContext, release: VersionedRele
     return 'notify-only';
   }
   if (state.pendingRestart === release.version) return 'already-pending';
+  if (state.deferred?.version === release.version) return 'deferred';
   const now = deps.clock.now();
   const d = decide(state.guard, ctx.policy, now);
   if (!d.allowed) {
@@ -112,13 +120,19 @@ export async function considerCandidate(ctx: AutoContext, release: VersionedRele
     blockOnce(ctx, release.version, d.reason, d.message, d.until);
     return 'blocked';
   }
+  // Outside every maintenance window: install now (into the store only, for bundles), switch later.
+  const span = ctx.windows.length === 0 ? null : nextWindow(ctx.windows, now);
+  const defer = span === null ? ctx.windows.length > 0 : span.start > now;
+  let staged = false;
   try {
-    const result = await ctx.install(release);
-    deps.logger.info({ version: result.version, method: result.method }, 'installed');
+    const result = await ctx.install(release, defer ? { stage: true } : {});
+    staged = result.staged === true;
+    deps.logger.info({ version: result.version, method: result.method, staged }, 'installed');
   } catch (e) {
     // installRelease already wrote update.failed; the next try is the next scheduled check.
     deps.logger.error({ version: release.version, error: describeError(e) }, 'install failed');
     return 'install-failed';
   }
+  if (defer) return deferRestart(ctx, release.version, staged, span);
   return restartInto(ctx, release.version, 'auto');
 }

@@ -13,9 +13,18 @@ import semver from 'semver';
 import { type AutoContext, blockOnce, considerCandidate, restartInto } from './auto.js';
 import { pauseUpdates, resumeUpdates } from '../update/pause.js';
 import { expire, type GuardPolicy, guardPolicyFromConfig, guardStatus } from '../update/guard.js';
-import { type PollOutcome, createPoller, type Poller, type Timers } from './loop.js';
+import { completeDeferred, configuredWindows } from './deferred.js';
+import {
+  createPoller,
+  MAX_TIMER_MS,
+  type PollOutcome,
+  type Poller,
+  realTimers,
+  type Timers,
+} from './loop.js';
 import type { Rand } from './schedule.js';
 import { type DaemonState, readState, writeState } from '../update/state.js';
+import { type MaintenanceWindow, nextWindow } from './windows.js';
 
 /** /v1/health turns 503 after this many failed checks in a row: the forge is out of reach. */
 export const DEGRADED_AFTER_FAILURES = 5;
@@ -47,7 +56,9 @@ export interface DaemonOptions {
   deps: Deps;
   runtime: Runtime;
   checker: Checker;
-  install(release: VersionedRelease): Promise<InstallResult>;
+  install(release: VersionedRelease, opts?: { stage?: boolean }): Promise<InstallResult>;
+  /** Makes a version staged by `install` current (src/install/index.ts switchStaged). */
+  switchStaged(version: string): Promise<unknown>;
   /** Drain and exit 0 (the supervisor starts `version`); must return at once. */
   requestRestart(version: string): void;
   timers?: Timers;
@@ -79,6 +90,10 @@ export class Daemon implements DaemonApi {
   private reason: string | null = null;
   /** The last check's error, so "check now" can answer with the forge's own code and hint. */
   private lastFailure: unknown = null;
+  private readonly windows: MaintenanceWindow[];
+  /** Fires when the next maintenance window opens while an update waits for it. */
+  private windowTimer: unknown = null;
+  private stopped = false;
 
   constructor(private readonly o: DaemonOptions) {
     this.state = readState(o.deps.paths, { now: o.deps.clock.now(), logger: o.deps.logger });
@@ -90,6 +105,10 @@ export class Daemon implements DaemonApi {
     // updating into it (or past it), status must not go on offering the version that runs.
     if (this.state.candidate !== null && !isNewer(this.state.candidate, o.deps.app.version))
       this.state.candidate = null;
+    // A deferred update we already run (a manual apply got there first) waits for nothing.
+    if (this.state.deferred !== null && !isNewer(this.state.deferred.version, o.deps.app.version))
+      this.state.deferred = null;
+    this.windows = configuredWindows(o.config.update.windows);
     this.poller =
       o.config.update.mode === 'off'
         ? null
@@ -130,10 +149,50 @@ export class Daemon implements DaemonApi {
     this.persist();
     const last = this.state.lastCheckAt ? Date.parse(this.state.lastCheckAt) : Number.NaN;
     this.poller?.start(Number.isNaN(last) ? null : last);
+    this.armWindow();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.disarmWindow();
     await this.poller?.stop();
+  }
+
+  private disarmWindow(): void {
+    if (this.windowTimer !== null) (this.o.timers ?? realTimers).clear(this.windowTimer);
+    this.windowTimer = null;
+  }
+
+  /** While an update waits for a window (auto mode), a timer for the window's opening. */
+  private armWindow(at?: number): void {
+    this.disarmWindow();
+    if (this.stopped || this.state.deferred === null || this.mode !== 'auto') return;
+    const now = this.o.deps.clock.now();
+    const span = nextWindow(this.windows, at ?? now);
+    const due = Math.max(now, span === null ? now : span.start, at ?? now);
+    const timers = this.o.timers ?? realTimers;
+    this.windowTimer = timers.set(
+      () => {
+        this.windowTimer = null;
+        if (this.o.deps.clock.now() < due) return this.armWindow(due); // a long wait, in slices
+        void this.windowOpened();
+      },
+      Math.min(due - now, MAX_TIMER_MS),
+    );
+  }
+
+  private async windowOpened(): Promise<void> {
+    try {
+      const r = await completeDeferred(this.autoContext(), this.windows);
+      if (r === 'blocked' || r === 'waiting') {
+        // The restart guard said not yet: try again when it allows, in this window or the next.
+        const d = guardStatus(this.state.guard, this.policy, this.o.deps.clock.now());
+        const until = Date.parse(d.cooldownUntil ?? d.pausedUntil ?? '') || this.o.deps.clock.now() + 60_000;
+        this.armWindow(until);
+      }
+    } catch (e) {
+      this.o.deps.logger.error({ error: describeError(e) }, 'switching to the deferred update failed');
+    }
   }
 
   /** A timed pause that ran out is lifted here (and audited) rather than silently. */
@@ -162,6 +221,8 @@ export class Daemon implements DaemonApi {
       state: this.state,
       persist: this.persist,
       install: this.o.install,
+      switchStaged: this.o.switchStaged,
+      windows: this.windows,
       requestRestart: this.o.requestRestart,
     };
   }
@@ -257,14 +318,18 @@ export class Daemon implements DaemonApi {
       blockOnce(ctx, target.version, 'paused', message, s.guard.pausedUntil);
       return;
     }
-    const result = await considerCandidate({ ...ctx, install: (r) => this.installTracked(r) }, target);
+    const result = await considerCandidate({ ...ctx, install: (r, o) => this.installTracked(r, o) }, target);
     if (result === 'notify-only') this.reason = 'container';
+    if (result === 'deferred') this.armWindow();
   }
 
-  private async installTracked(release: VersionedRelease): Promise<InstallResult> {
+  private async installTracked(
+    release: VersionedRelease,
+    opts?: { stage?: boolean },
+  ): Promise<InstallResult> {
     const at = new Date(this.o.deps.clock.now()).toISOString();
     try {
-      const r = await this.o.install(release);
+      const r = await this.o.install(release, opts);
       this.lastInstall = { version: release.version, ok: true, error: null, at };
       return r;
     } catch (e) {
@@ -305,6 +370,19 @@ export class Daemon implements DaemonApi {
     const { runtime } = this.o;
     const s = this.state;
     const next = this.poller?.nextAt() ?? null;
+    const span = this.windows.length === 0 ? null : nextWindow(this.windows, now);
+    const guard = guardStatus(s.guard, this.policy, now, {
+      mode: this.mode,
+      candidate: s.candidate,
+      pendingRestart: s.pendingRestart,
+      supervisor: runtime.supervisor,
+    });
+    if (s.deferred !== null && guard.recommendedAction === null) {
+      guard.recommendedAction =
+        `${s.deferred.version} is installed and ${this.o.deps.app.daemon} switches to it in the next maintenance window` +
+        `${span ? ` (${new Date(Math.max(span.start, now)).toISOString()})` : ''}; run ` +
+        `\`${this.o.deps.app.name} update apply --version ${s.deferred.version}\` to switch now`;
+    }
     return {
       running: true,
       version: this.o.deps.app.version,
@@ -324,13 +402,21 @@ export class Daemon implements DaemonApi {
         reason: this.reason,
         lastInstall: this.lastInstall,
       },
-      guard: guardStatus(s.guard, this.policy, now, {
-        mode: this.mode,
-        candidate: s.candidate,
-        pendingRestart: s.pendingRestart,
-        supervisor: runtime.supervisor,
-      }),
-      pendingRestart: s.pendingRestart,
+      guard,
+      pendingRestart: s.pendingRestart ?? s.deferred?.version ?? null,
+      deferred:
+        s.deferred === null
+          ? null
+          : { ...s.deferred, windowStart: span ? new Date(Math.max(span.start, now)).toISOString() : null },
+      restartWindow:
+        span === null
+          ? null
+          : {
+              open: span.start <= now,
+              start: new Date(span.start).toISOString(),
+              end: new Date(span.end).toISOString(),
+              window: span.window,
+            },
       container: runtime.container,
       socketActivated: runtime.socketActivated,
       reason: this.modeReason(),

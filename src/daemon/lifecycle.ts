@@ -57,9 +57,13 @@ async function forgeEffects(config: Config, deps: Deps) {
   };
   return {
     checker,
-    install: async (release: Parameters<InstallRelease>[0]['release']) => {
+    install: async (release: Parameters<InstallRelease>[0]['release'], opts: { stage?: boolean } = {}) => {
       const { installRelease } = await import('../install/index.js');
-      return installRelease({ config, deps, client, release });
+      return installRelease({ config, deps, client, release, ...opts });
+    },
+    switchStaged: async (version: string) => {
+      const { switchStaged } = await import('../install/index.js');
+      return switchStaged(config, deps, version);
     },
   };
 }
@@ -157,6 +161,7 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
     runtime: { supervisor, container, socketActivated: activated, startedAt, pid: process.pid },
     checker: fx ? fx.checker : async () => Promise.reject(new Error('update.mode is off')),
     install: fx ? fx.install : async () => Promise.reject(new Error('update.mode is off')),
+    switchStaged: fx ? fx.switchStaged : async () => Promise.reject(new Error('update.mode is off')),
     requestRestart: (version) =>
       setImmediate(() => shutdown(EXIT.ok, 'self-update', `restarting into ${version}`)),
     scale,

@@ -45,6 +45,8 @@ export interface BundleInput {
   onProgress?: ((received: number, total: number | null) => void) | undefined;
   signal?: AbortSignal | undefined;
   hooks?: InstallHooks | undefined;
+  /** Into the store only: `current` is left as it is (a maintenance window is not open). */
+  stage?: boolean | undefined;
 }
 
 export interface BundleResult {
@@ -157,6 +159,7 @@ export async function installBundle(input: BundleInput): Promise<BundleResult> {
     if (replaced !== null) rmSync(replaced, { recursive: true, force: true });
     step('rename');
 
+    if (input.stage) return { path: dest, previous: readStore(paths).current };
     const { previous } = swapCurrent(paths, version, () => step('swap'));
     const pruned = prune(paths, config.install.keep);
     if (pruned.length) deps.logger.info({ pruned }, 'pruned old versions');

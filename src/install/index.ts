@@ -13,7 +13,7 @@ import { installIoError } from './io-errors.js';
 import { acquireInstallLock } from './lock.js';
 import { installWithCommand, installWithNpm } from './methods.js';
 import { runningFromStore, runningPackageRoot } from './running.js';
-import { cleanStore, ensureStore, isComplete, readStore, versionDir } from './store.js';
+import { cleanStore, ensureStore, isComplete, prune, readStore, swapCurrent, versionDir } from './store.js';
 
 export { installRunningVersion } from './running.js';
 export { cleanStore, prune, readStore, rollbackStore, swapCurrent } from './store.js';
@@ -31,6 +31,11 @@ export interface InstallOptions {
   signal?: AbortSignal;
   /** Observers of the bundle install's steps and the disk (tests: kill -9 at a step, a full disk). */
   hooks?: InstallHooks;
+  /**
+   * Bundle only: put the version into the store but do not make it current (a maintenance window
+   * is not open yet); switchStaged() makes it current later. Other methods switch as they install.
+   */
+  stage?: boolean;
 }
 
 export interface InstallResult {
@@ -42,6 +47,8 @@ export interface InstallResult {
   previous: string | null;
   /** The version was already current: nothing was downloaded or switched. */
   alreadyCurrent: boolean;
+  /** The version is in the store but not current (InstallOptions.stage). */
+  staged?: boolean;
 }
 
 /** E_NOT_OWNED unless the store holds a current version or this app runs from the store. */
@@ -55,6 +62,26 @@ function assertStoreOwnsApp(deps: Deps, current: string | null): void {
       hint: `run \`${name} daemon install\` to let ${name} own a copy of itself, or set install.method = "npm" or "command" to update through your package manager`,
     },
   );
+}
+
+/**
+ * Makes a staged version (installRelease with `stage`) current, under the install lock, and
+ * prunes the store. Throws E_NOT_FOUND when the folder is gone or incomplete (pruned since).
+ */
+export async function switchStaged(
+  config: Config,
+  deps: Deps,
+  version: string,
+): Promise<{ previous: string | null }> {
+  const unlock = await acquireInstallLock(deps.paths, 0);
+  try {
+    const r = swapCurrent(deps.paths, version);
+    const pruned = prune(deps.paths, config.install.keep);
+    if (pruned.length) deps.logger.info({ pruned }, 'pruned old versions');
+    return r;
+  } finally {
+    await unlock();
+  }
 }
 
 export async function installRelease(opts: InstallOptions): Promise<InstallResult> {
@@ -98,8 +125,13 @@ export async function installRelease(opts: InstallOptions): Promise<InstallResul
       } else {
         await installWithCommand(config, deps, release);
       }
-      appendAudit(paths.auditFile, { event: 'update.installed', version, from, method, path }, logger);
-      return { version, method, path, previous, alreadyCurrent: false };
+      const staged = method === 'bundle' && opts.stage === true;
+      appendAudit(
+        paths.auditFile,
+        { event: 'update.installed', version, from, method, path, ...(staged ? { staged } : {}) },
+        logger,
+      );
+      return { version, method, path, previous, alreadyCurrent: false, staged };
     } catch (raw) {
       const e = installIoError(raw, version, paths.store);
       const code = e instanceof HephError ? e.code : 'E_INTERNAL';

@@ -37,7 +37,16 @@ export interface DaemonState {
   blocked: string[];
   /** Set while a newer version is installed but the daemon could not restart itself. */
   pendingRestart: string | null;
+  /** Installed by auto mode, waiting for a maintenance window to switch and restart into it. */
+  deferred: DeferredUpdate | null;
   guard: GuardHistory;
+}
+
+export interface DeferredUpdate {
+  version: string;
+  /** In the store but not current yet (bundle); false: already switched (npm, command). */
+  staged: boolean;
+  installedAt: string;
 }
 
 export function emptyState(): DaemonState {
@@ -52,6 +61,7 @@ export function emptyState(): DaemonState {
     announced: [],
     blocked: [],
     pendingRestart: null,
+    deferred: null,
     guard: { restarts: [], circuitOpenedAt: null, paused: false, pausedUntil: null },
   };
 }

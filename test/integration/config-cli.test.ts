@@ -75,6 +75,37 @@ describe('heph config', () => {
     expect(env.stderr).toContain('HEPH_UPDATE_INTERVAL');
   });
 
+  it('update.windows: set and read back; a bad window, zone or length exits 78 naming key and value', async () => {
+    s = scratch();
+    const file = s.writeConfig('[update]\nmode = "off"\n');
+    const ok = await runHeph(
+      ['config', 'set', 'update.windows', 'Mon-Fri 02:00-04:00 Europe/Berlin; Sat,Sun 22:00-01:00 UTC'],
+      s.env,
+    );
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect((await runHeph(['config', 'get', 'update.windows'], s.env)).stdout).toBe(
+      'Mon-Fri 02:00-04:00 Europe/Berlin\nSat,Sun 22:00-01:00 UTC',
+    );
+    const before = readFileSync(file);
+    for (const [value, says] of [
+      ['Mon-Fri 2am-4am Europe/Berlin', '"2am-4am" is not a time span'],
+      ['Mon-Fri 02:00-04:00 Europe/Berlinn', 'unknown time zone "Europe/Berlinn"'],
+      ['* 03:00-03:00 UTC', 'has zero length'],
+      ['Weekdays 02:00-04:00 UTC', '"Weekdays" is not a day'],
+    ] as const) {
+      const r = await runHeph(['config', 'set', 'update.windows', value], s.env);
+      expect(r.exitCode, value).toBe(78);
+      expect(r.stderr).toContain('update.windows.0');
+      expect(r.stderr).toContain(says);
+      expect(readFileSync(file).equals(before)).toBe(true);
+    }
+    s.writeConfig('[update]\nwindows = ["* 01:00-02:00 UTC", "Mon 02:00-04:00 Nowhere/City"]\n');
+    const v = await runHeph(['config', 'validate'], s.env);
+    expect(v.exitCode).toBe(78);
+    expect(v.stderr).toContain('update.windows.1');
+    expect(v.stderr).toContain('Nowhere/City');
+  });
+
   it('usage errors exit 2', async () => {
     s = scratch();
     expect((await runHeph(['config', 'set', 'update.mode'], s.env)).exitCode).toBe(2);

@@ -19,7 +19,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit/log.js';
 import { type Config, configSchema } from '../../src/config/schema.js';
 import { HephError } from '../../src/errors.js';
-import { installRelease } from '../../src/install/index.js';
+import { installRelease, switchStaged } from '../../src/install/index.js';
 import { acquireInstallLock } from '../../src/install/lock.js';
 import { readStore } from '../../src/install/store.js';
 import { createDeps, type Deps } from '../../src/platform/deps.js';
@@ -117,6 +117,20 @@ describe('installRelease (bundle)', () => {
     expect(events).toEqual(['update.installed 1.1.0', 'update.installing 1.1.0']);
     // the same version again: nothing to do
     expect(await install('1.1.0')).toMatchObject({ alreadyCurrent: true });
+  });
+
+  it('stages a version outside a maintenance window: in the store, not current, until switchStaged', async () => {
+    publishRelease(root, '1.1.0', art);
+    const r = await install('1.1.0', config(), {}, { stage: true });
+    expect(r).toMatchObject({ version: '1.1.0', staged: true, previous: '1.0.0' });
+    // The launcher runs only what `current` names: still 1.0.0.
+    expect(readStore(deps.paths)).toMatchObject({ current: '1.0.0', versions: ['1.0.0', '1.1.0'] });
+    expect(currentVersionPrints()).toBe('1.0.0');
+    expect(readAudit(deps.paths.auditFile, 1)[0]).toMatchObject({ event: 'update.installed', staged: true });
+    await switchStaged(config(), deps, '1.1.0');
+    expect(readStore(deps.paths)).toMatchObject({ current: '1.1.0', previous: '1.0.0' });
+    expect(currentVersionPrints()).toBe('1.1.0');
+    await expect(switchStaged(config(), deps, '9.9.9')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
   });
 
   it('refuses a tampered asset', async () => {

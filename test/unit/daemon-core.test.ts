@@ -120,6 +120,7 @@ function setup(o: Setup = {}) {
       if (o.installFails) throw new HephError('E_VERIFY', 'checksum mismatch');
       return { version: r.version, method: 'bundle', path: null, previous: null, alreadyCurrent: false };
     },
+    switchStaged: async () => Promise.reject(new Error('nothing is staged without update.windows')),
     requestRestart: (v) => restarts.push(v),
     timers: inertTimers,
   });

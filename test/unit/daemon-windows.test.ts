@@ -1,0 +1,188 @@
+// Maintenance windows in the daemon core: an update found outside every window is installed into
+// the store without switching (update.deferred, status pendingRestart and the window's start),
+// then switched to and restarted into when the window opens; `apply` ignores windows.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readAudit } from '../../src/audit/log.js';
+import { configSchema } from '../../src/config/schema.js';
+import { type CheckOutcome, Daemon } from '../../src/daemon/core.js';
+import type { Timers } from '../../src/daemon/loop.js';
+import type { InstallResult } from '../../src/install/index.js';
+import { createDeps, type Deps } from '../../src/platform/deps.js';
+import type { VersionedRelease } from '../../src/release/types.js';
+
+const M = 60_000;
+const H = 60 * M;
+// 2026-01-01 is a Thursday; Berlin is UTC+1 in winter.
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+let home: string;
+let now: number;
+let deps: Deps;
+
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'heph-windows-'));
+  now = T0;
+  deps = createDeps({ env: { HEPH_HOME: home }, clock: { now: () => now } });
+});
+afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+/** Timers the test fires by hand: each armed one is kept with its due time. */
+function manualTimers() {
+  const armed = new Map<number, { fn: () => void; due: number }>();
+  let id = 0;
+  const timers: Timers = {
+    set: (fn, ms) => {
+      armed.set(++id, { fn, due: now + ms });
+      return id;
+    },
+    clear: (h) => armed.delete(h as number),
+  };
+  /** Moves the clock to `t` and fires what is due by then (not the poller's: it never checks). */
+  const advance = async (t: number) => {
+    now = t;
+    for (const [k, v] of [...armed]) {
+      if (v.due <= t) {
+        armed.delete(k);
+        v.fn();
+      }
+    }
+    await new Promise((r) => setTimeout(r, 0));
+    await new Promise((r) => setTimeout(r, 0));
+  };
+  return { timers, armed, advance };
+}
+
+function release(version: string): VersionedRelease {
+  return {
+    tag: `v${version}`,
+    version,
+    name: `v${version}`,
+    notes: '',
+    draft: false,
+    prerelease: false,
+    publishedAt: new Date(T0 - H).toISOString(),
+    url: `https://forge.example/r/v${version}`,
+    assets: [],
+  };
+}
+
+function setup(windows: string[], offer = '0.1.1') {
+  const calls: string[] = [];
+  const { timers, armed, advance } = manualTimers();
+  const config = configSchema.parse({
+    update: { mode: 'auto', windows },
+    restart: { cooldown: '15m', max_per_window: 3, window: '24h' },
+    forge: { repo: 'acme/app' },
+  });
+  const daemon = new Daemon({
+    config,
+    deps,
+    runtime: { supervisor: 'systemd', container: null, socketActivated: false, startedAt: T0, pid: 7 },
+    checker: async (): Promise<CheckOutcome> => {
+      const r = release(offer);
+      return {
+        current: '0.1.0',
+        selection: { latest: r, candidate: r, reason: null, eligibleAt: null, blocked: null, detail: '' },
+        list: { requests: 1, bodyBytes: 1, fromCache: false },
+        checkedAt: new Date(now).toISOString(),
+        report: {},
+      };
+    },
+    async install(r, opts): Promise<InstallResult> {
+      calls.push(`install ${r.version}${opts?.stage ? ' staged' : ''}`);
+      return {
+        version: r.version,
+        method: 'bundle',
+        path: null,
+        previous: null,
+        alreadyCurrent: false,
+        staged: opts?.stage === true,
+      };
+    },
+    switchStaged: async (v) => calls.push(`switch ${v}`),
+    requestRestart: (v) => calls.push(`restart ${v}`),
+    timers,
+  });
+  daemon.start();
+  return { daemon, calls, armed, advance };
+}
+
+const events = (name: string) => readAudit(deps.paths.auditFile).filter((e) => e.event === name);
+
+describe('auto mode with maintenance windows', () => {
+  it('outside a window: installs into the store, defers, and switches when the window opens', async () => {
+    const { daemon, calls, advance } = setup(['* 02:00-04:00 Europe/Berlin']);
+    await daemon.check();
+    expect(calls).toEqual(['install 0.1.1 staged']);
+    expect(events('update.deferred')).toMatchObject([
+      {
+        version: '0.1.1',
+        staged: true,
+        windowStart: '2026-01-01T01:00:00.000Z',
+        windowEnd: '2026-01-01T03:00:00.000Z',
+      },
+    ]);
+    expect(events('update.restarting')).toHaveLength(0);
+    const st = daemon.status();
+    expect(st.pendingRestart).toBe('0.1.1');
+    expect(st.deferred).toMatchObject({
+      version: '0.1.1',
+      staged: true,
+      windowStart: '2026-01-01T01:00:00.000Z',
+    });
+    expect(st.restartWindow).toMatchObject({ open: false, start: '2026-01-01T01:00:00.000Z' });
+    expect(st.guard?.recommendedAction).toContain('heph update apply --version 0.1.1');
+
+    // Another check before the window: nothing is installed again.
+    await daemon.check();
+    expect(calls).toEqual(['install 0.1.1 staged']);
+
+    await advance(T0 + 59 * M);
+    expect(calls).toHaveLength(1);
+    await advance(T0 + H);
+    expect(calls).toEqual(['install 0.1.1 staged', 'switch 0.1.1', 'restart 0.1.1']);
+    expect(events('update.restarting')).toMatchObject([{ version: '0.1.1', by: 'auto' }]);
+    expect(daemon.status().deferred).toBeNull();
+    await daemon.stop();
+  });
+
+  it('inside a window: installs, switches and restarts at once', async () => {
+    now = T0 + 90 * M; // 02:30 in Berlin
+    const { daemon, calls } = setup(['* 02:00-04:00 Europe/Berlin']);
+    await daemon.check();
+    expect(calls).toEqual(['install 0.1.1', 'restart 0.1.1']);
+    expect(events('update.deferred')).toHaveLength(0);
+    expect(daemon.status().restartWindow).toMatchObject({ open: true });
+    await daemon.stop();
+  });
+
+  it('a deferred update survives a restart of the daemon (state.json) and still waits', async () => {
+    const first = setup(['* 02:00-04:00 Europe/Berlin']);
+    await first.daemon.check();
+    await first.daemon.stop();
+    const second = setup(['* 02:00-04:00 Europe/Berlin']);
+    expect(second.daemon.status().deferred?.version).toBe('0.1.1');
+    await second.advance(T0 + H);
+    expect(second.calls).toEqual(['switch 0.1.1', 'restart 0.1.1']);
+    await second.daemon.stop();
+  });
+
+  it('POST /v1/update/apply ignores windows: a person asked', async () => {
+    const { daemon, calls } = setup(['Sat 02:00-03:00 UTC']);
+    const r = (await daemon.apply({ installed: '0.1.1' })) as { restarting: boolean };
+    expect(r.restarting).toBe(true);
+    expect(calls).toEqual(['restart 0.1.1']);
+    await daemon.stop();
+  });
+
+  it('with no windows, restarts at once as before', async () => {
+    const { daemon, calls } = setup([]);
+    await daemon.check();
+    expect(calls).toEqual(['install 0.1.1', 'restart 0.1.1']);
+    expect(daemon.status().restartWindow).toBeNull();
+    await daemon.stop();
+  });
+});
