@@ -108,7 +108,7 @@ export function configErrorFromZod(
   return new HephError('E_CONFIG', message, { hint, details: { file, key } });
 }
 
-const SECTIONS = ['update', 'forge', 'install', 'restart', 'notify'] as const;
+const SECTIONS = ['update', 'forge', 'install', 'restart', 'notify', 'metrics'] as const;
 
 /** What loading needs of the app: its variable prefix and the defaults defineApp gave it. */
 export type ConfigApp = AppNames & Pick<Partial<AppIdentity>, 'defaults'>;

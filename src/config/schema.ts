@@ -1,5 +1,7 @@
 // The configuration's shape, defaults and rules (zod). Durations are parsed to milliseconds here
 // so the rest of heph never sees a duration string.
+import { statSync } from 'node:fs';
+import { dirname, isAbsolute } from 'node:path';
 import semver from 'semver';
 import { z } from 'zod';
 import { parseWindow, WindowSyntaxError } from '../daemon/windows.js';
@@ -132,6 +134,26 @@ const notifySchema = z.strictObject({
 });
 
 /**
+ * [metrics] textfile: where node_exporter's textfile collector reads (*.prom files in its
+ * --collector.textfile.directory). The folder must exist: heph writes the file, not the folder.
+ */
+const metricsSchema = z.strictObject({
+  textfile: z
+    .string()
+    .superRefine((text, ctx) => {
+      if (text === '') return;
+      let problem: string | null = null;
+      if (!isAbsolute(text)) problem = 'expected an absolute path';
+      else if (!text.endsWith('.prom'))
+        problem = 'expected a file name ending in .prom (node_exporter reads only those)';
+      else if (!statSync(dirname(text), { throwIfNoEntry: false })?.isDirectory())
+        problem = `the folder ${dirname(text)} does not exist`;
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: `${problem}, got "${text}"` });
+    })
+    .default(''),
+});
+
+/**
  * What forge.repo must look like for `kind`, or null when `repo` has that shape. GitLab takes a
  * project path with subgroups or a numeric id; the others OWNER/NAME; static needs none.
  */
@@ -156,6 +178,7 @@ export const configSchema = z
     install: installSchema.prefault({}),
     restart: restartSchema.prefault({}),
     notify: notifySchema.prefault({}),
+    metrics: metricsSchema.prefault({}),
     /** An embedding app's own table: passed to serve(ctx) as ctx.config, untouched (docs/embedding.md). */
     app: z.record(z.string(), z.unknown()).default({}),
   })
@@ -219,6 +242,7 @@ export const KNOWN_KEYS: readonly string[] = Object.entries({
   install: installSchema,
   restart: restartSchema,
   notify: notifySchema,
+  metrics: metricsSchema,
 }).flatMap(([section, schema]) => Object.keys(schema.shape).map((k) => `${section}.${k}`));
 
 /** Keys whose values are durations (for `config get` and env overrides). */

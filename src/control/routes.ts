@@ -2,6 +2,7 @@
 // body is read, and how errors become `{"error":{code,message,hint}}` answers with a 4xx/5xx.
 import { durationBoundProblem, parseDuration } from '../config/duration.js';
 import { describeError, type ErrorCode, HephError } from '../errors.js';
+import { METRICS_CONTENT_TYPE } from '../daemon/metrics.js';
 import { redactText } from '../platform/logger.js';
 
 /** What the daemon offers its socket; the server knows nothing else about it. */
@@ -13,11 +14,15 @@ export interface DaemonApi {
   apply(body: { installed?: string }): Promise<unknown>;
   pause(forMs: number | undefined): unknown;
   resume(): unknown;
+  /** GET /v1/metrics: the Prometheus text (src/daemon/metrics.ts). */
+  metrics?(): string;
 }
 
 export interface Answer {
   status: number;
   body: unknown;
+  /** Sent as is (a string body) with this Content-Type, instead of JSON. */
+  contentType?: string;
 }
 
 /** HTTP status per error code: the caller's fault is 4xx, the forge's 502, ours 500. */
@@ -108,6 +113,12 @@ const ROUTES: Record<string, Partial<Record<'GET' | 'POST', Handler>>> = {
   '/v1/update/apply': { POST: async (api, b) => ({ status: 200, body: await api.apply(installedOf(b)) }) },
   '/v1/update/pause': { POST: (api, b) => ({ status: 200, body: api.pause(pauseFor(b)) }) },
   '/v1/update/resume': { POST: (api) => ({ status: 200, body: api.resume() }) },
+  '/v1/metrics': {
+    GET: (api) => {
+      if (!api.metrics) return errorAnswer(404, 'E_NOT_FOUND', 'this daemon serves no metrics');
+      return { status: 200, body: api.metrics(), contentType: METRICS_CONTENT_TYPE };
+    },
+  },
 };
 
 /** Whether a path is a known route (the server reads bodies only for those). */

@@ -126,9 +126,9 @@ export interface ServerOptions {
 }
 
 function send(res: ServerResponse, a: Answer, close = false): void {
-  const text = `${JSON.stringify(a.body)}\n`;
+  const text = a.contentType ? String(a.body) : `${JSON.stringify(a.body)}\n`;
   res.writeHead(a.status, {
-    'content-type': 'application/json',
+    'content-type': a.contentType ?? 'application/json',
     'content-length': Buffer.byteLength(text),
     ...(close ? { connection: 'close' } : {}),
   });

@@ -25,6 +25,8 @@ import {
 import type { Rand } from './schedule.js';
 import { type DaemonState, readState, writeState } from '../update/state.js';
 import { type MaintenanceWindow, nextWindow } from './windows.js';
+import { type CheckResultLabel, countRollbacks, type InstallResultLabel, renderMetrics } from './metrics.js';
+import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
 
 /** /v1/health turns 503 after this many failed checks in a row: the forge is out of reach. */
 export const DEGRADED_AFTER_FAILURES = 5;
@@ -143,7 +145,56 @@ export class Daemon implements DaemonApi {
         'cannot write state',
       );
     }
+    this.writeTextfile();
   };
+
+  /** [metrics] textfile: the metrics for node_exporter, rewritten atomically on every change. */
+  private writeTextfile(): void {
+    const file = this.o.config.metrics.textfile;
+    if (file === '') return;
+    try {
+      writeFileAtomic(file, this.metrics(), 0o644);
+    } catch (e) {
+      this.o.deps.logger.warn({ error: describeError(e), file }, 'cannot write the metrics textfile');
+    }
+  }
+
+  /** Rollbacks happen only before a daemon starts, so the audit log is counted once per start. */
+  private rollbacks: number | null = null;
+
+  metrics(): string {
+    const now = this.o.deps.clock.now();
+    const s = this.state;
+    if (this.rollbacks === null) {
+      try {
+        this.rollbacks = countRollbacks(readTextIfExists(this.o.deps.paths.auditFile));
+      } catch {
+        this.rollbacks = 0;
+      }
+    }
+    const g = guardStatus(s.guard, this.policy, now);
+    const last = s.lastCheckAt === null ? Number.NaN : Date.parse(s.lastCheckAt);
+    // The metric names' prefix is the app's name (heph_…, acme_…; docs/operations.md "Metrics").
+    return renderMetrics(this.o.deps.app.name, {
+      version: this.o.deps.app.version,
+      updateAvailable: s.candidate !== null || s.deferred !== null,
+      pendingRestart: s.pendingRestart !== null || s.deferred !== null,
+      counters: s.counters,
+      lastCheckAt: Number.isNaN(last) ? null : last,
+      consecutiveFailures: s.consecutiveFailures,
+      rollbacks: this.rollbacks,
+      circuitOpen: g.circuit === 'open',
+      paused: g.paused,
+      restartsInWindow: g.restartsInWindow,
+    });
+  }
+
+  private count(group: 'checks', key: CheckResultLabel): void;
+  private count(group: 'installs', key: InstallResultLabel): void;
+  private count(group: 'checks' | 'installs', key: string): void {
+    const g = this.state.counters[group] as Record<string, number>;
+    g[key] = (g[key] ?? 0) + 1;
+  }
 
   start(): void {
     this.persist();
@@ -246,6 +297,7 @@ export class Daemon implements DaemonApi {
       this.lastFailure = e;
       const s = this.state;
       s.consecutiveFailures += 1;
+      this.count('checks', 'error');
       s.lastCheckAt = new Date(deps.clock.now()).toISOString();
       s.lastResult = e instanceof HephError ? e.code : 'E_INTERNAL';
       s.lastError = describeError(e);
@@ -280,6 +332,7 @@ export class Daemon implements DaemonApi {
       s.latest !== (sel.latest?.version ?? null) ||
       s.candidate !== (target?.version ?? null);
     s.consecutiveFailures = 0;
+    this.count('checks', outcome.list.fromCache ? 'not_modified' : 'ok');
     s.lastCheckAt = outcome.checkedAt;
     s.lastResult = outcome.list.fromCache ? 'not-modified' : 'ok';
     s.lastError = null;
@@ -331,9 +384,13 @@ export class Daemon implements DaemonApi {
     try {
       const r = await this.o.install(release, opts);
       this.lastInstall = { version: release.version, ok: true, error: null, at };
+      this.count('installs', 'ok');
+      this.persist();
       return r;
     } catch (e) {
       this.lastInstall = { version: release.version, ok: false, error: describeError(e), at };
+      this.count('installs', 'failed');
+      this.persist();
       throw e;
     }
   }

@@ -9,6 +9,7 @@ import type { Paths } from '../platform/paths.js';
 import { readJsonState } from '../platform/state-file.js';
 import { corruptReporter } from '../audit/corrupt.js';
 import { clampToNow, resume } from './guard.js';
+import { emptyCounters, type MetricCounters } from '../daemon/metrics.js';
 
 export const STATE_VERSION = 1;
 
@@ -40,6 +41,8 @@ export interface DaemonState {
   /** Installed by auto mode, waiting for a maintenance window to switch and restart into it. */
   deferred: DeferredUpdate | null;
   guard: GuardHistory;
+  /** The metrics' counters (GET /v1/metrics), kept across restarts. */
+  counters: MetricCounters;
 }
 
 export interface DeferredUpdate {
@@ -62,6 +65,7 @@ export function emptyState(): DaemonState {
     blocked: [],
     pendingRestart: null,
     deferred: null,
+    counters: emptyCounters(),
     guard: { restarts: [], circuitOpenedAt: null, paused: false, pausedUntil: null },
   };
 }
@@ -90,6 +94,12 @@ const stateSchema = z
     announced: z.array(z.string()).default([]),
     blocked: z.array(z.string()).default([]),
     pendingRestart: text.default(null),
+    deferred: z
+      .object({ version: z.string(), staged: z.boolean(), installedAt: z.string() })
+      .nullable()
+      .default(null),
+    // Metrics counters: a hand-edited or foreign value counts afresh rather than set the file aside.
+    counters: z.unknown().transform((v) => countersOf(v)),
     guard: z
       .object({
         restarts: z.array(epochMs).default([]),
@@ -132,6 +142,21 @@ export function readState(paths: Paths, opts: ReadStateOptions = {}): DaemonStat
     onSetAside: corruptReporter(paths.auditFile, opts.logger),
   });
   return s === undefined ? emptyState() : clampState(s, now);
+}
+
+/** Counters as read back: anything but a count (a hand-edited or foreign file) starts at 0. */
+function countersOf(value: unknown): MetricCounters {
+  const out = emptyCounters();
+  if (typeof value !== 'object' || value === null) return out;
+  for (const group of ['checks', 'installs'] as const) {
+    const g = (value as Record<string, unknown>)[group];
+    if (typeof g !== 'object' || g === null) continue;
+    for (const [k, n] of Object.entries(g)) {
+      if (Number.isSafeInteger(n) && (n as number) >= 0)
+        (out[group] as Record<string, number>)[k] = n as number;
+    }
+  }
+  return out;
 }
 
 export function writeState(paths: Paths, state: DaemonState): void {

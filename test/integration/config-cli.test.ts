@@ -106,6 +106,26 @@ describe('heph config', () => {
     expect(v.stderr).toContain('Nowhere/City');
   });
 
+  it('metrics.textfile: an absolute *.prom path in a folder that exists, else exit 78 naming key and value', async () => {
+    s = scratch();
+    const file = s.writeConfig('[update]\nmode = "off"\n');
+    const good = `${s.home}/heph.prom`;
+    expect((await runHeph(['config', 'set', 'metrics.textfile', good], s.env)).exitCode).toBe(0);
+    expect((await runHeph(['config', 'get', 'metrics.textfile'], s.env)).stdout).toBe(good);
+    const before = readFileSync(file);
+    for (const [value, says] of [
+      [`${s.home}/missing/heph.prom`, `the folder ${s.home}/missing does not exist`],
+      ['heph.prom', 'expected an absolute path'],
+      [`${s.home}/heph.txt`, 'ending in .prom'],
+    ] as const) {
+      const r = await runHeph(['config', 'set', 'metrics.textfile', value], s.env);
+      expect(r.exitCode, value).toBe(78);
+      expect(r.stderr).toContain('metrics.textfile');
+      expect(r.stderr).toContain(says);
+      expect(readFileSync(file).equals(before)).toBe(true);
+    }
+  });
+
   it('usage errors exit 2', async () => {
     s = scratch();
     expect((await runHeph(['config', 'set', 'update.mode'], s.env)).exitCode).toBe(2);
