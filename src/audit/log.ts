@@ -20,6 +20,9 @@ export type AuditEventName =
   | 'update.resumed'
   | 'update.quarantined'
   | 'state.corrupt'
+  | 'update.deferred'
+  | 'config.reloaded'
+  | 'config.refused'
   | 'notify.failed';
 
 export interface AuditEvent {

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load.js';
 import { checkKnownKey, setConfigValue } from '../config/edit.js';
 import { DURATION_KEYS, KNOWN_KEYS } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
+import { HephError } from '../errors.js';
 import { type CliContext, printJson, println } from './context.js';
 
 export async function configPath(ctx: CliContext): Promise<number> {
@@ -41,18 +42,58 @@ export async function configGet(ctx: CliContext, key: string | undefined): Promi
   return 0;
 }
 
+/** How long `config set` waits for a running daemon to apply the change. */
+const RELOAD_TIMEOUT_MS = 30_000;
+
+type DaemonReload =
+  | { running: false }
+  | { running: true; reloaded: true; changed: string[] }
+  | { running: true; reloaded: false; error: string; hint: string | null };
+
+/** Tells a running daemon to re-read the config (POST /v1/config/reload); no daemon is fine. */
+async function tellDaemon(ctx: CliContext): Promise<DaemonReload> {
+  const { callDaemon } = await import('../control/client.js');
+  try {
+    const r = (await callDaemon(ctx.deps.paths, 'POST', '/v1/config/reload', undefined, {
+      timeoutMs: RELOAD_TIMEOUT_MS,
+    })) as { changed?: string[] };
+    return { running: true, reloaded: true, changed: r.changed ?? [] };
+  } catch (e) {
+    if (e instanceof HephError && e.code === 'E_NOT_RUNNING') return { running: false };
+    return {
+      running: true,
+      reloaded: false,
+      error: e instanceof Error ? e.message : String(e),
+      hint: e instanceof HephError ? (e.hint ?? null) : null,
+    };
+  }
+}
+
 export async function configSet(ctx: CliContext, key: string, value: string): Promise<number> {
   const file = ctx.deps.paths.config;
   const { changed } = setConfigValue(file, key, value, ctx.deps.app);
   const now = effectiveValue(ctx, key);
-  if (ctx.json) printJson(ctx, { key, value: now, changed, file });
-  else
+  const daemon = changed ? await tellDaemon(ctx) : null;
+  if (daemon?.running && !daemon.reloaded) {
+    throw new HephError(
+      'E_CONFIG',
+      `${file} was written, but the running hephd refused it: ${daemon.error}`,
+      {
+        hint: daemon.hint ?? 'hephd keeps its old config; `heph daemon logs` says why',
+        details: { file, key },
+      },
+    );
+  }
+  if (ctx.json) printJson(ctx, { key, value: now, changed, file, daemon });
+  else {
     println(
       ctx,
       changed
         ? `${key} = ${JSON.stringify(now)} (written to ${file})`
         : `${key} is already ${JSON.stringify(now)}`,
     );
+    if (daemon?.running && daemon.reloaded) println(ctx, 'hephd reloaded the config: the change is in force');
+  }
   return 0;
 }
 

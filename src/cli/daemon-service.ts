@@ -32,7 +32,7 @@ import { type CliContext, note, printJson, println } from './context.js';
 const MAX_LOG_LINES = 100_000;
 
 /** A system service's files live under /var/lib/<name> unless HEPH_HOME says otherwise (system-scope.ts). */
-function depsFor(ctx: CliContext, system: boolean): ServiceDeps {
+export function depsFor(ctx: CliContext, system: boolean): ServiceDeps {
   if (!system) return serviceDeps(ctx.deps);
   const env = systemEnv(ctx.deps.env, ctx.deps.app);
   return serviceDeps({ ...ctx.deps, env, paths: resolvePaths(env, ctx.deps.app) });
@@ -213,7 +213,7 @@ export async function daemonInstall(
   return 0;
 }
 
-async function verbState(d: ServiceDeps, scope: Scope) {
+export async function verbState(d: ServiceDeps, scope: Scope) {
   const { backend } = chooseManager(undefined, d.facts, d.names);
   const unitPath = backend.unitPaths(scope, d.env, d.home)[0]!;
   const installed = d.exists(unitPath);

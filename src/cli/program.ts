@@ -298,6 +298,22 @@ export async function runCli(argv: string[], app: CliApp): Promise<number> {
     );
   }
   daemon
+    .command('probe', { hidden: true })
+    .description('readiness probe of a new version before it is switched to (the installer runs it)')
+    .requiredOption('--socket <path>', 'a temporary socket to answer one health request on')
+    .action(
+      lazy(async () => async (ctx: CliContext, opts: { socket: string }) => {
+        const { runProbe } = await import('../daemon/probe.js');
+        return runProbe(ctx.deps, opts.socket);
+      }),
+    );
+  daemon
+    .command('reload')
+    .description('make the running hephd re-read its config (no restart)')
+    .option('--system', 'the system service')
+    .option('--json', 'one JSON document on stdout')
+    .action(lazy(async () => (await import('./daemon-reload.js')).daemonReload));
+  daemon
     .command('logs')
     .description("the service's log")
     .option('-f, --follow', 'keep printing new lines')

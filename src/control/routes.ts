@@ -16,6 +16,8 @@ export interface DaemonApi {
   resume(): unknown;
   /** GET /v1/metrics: the Prometheus text (src/daemon/metrics.ts). */
   metrics?(): string;
+  /** POST /v1/config/reload: re-read and apply the config file (E_CONFIG: refused, old kept). */
+  reload?(): Promise<unknown>;
 }
 
 export interface Answer {
@@ -113,6 +115,12 @@ const ROUTES: Record<string, Partial<Record<'GET' | 'POST', Handler>>> = {
   '/v1/update/apply': { POST: async (api, b) => ({ status: 200, body: await api.apply(installedOf(b)) }) },
   '/v1/update/pause': { POST: (api, b) => ({ status: 200, body: api.pause(pauseFor(b)) }) },
   '/v1/update/resume': { POST: (api) => ({ status: 200, body: api.resume() }) },
+  '/v1/config/reload': {
+    POST: async (api) => {
+      if (!api.reload) return errorAnswer(404, 'E_NOT_FOUND', 'this daemon cannot reload its config');
+      return { status: 200, body: await api.reload() };
+    },
+  },
   '/v1/metrics': {
     GET: (api) => {
       if (!api.metrics) return errorAnswer(404, 'E_NOT_FOUND', 'this daemon serves no metrics');

@@ -46,4 +46,6 @@ export interface StatusDocument {
   /** Why the daemon does less than its mode says (or, not running, why it did not answer). */
   reason?: string | null;
   health?: { ok: boolean; reason?: string };
+  /** The config in force: its file, a digest of the text loaded, and when (start or reload). */
+  config?: { file: string; digest: string | null; loadedAt: string };
 }

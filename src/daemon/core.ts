@@ -63,6 +63,10 @@ export interface DaemonOptions {
   switchStaged(version: string): Promise<unknown>;
   /** Drain and exit 0 (the supervisor starts `version`); must return at once. */
   requestRestart(version: string): void;
+  /** Re-reads and applies the config (src/daemon/lifecycle.ts); absent: reload is refused. */
+  reloadConfig?: (by: 'signal' | 'socket') => Promise<unknown>;
+  /** A digest of the config file's text as loaded (doctor compares the file's now). */
+  configDigest?: string;
   timers?: Timers;
   rand?: Rand;
   scale?: number;
@@ -85,20 +89,22 @@ function isNewer(a: string, b: string): boolean {
 
 export class Daemon implements DaemonApi {
   readonly state: DaemonState;
-  readonly policy: GuardPolicy;
-  private readonly poller: Poller | null;
+  policy: GuardPolicy;
+  private poller: Poller | null;
   private lastReport: unknown = null;
   private lastInstall: InstallAttempt | null = null;
   private reason: string | null = null;
   /** The last check's error, so "check now" can answer with the forge's own code and hint. */
   private lastFailure: unknown = null;
-  private readonly windows: MaintenanceWindow[];
+  private windows: MaintenanceWindow[];
   /** Fires when the next maintenance window opens while an update waits for it. */
   private windowTimer: unknown = null;
   private stopped = false;
+  private configLoadedAt: number;
 
-  constructor(private readonly o: DaemonOptions) {
+  constructor(private o: DaemonOptions) {
     this.state = readState(o.deps.paths, { now: o.deps.clock.now(), logger: o.deps.logger });
+    this.configLoadedAt = o.runtime.startedAt;
     this.policy = guardPolicyFromConfig(o.config);
     // A supervised restart happened, or we run the version that was pending: nothing is pending.
     if (this.state.pendingRestart === o.deps.app.version || o.runtime.supervisor !== 'none')
@@ -111,25 +117,29 @@ export class Daemon implements DaemonApi {
     if (this.state.deferred !== null && !isNewer(this.state.deferred.version, o.deps.app.version))
       this.state.deferred = null;
     this.windows = configuredWindows(o.config.update.windows);
-    this.poller =
-      o.config.update.mode === 'off'
-        ? null
-        : createPoller({
-            clock: o.deps.clock,
-            timers: o.timers,
-            rand: o.rand,
-            scale: o.scale,
-            intervalMs: o.config.update.interval,
-            jitter: o.config.update.jitter,
-            check: (signal) => this.checkOnce(signal),
-            failures: () => this.state.consecutiveFailures,
-            onSchedule: (at) =>
-              o.deps.logger.debug(
-                { nextCheckAt: at === null ? null : new Date(at).toISOString() },
-                'next check',
-              ),
-            onError: (e) => o.deps.logger.error({ error: describeError(e) }, 'poll loop error'),
-          });
+    this.poller = this.makePoller();
+  }
+
+  private makePoller(): Poller | null {
+    const o = this.o;
+    return o.config.update.mode === 'off'
+      ? null
+      : createPoller({
+          clock: o.deps.clock,
+          timers: o.timers,
+          rand: o.rand,
+          scale: o.scale,
+          intervalMs: o.config.update.interval,
+          jitter: o.config.update.jitter,
+          check: (signal) => this.checkOnce(signal),
+          failures: () => this.state.consecutiveFailures,
+          onSchedule: (at) =>
+            o.deps.logger.debug(
+              { nextCheckAt: at === null ? null : new Date(at).toISOString() },
+              'next check',
+            ),
+          onError: (e) => o.deps.logger.error({ error: describeError(e) }, 'poll loop error'),
+        });
   }
 
   private get mode() {
@@ -198,6 +208,29 @@ export class Daemon implements DaemonApi {
 
   start(): void {
     this.persist();
+    const last = this.state.lastCheckAt ? Date.parse(this.state.lastCheckAt) : Number.NaN;
+    this.poller?.start(Number.isNaN(last) ? null : last);
+    this.armWindow();
+  }
+
+  /**
+   * Live reload (SIGHUP, POST /v1/config/reload): a validated config and the effects built from
+   * it take the place of the old ones. A running check is abandoned (the new loop asks again),
+   * an install in progress finishes first; the poll loop keeps its phase (the next check is due
+   * an interval after the last one).
+   */
+  async reconfigure(
+    next: Pick<DaemonOptions, 'config' | 'checker' | 'install' | 'switchStaged' | 'configDigest'>,
+  ): Promise<void> {
+    this.configLoadedAt = this.o.deps.clock.now();
+    await this.poller?.stop();
+    this.disarmWindow();
+    this.o = { ...this.o, ...next };
+    this.policy = guardPolicyFromConfig(next.config);
+    this.windows = configuredWindows(next.config.update.windows);
+    this.poller = this.makePoller();
+    if (this.stopped) return;
+    this.persist(); // and the metrics textfile, wherever it is now
     const last = this.state.lastCheckAt ? Date.parse(this.state.lastCheckAt) : Number.NaN;
     this.poller?.start(Number.isNaN(last) ? null : last);
     this.armWindow();
@@ -478,6 +511,11 @@ export class Daemon implements DaemonApi {
       socketActivated: runtime.socketActivated,
       reason: this.modeReason(),
       health: this.health(),
+      config: {
+        file: this.o.deps.paths.config,
+        digest: this.o.configDigest ?? null,
+        loadedAt: new Date(this.configLoadedAt).toISOString(),
+      },
     };
   }
 
@@ -533,6 +571,15 @@ export class Daemon implements DaemonApi {
       pendingRestart: this.state.pendingRestart,
       recommendedAction: guard.recommendedAction,
     };
+  }
+
+  async reload(): Promise<unknown> {
+    if (!this.o.reloadConfig) {
+      throw new HephError('E_USAGE', 'this daemon cannot reload its config', {
+        hint: 'restart it: `heph daemon restart`',
+      });
+    }
+    return this.o.reloadConfig('socket');
   }
 
   pause(forMs: number | undefined): unknown {

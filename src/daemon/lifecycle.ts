@@ -8,7 +8,10 @@ import { assertSocketPath, type ControlServer, ensureRunDir, startControlServer 
 import { describeError, EXIT, HephError } from '../errors.js';
 import { markHealthy, uncountStart } from '../install/launcher-state.js';
 import type { Deps } from '../platform/deps.js';
-import { writeFileAtomic } from '../platform/fs.js';
+import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
+import { appendAudit } from '../audit/log.js';
+import { configDigest } from '../service/spec.js';
+import { changedKeys, serialize } from './reload.js';
 import { createLogger } from '../platform/logger.js';
 import { setLongTimeout } from '../platform/timers.js';
 import { activatedFd, detectContainer, detectSupervisor, realProbe } from '../platform/supervisor.js';
@@ -68,6 +71,9 @@ async function forgeEffects(config: Config, deps: Deps) {
   };
 }
 
+const offChecker = async (): Promise<never> => Promise.reject(new Error('update.mode is off'));
+const offInstall = async (): Promise<never> => Promise.reject(new Error('update.mode is off'));
+
 /** Why a daemon stops, as the stop marker says it (docs/daemon.md "Shutdown"). */
 export type StopReason = 'self-update' | 'signal' | 'error';
 
@@ -84,8 +90,9 @@ function writeStopMarker(deps: Deps, marker: Record<string, unknown>): void {
   }
 }
 
-/** SIGHUP too: a terminal that closes on a foreground hephd gets the same drain as systemctl stop. */
-const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+/** SIGHUP re-reads the config (systemd's ExecReload=, `heph daemon reload`): docs/operations.md. */
+const RELOAD_SIGNAL = 'SIGHUP';
 
 /**
  * A log reader that went away (EPIPE on a closed pipe) must not end the daemon: every log line
@@ -114,8 +121,10 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   const scale = opts.scale ?? 1;
 
   let config: Config;
+  let digest: string;
   try {
     config = loadConfig(paths.config, env, app).config;
+    digest = configDigest(readTextIfExists(paths.config) ?? '');
   } catch (e) {
     logger.fatal({ error: describeError(e), hint: (e as HephError).hint }, 'cannot start');
     // A bad config is not the version's fault: the launcher must not count this start against it.
@@ -147,24 +156,61 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
       throw e;
     }
   }
-  const mode = config.update.mode;
   const startedAt = Date.now();
 
   let resolveExit: (code: number) => void = () => {};
   const exited = new Promise<number>((r) => (resolveExit = r));
   let shutdown: (code: number, reason: StopReason, detail: string) => void = (code) => resolveExit(code);
-  const fx = mode === 'off' ? null : await forgeEffects(config, deps);
+  const fx = config.update.mode === 'off' ? null : await forgeEffects(config, deps);
 
   const daemon = new Daemon({
     config,
     deps,
     runtime: { supervisor, container, socketActivated: activated, startedAt, pid: process.pid },
-    checker: fx ? fx.checker : async () => Promise.reject(new Error('update.mode is off')),
-    install: fx ? fx.install : async () => Promise.reject(new Error('update.mode is off')),
-    switchStaged: fx ? fx.switchStaged : async () => Promise.reject(new Error('update.mode is off')),
+    checker: fx ? fx.checker : offChecker,
+    install: fx ? fx.install : offInstall,
+    switchStaged: fx ? fx.switchStaged : offInstall,
     requestRestart: (version) =>
       setImmediate(() => shutdown(EXIT.ok, 'self-update', `restarting into ${version}`)),
+    reloadConfig: (by) => reload(by),
+    configDigest: digest,
     scale,
+  });
+
+  /**
+   * Re-reads and validates the config; a valid one (and the forge client built from it) replaces
+   * the old without a restart, an invalid one is refused (logged and audited) and the old stays.
+   */
+  const reload = serialize(async (by: 'signal' | 'socket') => {
+    let next: Config;
+    let nextDigest: string;
+    let nextFx: Awaited<ReturnType<typeof forgeEffects>> | null;
+    try {
+      nextDigest = configDigest(readTextIfExists(paths.config) ?? '');
+      next = loadConfig(paths.config, env, app).config;
+      nextFx = next.update.mode === 'off' ? null : await forgeEffects(next, deps);
+    } catch (e) {
+      const error = describeError(e);
+      logger.error(
+        { error, hint: (e as HephError).hint, by },
+        'config reload refused: the old config stays in force',
+      );
+      appendAudit(paths.auditFile, { event: 'config.refused', version: app.version, error, by }, logger);
+      throw e;
+    }
+    const changed = changedKeys(config, next);
+    await daemon.reconfigure({
+      config: next,
+      configDigest: nextDigest,
+      checker: nextFx ? nextFx.checker : offChecker,
+      install: nextFx ? nextFx.install : offInstall,
+      switchStaged: nextFx ? nextFx.switchStaged : offInstall,
+    });
+    config = next;
+    appendAudit(paths.auditFile, { event: 'config.reloaded', version: app.version, changed, by }, logger);
+    const limited = daemon.modeReason();
+    if (limited !== null) logger.info({ mode: config.update.mode }, limited);
+    return { reloaded: true, changed, mode: config.update.mode };
   });
 
   ensureRunDir(paths.runDir);
@@ -227,7 +273,7 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
         drainDeadline: new Date(stoppingAt + drain).toISOString(),
       };
       writeStopMarker(deps, marker);
-      logger.info({ version: app.version, supervisor, mode, reason, detail }, 'stopping');
+      logger.info({ version: app.version, supervisor, mode: config.update.mode, reason, detail }, 'stopping');
       cancelHealthTimer();
       draining.abort(new Error(`${app.daemon} is stopping (${reason})`));
       let cancelDeadline = () => {};
@@ -250,9 +296,10 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
       }
       instance.release();
       for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+      process.off(RELOAD_SIGNAL, onReload);
       process.off('unhandledRejection', onRejection);
       process.off('uncaughtException', onException);
-      logger.info({ version: app.version, supervisor, mode, code }, 'stopped');
+      logger.info({ version: app.version, supervisor, mode: config.update.mode, code }, 'stopped');
       resolveExit(code);
     })().catch((e) => {
       logger.error({ error: describeError(e) }, 'shutdown failed');
@@ -260,13 +307,19 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
     });
   };
   for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  const onReload = () => {
+    if (stopping) return;
+    logger.info({ signal: RELOAD_SIGNAL, config: paths.config }, 'reloading the config');
+    reload('signal').catch(() => {}); // refused: logged and audited by reload()
+  };
+  process.on(RELOAD_SIGNAL, onReload);
   process.stdout.on('error', ignoreStdoutError); // kept to the end: the last log lines write too
 
   logger.info(
     {
       version: app.version,
       supervisor,
-      mode,
+      mode: config.update.mode,
       container,
       socket: paths.socket,
       socketActivated: server.socketActivated,
@@ -275,6 +328,7 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
     `${app.daemon} started`,
   );
   const limited = daemon.modeReason();
+  const mode = config.update.mode;
   if (limited !== null) logger[mode === 'off' ? 'info' : 'warn']({ mode }, limited);
   daemon.start();
   if (opts.serve) startServing(opts.serve);

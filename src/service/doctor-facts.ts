@@ -129,12 +129,17 @@ async function daemonFact(env: Env, app: AppNames, home: string): Promise<Doctor
       version?: string;
       pid?: number;
       supervisor?: Supervisor;
+      config?: { digest?: string | null; loadedAt?: string };
     };
     return {
       running: true,
       version: s.version ?? null,
       pid: s.pid ?? null,
       supervisor: s.supervisor ?? null,
+      config:
+        typeof s.config?.digest === 'string'
+          ? { digest: s.config.digest, loadedAt: String(s.config.loadedAt ?? '') }
+          : null,
     };
   } catch (e) {
     return { running: false, message: describeError(e) };

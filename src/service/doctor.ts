@@ -47,7 +47,14 @@ export interface DoctorFacts {
     | null;
   tokenFiles: TokenFileFact[];
   daemon:
-    | { running: true; version: string | null; pid: number | null; supervisor: Supervisor | null }
+    | {
+        running: true;
+        version: string | null;
+        pid: number | null;
+        supervisor: Supervisor | null;
+        /** The config the daemon runs with (status `config`), when it says (older ones do not). */
+        config?: { digest: string | null; loadedAt: string } | null;
+      }
     | { running: false; message: string };
   store:
     | { ok: true; current: string | null; previous: string | null; complete: Record<string, boolean> }
@@ -179,7 +186,6 @@ export const checkStamp: Check = (f) => {
   return { id: 'unit-stamp', status: 'ok', summary: `written by heph ${st.version}, unchanged since` };
 };
 
-/** hephd reads its config once, at start: a config edited since the unit was rendered is not in force. */
 /** The service reads its config as its own user: root's 0600 file is a service that exits 78. */
 export const checkConfigAccess: Check = (f) => {
   const a = f.configAccess;
@@ -209,16 +215,39 @@ export const checkShellEnvironment: Check = (f) => {
   };
 };
 
+/**
+ * Is the config file as it is now the one hephd runs with? The running daemon says which it
+ * loaded (at start or at its last reload); an older daemon that does not is compared through the
+ * unit's digest. Either way the fix is a reload, not a restart (docs/operations.md "Live reload").
+ */
 export const checkConfigApplied: Check = (f) => {
-  if (!f.unit || f.unit.configDigest === null || !f.config.ok) return null;
+  if (!f.config.ok) return null;
+  const RELOAD = 'run `heph daemon reload` to apply it (no restart)';
+  const loaded = f.daemon.running ? f.daemon.config : null;
+  if (loaded?.digest) {
+    if (loaded.digest === f.configDigest) {
+      return {
+        id: 'config-applied',
+        status: 'ok',
+        summary: `hephd runs with the config as it is now (loaded ${loaded.loadedAt})`,
+      };
+    }
+    return {
+      id: 'config-applied',
+      status: 'warn',
+      summary: `${f.configFile} changed since hephd loaded it (${loaded.loadedAt}); it still runs with the old settings`,
+      fix: RELOAD,
+    };
+  }
+  if (!f.unit || f.unit.configDigest === null) return null;
   if (f.unit.configDigest === f.configDigest) {
     return { id: 'config-applied', status: 'ok', summary: 'the service runs with the config as it is now' };
   }
   return {
     id: 'config-applied',
     status: 'warn',
-    summary: `${f.configFile} changed since the service was installed; hephd still runs with the old settings`,
-    fix: `${INSTALL} to apply it (it restarts hephd)`,
+    summary: `${f.configFile} changed since the service was installed; hephd may still run with the old settings`,
+    fix: RELOAD,
   };
 };
 

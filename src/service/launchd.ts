@@ -116,6 +116,9 @@ export function launchdBackend(n: ServiceNames): ServiceBackend {
           return state.loaded
             ? [launchctl('kickstart', '-k', target)]
             : [launchctl('enable', target), launchctl('bootstrap', launchdDomain(scope, uid), unitPath)];
+        case 'reload':
+          // SIGHUP makes the daemon re-read its config (docs/operations.md "Live reload")
+          return state.loaded ? [launchctl('kill', 'SIGHUP', target)] : [];
         case 'status':
           return [launchctl('print', target)];
       }

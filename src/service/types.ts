@@ -4,7 +4,7 @@ import type { Env } from '../platform/paths.js';
 import type { Cmd, CmdResult } from './runner.js';
 import type { ManagerKind, Scope, ServiceSpec } from './spec.js';
 
-export type Verb = 'start' | 'stop' | 'restart' | 'status';
+export type Verb = 'start' | 'stop' | 'restart' | 'reload' | 'status';
 
 export interface UnitFile {
   path: string;

@@ -232,6 +232,43 @@ async function main(m: UserManager, input: Input, { result, onFailure }: Scenari
       statusStarted,
     };
 
+    say('live reload: config set, systemctl reload of a bad config, heph daemon reload');
+    const before = await show();
+    const set = await heph(hephCurrent, ['config', 'set', 'update.interval', '10m', '--json']);
+    const goodNow = readFileSync(paths.config, 'utf8');
+    writeFileSync(paths.config, goodNow.replace('mode = "auto"', 'mode = "sometimes"'));
+    const sysReload = await m.systemctl('reload', UNIT);
+    await waitUntil(
+      'hephd to refuse the bad config',
+      async () => audit().some((e) => e.event === 'config.refused') || null,
+      20_000,
+    );
+    const afterBad = await show();
+    const viaHephBad = await heph(hephCurrent, ['daemon', 'reload', '--json']);
+    writeFileSync(paths.config, goodNow.replace('interval = "10m"', 'interval = "15m"'));
+    const viaHeph = await heph(hephCurrent, ['daemon', 'reload', '--json']);
+    const reloadDoctor = await heph(hephCurrent, ['doctor', '--json']);
+    result.reload = {
+      before,
+      set: { exitCode: set.exitCode, doc: tryJson(set.stdout), stderr: String(set.stderr).slice(-500) },
+      systemctlReload: { exitCode: sysReload.exitCode, stderr: sysReload.stderr.slice(-500) },
+      afterBad,
+      viaHephBad: { exitCode: viaHephBad.exitCode, stderr: String(viaHephBad.stderr).slice(-500) },
+      viaHeph: {
+        exitCode: viaHeph.exitCode,
+        doc: tryJson(viaHeph.stdout),
+        stderr: String(viaHeph.stderr).slice(-500),
+      },
+      after: await show(),
+      events: audit()
+        .filter((e) => e.event.startsWith('config.'))
+        .map((e) => ({ event: e.event, by: (e as { by?: string }).by ?? null })),
+      configApplied:
+        (tryJson(reloadDoctor.stdout) as { checks?: Array<{ id: string; status: string }> }).checks?.find(
+          (c) => c.id === 'config-applied',
+        ) ?? null,
+    };
+
     say('daemon uninstall');
     const un = await heph(hephCurrent, ['daemon', 'uninstall', '--json']);
     result.uninstall = {

@@ -153,4 +153,28 @@ describe.skipIf(missing !== null && !mustRun)('heph under a real systemd user ma
     expect(result.uninstall.storeKept).toBe(true);
     expect(['inactive', '']).toContain(result.uninstall.unit.ActiveState ?? '');
   });
+
+  it('live reload: config set and systemctl reload apply or refuse a config without a restart', () => {
+    const r = result.reload;
+    const samePid = (u: Result) => u.MainPID === r.before.MainPID && u.NRestarts === r.before.NRestarts;
+    expect(r.set.exitCode).toBe(0);
+    expect(r.set.doc.daemon).toMatchObject({ running: true, reloaded: true, changed: ['update.interval'] });
+    // ExecReload= sends SIGHUP: systemctl is content, hephd refuses the bad file and keeps running.
+    expect(r.systemctlReload.exitCode).toBe(0);
+    expect(r.afterBad.ActiveState).toBe('active');
+    expect(samePid(r.afterBad)).toBe(true);
+    expect(r.viaHephBad.exitCode).toBe(78);
+    expect(r.viaHephBad.stderr).toContain('update.mode');
+    expect(r.viaHeph.exitCode).toBe(0);
+    expect(r.viaHeph.doc).toMatchObject({ reloaded: true, changed: ['update.interval'] });
+    expect(r.viaHeph.doc.commands).toEqual([['systemctl', '--user', 'reload', 'hephd.service']]);
+    expect(samePid(r.after)).toBe(true);
+    expect(r.events.map((e: Result) => `${e.event}:${e.by}`)).toEqual([
+      'config.reloaded:socket',
+      'config.refused:signal',
+      'config.refused:signal',
+      'config.reloaded:signal',
+    ]);
+    expect(r.configApplied).toMatchObject({ status: 'ok' });
+  });
 });

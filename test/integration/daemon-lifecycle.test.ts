@@ -127,13 +127,21 @@ describe('hephd lifecycle', () => {
     expect(await slow.outcome).toBe('cut');
   });
 
-  it('a log reader that goes away (EPIPE) does not end the daemon; SIGHUP drains like SIGTERM', async () => {
+  it('a log reader that goes away (EPIPE) does not end the daemon; SIGHUP reloads, SIGTERM drains', async () => {
     bed.config();
     const d = await bed.start();
     d.proc.stdout!.destroy(); // the read end of its stdout pipe is gone
     for (let i = 0; i < 3; i++) expect((await d.call('POST', '/v1/update/pause', {})).status).toBe(200);
     expect((await d.call('GET', '/v1/health')).status).toBe(200);
     expect(d.proc.exitCode).toBeNull();
-    expect((await d.stop('SIGHUP')).code).toBe(0);
+    process.kill(d.pid, 'SIGHUP'); // live reload (docs/operations.md), not a stop
+    const auditFile = join(bed.s.home, 'state', 'audit.jsonl');
+    await waitFor(
+      'the reload',
+      () => existsSync(auditFile) && readFileSync(auditFile, 'utf8').includes('config.reloaded'),
+    );
+    expect((await d.call('GET', '/v1/health')).status).toBe(200);
+    expect(d.proc.exitCode).toBeNull();
+    expect((await d.stop('SIGTERM')).code).toBe(0);
   });
 });

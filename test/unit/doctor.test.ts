@@ -66,6 +66,25 @@ const only = (r: DoctorCheck | DoctorCheck[] | null): DoctorCheck => {
   return list[0]!;
 };
 
+describe('config-applied after a live reload', () => {
+  it('is ok when the running hephd loaded the file as it is now, whatever the unit was rendered with', () => {
+    const r = only(
+      checkConfigApplied({
+        ...healthy,
+        configDigest: '0123456789abcdef', // the unit still has c0ffee…: edited, then reloaded
+        daemon: {
+          running: true,
+          version: '1.0.0',
+          pid: 42,
+          supervisor: 'systemd',
+          config: { digest: '0123456789abcdef', loadedAt: '2026-01-01T00:00:00.000Z' },
+        },
+      }),
+    );
+    expect(r).toMatchObject({ status: 'ok', summary: expect.stringContaining('loaded 2026-01-01') });
+  });
+});
+
 describe('a healthy install', () => {
   it('passes every check and exits 0', () => {
     const results = runChecks(healthy);
@@ -208,12 +227,29 @@ describe('each check', () => {
       /install/,
     ],
     [
-      'a config edited since the unit was rendered (hephd still runs the old one)',
+      'a config edited since the unit was rendered (an older hephd that does not say what it loaded)',
       checkConfigApplied,
       { configDigest: '0123456789abcdef' },
       'warn',
       /changed since the service was installed/,
-      /heph daemon install/,
+      /heph daemon reload/,
+    ],
+    [
+      'a config edited since the running hephd loaded it',
+      checkConfigApplied,
+      {
+        configDigest: '0123456789abcdef',
+        daemon: {
+          running: true,
+          version: '1.0.0',
+          pid: 42,
+          supervisor: 'systemd',
+          config: { digest: 'c0ffee00c0ffee00', loadedAt: '2026-01-01T00:00:00.000Z' },
+        },
+      },
+      'warn',
+      /changed since hephd loaded it \(2026-01-01T00:00:00.000Z\)/,
+      /heph daemon reload.*no restart/,
     ],
     [
       'forge unreachable while update.mode = "off" (the daemon does not poll)',

@@ -104,6 +104,8 @@ describe('launchctl argument lists', () => {
     ['stop', state(false, false), []],
     ['restart', state(true, true), ['launchctl kickstart -k gui/501/dev.heph.hephd']],
     ['status', state(true, true), ['launchctl print gui/501/dev.heph.hephd']],
+    ['reload', state(true, true), ['launchctl kill SIGHUP gui/501/dev.heph.hephd']],
+    ['reload', state(false, false), []],
   ] as const)('%s when loaded=%o', (verb, st, expected) => {
     expect(argv(launchd.verbCommands(verb, 'user', 501, st, PLIST))).toEqual(expected);
   });
@@ -215,6 +217,7 @@ describe('systemctl argument lists', () => {
     ['start', 'systemctl --user start hephd.service'],
     ['stop', 'systemctl --user stop hephd.service'],
     ['restart', 'systemctl --user restart hephd.service'],
+    ['reload', 'systemctl --user reload hephd.service'],
     ['status', 'systemctl --user status --no-pager --full hephd.service'],
   ] as const)('%s', (verb, expected) => {
     expect(argv(systemd.verbCommands(verb, 'user', 0, state(true, true), ''))).toEqual([expected]);

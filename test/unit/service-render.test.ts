@@ -152,6 +152,8 @@ describe('systemd units', () => {
     }
     const exec = text.split('\n').find((l) => l.startsWith('ExecStart='))!;
     expect(exec).toBe(`ExecStart=${execWord(node)} ${execWord(paths.launcher)}`);
+    // Live reload: SIGHUP to the main process (systemctl reload, heph daemon reload).
+    expect(text.split('\n')).toContain('ExecReload=/bin/kill -HUP $MAINPID');
     expect(exec).toContain('100%%'); // a specifier would otherwise be expanded
     expect(exec).toContain('$$x'); // and a variable
     const unitSection = text.slice(text.indexOf('[Unit]'), text.indexOf('[Service]'));

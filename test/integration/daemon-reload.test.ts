@@ -1,0 +1,104 @@
+// Live reload of a real hephd: SIGHUP and POST /v1/config/reload apply a valid config without a
+// restart (same pid; mode, interval, forge take effect; config.reloaded audited), refuse an
+// invalid one (a bad window, a textfile in a missing folder, a bad mode) while the old stays in
+// force (config.refused), and `heph config set` / `heph daemon reload` tell the running daemon.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readAudit } from '../../src/audit/log.js';
+import { runHeph } from '../helpers/cli.js';
+import { type RunningDaemon, waitFor } from '../helpers/daemon.js';
+import { notifyBed } from '../helpers/notify-bed.js';
+
+const bed = notifyBed('heph-reload-');
+
+const audit = () => readAudit(join(bed.s.home, 'state', 'audit.jsonl')).reverse();
+const events = (name: string) => audit().filter((e) => e.event === name);
+
+async function status(d: RunningDaemon) {
+  return (await d.call('GET', '/v1/status')).body;
+}
+
+function writeConfig(body: string): void {
+  bed.s.writeConfig(
+    `[update]\n${body}\n\n[forge]\nkind = "github"\nurl = "${bed.forge.url}"\nrepo = "${bed.forge.repo}"\n`,
+  );
+}
+
+describe('live reload of a real hephd', () => {
+  it('SIGHUP applies a valid config without a restart and refuses an invalid one, keeping the old', async () => {
+    writeConfig('mode = "off"');
+    const d = await bed.start();
+    const before = await status(d);
+    expect(before.mode).toBe('off');
+    expect(bed.forge.requests).toHaveLength(0);
+
+    // off -> notify: the daemon builds its forge client and can be asked to check, same process.
+    writeConfig('mode = "notify"\ninterval = "10m"\nwindows = ["Mon-Fri 02:00-04:00 Europe/Berlin"]');
+    process.kill(d.pid, 'SIGHUP');
+    await waitFor('config.reloaded', () => events('config.reloaded').length === 1);
+    expect(events('config.reloaded')[0]).toMatchObject({
+      by: 'signal',
+      changed: ['update.mode', 'update.interval', 'update.windows'],
+    });
+    const after = await status(d);
+    expect(after).toMatchObject({ pid: d.pid, mode: 'notify', startedAt: before.startedAt });
+    expect(after.config.digest).not.toBe(before.config.digest);
+    expect(after.restartWindow.window).toBe('Mon-Fri 02:00-04:00 Europe/Berlin');
+    const check = await d.call('POST', '/v1/update/check');
+    expect(check.status).toBe(200);
+    expect(check.body.candidate).toBe('0.1.1');
+
+    // Invalid, three ways: each refused and audited, the notify config stays in force.
+    const bad: Array<[string, RegExp]> = [
+      ['mode = "sometimes"', /update\.mode/],
+      ['mode = "notify"\nwindows = ["Mon-Fri 02:00-02:00 UTC"]', /update\.windows\.0.*zero length/],
+      [
+        `mode = "notify"\n[metrics]\ntextfile = "${bed.s.home}/missing/heph.prom"`,
+        /metrics\.textfile.*does not exist/,
+      ],
+    ];
+    for (const [i, [text, says]] of bad.entries()) {
+      writeConfig(text);
+      process.kill(d.pid, 'SIGHUP');
+      await waitFor('config.refused', () => events('config.refused').length === i + 1);
+      expect(events('config.refused')[i]!.error).toMatch(says);
+    }
+    const still = await status(d);
+    expect(still).toMatchObject({ pid: d.pid, mode: 'notify', config: after.config });
+    expect(d.proc.exitCode).toBeNull();
+    // The socket answers an invalid config with 400 and the key, too.
+    const refused = await d.call('POST', '/v1/config/reload');
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('E_CONFIG');
+    expect(refused.body.error.message).toContain('metrics.textfile');
+  });
+
+  it('`heph config set` and `heph daemon reload` (no service manager: over the socket) tell the daemon', async () => {
+    writeConfig('mode = "notify"');
+    const d = await bed.start();
+    const set = await runHeph(['config', 'set', 'update.interval', '2h', '--json'], bed.s.env);
+    expect(set.exitCode, set.stderr).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({
+      changed: true,
+      daemon: { running: true, reloaded: true, changed: ['update.interval'] },
+    });
+    const human = await runHeph(['config', 'set', 'update.jitter', '0.2'], bed.s.env);
+    expect(human.stdout).toContain('hephd reloaded the config');
+    expect(events('config.reloaded').map((e) => e.by)).toEqual(['socket', 'socket']);
+
+    const reload = await runHeph(['daemon', 'reload', '--json'], bed.s.env);
+    expect(reload.exitCode, reload.stderr).toBe(0);
+    expect(JSON.parse(reload.stdout)).toMatchObject({ reloaded: true, changed: [] });
+
+    // A hand edit the daemon refuses: exit 78 naming the key; the daemon runs on, unchanged.
+    const file = join(bed.s.home, 'config.toml');
+    const good = readFileSync(file, 'utf8');
+    bed.s.writeConfig(good.replace('[update]', '[update]\nwindows = ["Mon-Fri 02:00-04:00 Mars/Base"]'));
+    const no = await runHeph(['daemon', 'reload'], bed.s.env);
+    expect(no.exitCode).toBe(78);
+    expect(no.stderr).toContain('update.windows.0');
+    expect(no.stderr).toContain('Mars/Base');
+    expect((await status(d)).pid).toBe(d.pid);
+  });
+});
