@@ -18,7 +18,8 @@ import { extractRelease } from './extract.js';
 import { installIoError } from './io-errors.js';
 import { verifyMinisign } from './minisign.js';
 import { preflight } from './preflight.js';
-import { smokeTestBundle } from './smoke.js';
+import { quarantineVersion } from './launcher-state.js';
+import { probeBundle, smokeTestBundle } from './smoke.js';
 import type { InstallHooks, InstallStep } from './steps.js';
 import {
   assertSafeVersion,
@@ -89,6 +90,34 @@ export async function fetchTrustedSums(
   return parseSums(sumsText);
 }
 
+/**
+ * Readiness before the switch: the new version, started once in probe mode, must load this
+ * machine's config, build its forge client and answer a health request. One that cannot is
+ * quarantined (auto mode never selects it again; a newer release is picked up as usual).
+ */
+async function probeOrQuarantine(input: BundleInput, staging: string): Promise<void> {
+  const { deps, release } = input;
+  try {
+    const outcome = await probeBundle(staging, deps.app.entry, release.version, deps.env);
+    if (outcome === 'unsupported') {
+      deps.logger.warn(
+        { version: release.version },
+        `${release.version} predates the readiness probe; only its smoke test was run`,
+      );
+    }
+  } catch (e) {
+    try {
+      quarantineVersion(deps.paths, release.version, (e as Error).message);
+    } catch (q) {
+      deps.logger.error(
+        { version: release.version, error: (q as Error).message },
+        'cannot quarantine the version',
+      );
+    }
+    throw e;
+  }
+}
+
 export async function installBundle(input: BundleInput): Promise<BundleResult> {
   const { config, deps, client, release } = input;
   const { paths, env } = deps;
@@ -144,6 +173,7 @@ export async function installBundle(input: BundleInput): Promise<BundleResult> {
     step('extract');
 
     await smokeTestBundle(staging, deps.app.entry, version, env);
+    await probeOrQuarantine(input, staging);
     step('smoke');
 
     const dest = versionDir(paths, version);

@@ -1,6 +1,9 @@
 // The smoke test: a new version must at least start and report the version it claims to be,
 // before anything points at it. Run with this very node (process.execPath), no shell.
 import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { execa } from 'execa';
 import { HephError } from '../errors.js';
 import type { Env } from '../platform/paths.js';
@@ -49,4 +52,101 @@ export async function smokeTest(argv: string[], version: string, env: Env): Prom
       },
     );
   }
+}
+
+/** Starting the new version's CLI, loading the config and listening: seconds at most. */
+export const PROBE_TIMEOUT_MS = 20_000;
+const PROBE_HINT =
+  'nothing was switched and the version is quarantined (auto mode does not try it again; a newer release is picked up as usual); `heph update apply --version V --yes` forces it';
+
+export type ProbeOutcome = 'ready' | 'unsupported';
+
+/**
+ * The readiness probe (docs/operations.md "Readiness before the switch"): runs
+ * `<dir>/<entry> daemon probe --socket TMP`, which loads the config, builds its forge
+ * client and listens; then asks it GET /v1/health, which must answer 200 {ok, version} with this
+ * version, and lets it exit 0; all within PROBE_TIMEOUT_MS. Throws E_SMOKE_TEST otherwise.
+ * A release from before the probe existed (its CLI has no `daemon probe`) is 'unsupported'.
+ */
+export async function probeBundle(
+  dir: string,
+  entry: string,
+  version: string,
+  env: Env,
+): Promise<ProbeOutcome> {
+  const tmp = mkdtempSync(join(tmpdir(), 'heph-ready-'));
+  const socket = join(tmp, 'probe.sock');
+  const fail = (why: string) =>
+    new HephError('E_SMOKE_TEST', `the new version ${version} failed its readiness probe: ${why}`, {
+      hint: PROBE_HINT,
+    });
+  const child = execa(process.execPath, [join(dir, entry), 'daemon', 'probe', '--socket', socket], {
+    env: { ...env },
+    extendEnv: false,
+    reject: false,
+    timeout: PROBE_TIMEOUT_MS,
+    stdin: 'ignore',
+    cwd: tmp,
+  });
+  try {
+    const ready = await new Promise<boolean>((resolve) => {
+      let out = '';
+      child.stdout?.on('data', (c: Buffer) => {
+        out += c.toString('utf8');
+        if (out.split('\n').includes('ready')) resolve(true);
+      });
+      void child.then(() => resolve(false));
+    });
+    if (!ready) {
+      const r = await child;
+      const err = String(r.stderr ?? '').trim();
+      if (r.exitCode === 2 && /unknown command 'probe'/.test(err)) return 'unsupported';
+      if (r.timedOut) throw fail(`it did not listen within ${PROBE_TIMEOUT_MS / 1000} s`);
+      const first = err
+        .split('\n')
+        .find((l) => l.trim() !== '')
+        ?.slice(0, 300);
+      throw fail(`it exited ${r.exitCode ?? r.signal}${first ? ` (${first})` : ''}`);
+    }
+    const answer = await getHealth(socket);
+    if (answer.status !== 200 || (answer.body as { ok?: unknown })?.ok !== true) {
+      throw fail(`GET /v1/health answered ${answer.status}`);
+    }
+    const said = (answer.body as { version?: unknown }).version;
+    if (said !== version) throw fail(`it says it is version ${String(said)}`);
+    const r = await child;
+    if (r.exitCode !== 0) throw fail(`it exited ${r.exitCode ?? r.signal} after answering`);
+    return 'ready';
+  } finally {
+    if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL');
+    await child.catch(() => {});
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function getHealth(socketPath: string): Promise<{ status: number; body: unknown }> {
+  return new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+    {
+      const req = request({ socketPath, method: 'GET', path: '/v1/health', timeout: PROBE_TIMEOUT_MS });
+      req.on('timeout', () => req.destroy(new Error('no answer to GET /v1/health')));
+      req.on('error', reject);
+      req.on('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+          } catch {
+            resolve({ status: res.statusCode ?? 0, body: null });
+          }
+        });
+      });
+      req.end();
+    }
+  }).catch((e: unknown) => {
+    throw new HephError('E_SMOKE_TEST', `the readiness probe did not answer: ${(e as Error).message}`, {
+      hint: PROBE_HINT,
+    });
+  });
 }

@@ -4,6 +4,7 @@
 // update.failed with `current` unchanged and no leftovers in the store.
 import { execFileSync } from 'node:child_process';
 import {
+  copyFileSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -20,7 +21,9 @@ import { readAudit } from '../../src/audit/log.js';
 import { type Config, configSchema } from '../../src/config/schema.js';
 import { HephError } from '../../src/errors.js';
 import { installRelease, switchStaged } from '../../src/install/index.js';
+import { readQuarantined } from '../../src/install/launcher-state.js';
 import { acquireInstallLock } from '../../src/install/lock.js';
+import { probeBundle } from '../../src/install/smoke.js';
 import { readStore } from '../../src/install/store.js';
 import { createDeps, type Deps } from '../../src/platform/deps.js';
 import { resolvePaths } from '../../src/platform/paths.js';
@@ -32,6 +35,7 @@ import {
   type ReleaseServer,
   rawTarball,
   releaseFromFolder,
+  replaceInTarball,
   seedStore,
   serveFolder,
   sha256,
@@ -231,6 +235,63 @@ describe('installRelease (bundle)', () => {
       expect(lstatSync(planted).isSymbolicLink()).toBe(true); // left for the operator to look at
     },
   );
+  it('readiness: a version that answers --version but cannot start its daemon is refused and quarantined', async () => {
+    const tgz = join(home, 'heph-1.5.0.tgz');
+    copyFileSync(art.tarball('1.1.0'), tgz);
+    // Passes the smoke test, then fails as a daemon would when loading its modules.
+    await replaceInTarball(
+      tgz,
+      'package/dist/heph.mjs',
+      "if (process.argv.includes('--version')) console.log('1.5.0');\n" +
+        "else { console.error('Error: Cannot find module ./chunks/forge.mjs'); process.exit(1); }\n",
+    );
+    publishRelease(root, '1.5.0', art, { tarball: tgz });
+    const err = await expectRefused(install('1.5.0'), 'E_SMOKE_TEST');
+    expect(err.message).toMatch(
+      /1\.5\.0 failed its readiness probe: it exited 1 \(Error: Cannot find module/,
+    );
+    expect(readQuarantined(deps.paths)).toEqual(['1.5.0']);
+  });
+
+  it('readiness: a release from before the probe (its CLI has no `daemon probe`) is installed on its smoke test', async () => {
+    const tgz = join(home, 'heph-1.5.0.tgz');
+    copyFileSync(art.tarball('1.1.0'), tgz);
+    // What commander answers for a subcommand it does not know.
+    await replaceInTarball(
+      tgz,
+      'package/dist/heph.mjs',
+      "if (process.argv.includes('--version')) console.log('1.5.0');\n" +
+        'else { console.error("error: unknown command \'probe\'"); process.exit(2); }\n',
+    );
+    publishRelease(root, '1.5.0', art, { tarball: tgz });
+    expect(await install('1.5.0')).toMatchObject({ version: '1.5.0', previous: '1.0.0' });
+    expect(readQuarantined(deps.paths)).toEqual([]);
+  });
+
+  it("readiness: a version that cannot load this machine's config is refused before current moves", async () => {
+    publishRelease(root, '1.1.0', art);
+    // The token file the new version would need is gone: its forge client cannot be built.
+    writeFileSync(
+      join(home, 'config.toml'),
+      `[update]\nmode = "notify"\n[forge]\nkind = "static"\nurl = "${server.url}"\ntoken_file = "${home}/gone.token"\n`,
+    );
+    const err = await expectRefused(install('1.1.0'), 'E_SMOKE_TEST');
+    expect(err.message).toMatch(/readiness probe: it exited 78 .*gone\.token/);
+  });
+
+  it('readiness: a good version passes the probe; one claiming another version does not', async () => {
+    publishRelease(root, '1.1.0', art);
+    writeFileSync(
+      join(home, 'config.toml'),
+      `[update]\nmode = "notify"\n[forge]\nkind = "static"\nurl = "${server.url}"\n`,
+    );
+    expect(await probeBundle(join(deps.paths.store, 'current'), deps.app.entry, '1.0.0', deps.env)).toBe(
+      'ready',
+    );
+    await expect(
+      probeBundle(join(deps.paths.store, 'current'), deps.app.entry, '9.9.9', deps.env),
+    ).rejects.toThrow(/says it is version 1\.0\.0/);
+  });
 
   it('refuses before downloading when the disk is too full', async () => {
     publishRelease(root, '1.1.0', art);
