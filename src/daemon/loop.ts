@@ -132,7 +132,7 @@ export function createPoller(opts: PollerOptions): Poller {
       const now = opts.clock.now();
       const virtualNow =
         lastCheckAt === null || lastCheckAt > now ? now : lastCheckAt + (now - lastCheckAt) / scale;
-      arm(startDelay(opts.intervalMs, rand, lastCheckAt, virtualNow));
+      arm(startDelay(opts.intervalMs, rand, lastCheckAt, virtualNow, opts.jitter));
     },
     runNow,
     nextAt: () => (dueAt === null ? null : Math.max(dueAt, opts.clock.now())),

@@ -13,10 +13,16 @@ import {
   resolveNext,
   type SkippedRelease,
 } from './payload.js';
-import type { Release } from './types.js';
+import type { ListOptions, Release, ReleaseList } from './types.js';
 
 /** Gitea's default cap on page size (MAX_RESPONSE_ITEMS); asking for more returns 50 anyway. */
 export const GITEA_PAGE_LIMIT = 50;
+/**
+ * A poll's first page: Gitea and Forgejo send no ETag on releases, so every poll reads its first
+ * page whole; with the newest 5 (about 6 KB instead of ~58 KB for 50) the stop rule decides when
+ * nothing is new. Anything else (a newer release, `update apply --version`) goes on with full pages.
+ */
+export const GITEA_POLL_LIMIT = 5;
 
 const httpUrl = z.string().refine(isHttpUrl, { message: 'expected an http(s) URL' });
 
@@ -71,15 +77,38 @@ export class GiteaClient extends PagedClient {
     this.base = base;
   }
 
-  protected firstPage(): string {
+  /** This listing starts with a small page (a poll), not a full one (a search for a tag). */
+  private small = false;
+
+  override async listReleases(opts: ListOptions = {}): Promise<ReleaseList> {
+    this.small = opts.find === undefined;
+    const list = await super.listReleases(opts);
+    // The small page's releases come again at the top of the first full page.
+    const seen = new Set<string>();
+    return { ...list, releases: list.releases.filter((r) => !seen.has(r.tag) && seen.add(r.tag)) };
+  }
+
+  private pageUrl(page: number, limit: number): string {
     const [owner, name] = this.repo.split('/').map(encodeURIComponent);
-    return `${this.base}/api/v1/repos/${owner}/${name}/releases?page=1&limit=${GITEA_PAGE_LIMIT}`;
+    return `${this.base}/api/v1/repos/${owner}/${name}/releases?page=${page}&limit=${limit}`;
+  }
+
+  protected firstPage(): string {
+    return this.pageUrl(1, this.small ? GITEA_POLL_LIMIT : GITEA_PAGE_LIMIT);
   }
 
   protected parsePage(json: unknown, url: string, headers: Headers): Page {
     const forge = this.kind === 'forgejo' ? 'forgejo' : 'gitea';
     const skipped: SkippedRelease[] = [];
     const releases = parseGiteaReleases(json, forge, skipped);
+    if (new URL(url).searchParams.get('limit') === String(GITEA_POLL_LIMIT)) {
+      // The small page did not decide: on with full pages from the top, unless it was all there is.
+      const more =
+        headers.link !== undefined
+          ? nextLink(headers.link) !== null
+          : releases.length + skipped.length >= GITEA_POLL_LIMIT;
+      return { releases, skipped, next: more ? this.pageUrl(1, GITEA_PAGE_LIMIT) : null };
+    }
     // Gitea sends a Link header; without one (an old version or a proxy stripping it), a page
     // shorter than the limit is the last. A server capping `limit` lower still sends Link.
     if (headers.link !== undefined) {

@@ -23,7 +23,7 @@ export function daemonDay(o: {
 }): Day {
   return (rand) => {
     const out: number[] = [];
-    let t = startDelay(o.interval, rand, o.lastCheckAt(rand), 0);
+    let t = startDelay(o.interval, rand, o.lastCheckAt(rand), 0, o.jitter);
     let failures = 0;
     while (t < DAY) {
       out.push(t);

@@ -151,6 +151,29 @@ describe('hephd against a loopback forge', () => {
     expect(d.proc.exitCode).toBeNull();
   });
 
+  it.each([
+    ['12 h', 12 * 3600, 12 * 3600],
+    ['48 h (honoured up to 24 h)', 48 * 3600, 24 * 3600],
+  ])(
+    'a Retry-After of %s past the interval is honoured: the next check waits that long',
+    async (_name, asked, expected) => {
+      config('notify');
+      forge.failNext({ kind: 'status', status: 429, headers: { 'retry-after': String(asked) } }, 1, 'api');
+      const d = await start();
+      await waitFor('the 429', () => listRequests().some((r) => r.status === 429), POLL_WAIT_MS);
+      await waitFor(
+        'the failure recorded',
+        async () => (await d.call('GET', '/v1/status')).body.update.lastResult === 'E_FORGE_RATE_LIMITED',
+        POLL_WAIT_MS,
+      );
+      const st = (await d.call('GET', '/v1/status')).body;
+      // Schedule time runs 100× faster here (HEPH_DEV_SCHEDULE_SCALE 0.01): seconds are 1/100 s.
+      const waitMs = (Date.parse(st.update.nextCheckAt) - Date.parse(st.update.lastCheckAt)) / Number(SCALE);
+      expect(waitMs).toBeGreaterThanOrEqual(expected * 1000 - 60_000);
+      expect(waitMs).toBeLessThanOrEqual(expected * 1000 + 120_000);
+    },
+  );
+
   it('a chaotic forge (seeded: 5xx, 429, garbage, slow) never ends the daemon, and it gets through', async () => {
     config('notify');
     publishNext();

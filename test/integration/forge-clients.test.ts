@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { HephError } from '../../src/errors.js';
-import { GITEA_PAGE_LIMIT } from '../../src/forge/gitea.js';
+import { GITEA_PAGE_LIMIT, GITEA_POLL_LIMIT } from '../../src/forge/gitea.js';
 import { createForgeClient } from '../../src/forge/index.js';
 import { MAX_PAGES } from '../../src/forge/list.js';
 import type { ForgeClient } from '../../src/forge/types.js';
@@ -56,7 +56,8 @@ describe.each(['github', 'gitea', 'gitlab'] as ForgeKindServed[])('%s paging', (
     const list = await client.listReleases({ running: '1.2.0' });
     // Newest first, two per page: [1.5, 1.4] [1.3, 1.2] [1.1, 1.0] — 1.2.0 is on the second.
     expect(list.releases.map((r) => r.tag)).toEqual(['v1.5.0', 'v1.4.0', 'v1.3.0', 'v1.2.0']);
-    expect(list.requests).toBe(2);
+    // Gitea and Forgejo poll a small first page first (no ETag there): one request more here.
+    expect(list.requests).toBe(kind === 'gitea' ? 3 : 2);
     const up = await client.listReleases({ running: '1.4.0' });
     expect(up.releases.map((r) => r.tag)).toEqual(['v1.5.0', 'v1.4.0']);
   });
@@ -69,7 +70,7 @@ describe.each(['github', 'gitea', 'gitlab'] as ForgeKindServed[])('%s paging', (
     const config = configSchema.parse({ forge: { kind, url: forge.url, repo: forge.repo } });
     const result = await checkForUpdate(config, depsFor(), { current: '2.0.0' });
     expect(result.selection.candidate?.version).toBe('2.1.0');
-    expect(result.list.requests).toBe(4); // [1.9.5 1.9.4] [1.9.3 1.9.2] [1.9.1 2.1.0] [2.0.0 1.9.0]
+    expect(result.list.requests).toBe(kind === 'gitea' ? 5 : 4); // [1.9.5 1.9.4] [1.9.3 1.9.2] [1.9.1 2.1.0] [2.0.0 1.9.0]
   });
 
   it('pages until a wanted version is found, and stops at the page cap', async () => {
@@ -82,7 +83,8 @@ describe.each(['github', 'gitea', 'gitlab'] as ForgeKindServed[])('%s paging', (
     const found = await client.listReleases({ find: 'v1.10.0' });
     expect(found.releases.at(-1)?.tag).toBe('v1.10.0');
     const all = await client.listReleases({ running: '0.1.0' });
-    expect(all.releases).toHaveLength(MAX_PAGES);
+    // Gitea's small first page repeats at the top of the first full one.
+    expect(all.releases).toHaveLength(kind === 'gitea' ? MAX_PAGES - 1 : MAX_PAGES);
     expect(all.requests).toBe(MAX_PAGES);
   });
 });
@@ -122,6 +124,7 @@ describe('gitea without a Link header (an old version, or a proxy stripping it)'
       const list = await createForgeClient(config, depsFor()).listReleases({ running: '0.0.1' });
       expect(list.releases).toHaveLength(tags.length);
       expect(asked).toEqual([
+        `/api/v1/repos/acme/heph/releases?page=1&limit=${GITEA_POLL_LIMIT}`,
         `/api/v1/repos/acme/heph/releases?page=1&limit=${GITEA_PAGE_LIMIT}`,
         `/api/v1/repos/acme/heph/releases?page=2&limit=${GITEA_PAGE_LIMIT}`,
       ]);
@@ -130,6 +133,54 @@ describe('gitea without a Link header (an old version, or a proxy stripping it)'
       await new Promise<void>((r) => server.close(() => r()));
     }
   });
+});
+
+describe('gitea and forgejo polls (no ETag): a small first page', () => {
+  it.each(['gitea', 'forgejo'] as ForgeKindServed[])(
+    '%s: an unchanged poll reads the newest 5 only (≤ 8 KB); a newer release and apply --version still page on',
+    async (kind) => {
+      forge = await startForge({ kind, etag: false });
+      for (let i = 0; i < 120; i++) {
+        forge.publish({
+          tag: `v1.${i}.0`,
+          notes: `Release 1.${i}.0: fixes and improvements.`,
+          assets: [
+            { name: `heph-1.${i}.0.tgz`, content: `bundle ${i}` },
+            { name: 'SHA256SUMS', content: `sums ${i}\n` },
+          ],
+        });
+      }
+      const client = clientFor(forge);
+      const unchanged = await client.listReleases({ running: '1.119.0' });
+      expect(unchanged.requests).toBe(1);
+      expect(unchanged.bodyBytes).toBeLessThanOrEqual(8 * 1024);
+      expect(unchanged.releases.map((r) => r.tag)).toEqual([
+        'v1.119.0',
+        'v1.118.0',
+        'v1.117.0',
+        'v1.116.0',
+        'v1.115.0',
+      ]);
+      expect(listPath(forge).map((r) => new URL(r.path, 'http://x').searchParams.get('limit'))).toEqual([
+        String(GITEA_POLL_LIMIT),
+      ]);
+      // Behind by 10: the small page does not decide; full pages from the top, no duplicates.
+      const behind = await client.listReleases({ running: '1.109.0' });
+      expect(behind.releases.map((r) => r.tag).slice(0, 11)).toEqual(
+        Array.from({ length: 11 }, (_, i) => `v1.${119 - i}.0`),
+      );
+      expect(new Set(behind.releases.map((r) => r.tag)).size).toBe(behind.releases.length);
+      // `update apply --version` of an old release: full pages straight away.
+      const before = listPath(forge).length;
+      const old = await client.listReleases({ find: 'v1.3.0' });
+      expect(old.releases.some((r) => r.tag === 'v1.3.0')).toBe(true);
+      expect(
+        listPath(forge)
+          .slice(before)
+          .map((r) => new URL(r.path, 'http://x').searchParams.get('limit')),
+      ).toEqual([String(GITEA_PAGE_LIMIT), String(GITEA_PAGE_LIMIT), String(GITEA_PAGE_LIMIT)]);
+    },
+  );
 });
 
 describe('conditional requests', () => {
