@@ -77,9 +77,11 @@ export async function configSet(ctx: CliContext, key: string, value: string): Pr
   if (daemon?.running && !daemon.reloaded) {
     throw new HephError(
       'E_CONFIG',
-      `${file} was written, but the running hephd refused it: ${daemon.error}`,
+      `${file} was written, but the running ${ctx.deps.app.daemon} refused it: ${daemon.error}`,
       {
-        hint: daemon.hint ?? 'hephd keeps its old config; `heph daemon logs` says why',
+        hint:
+          daemon.hint ??
+          `${ctx.deps.app.daemon} keeps its old config; \`${ctx.deps.app.name} daemon logs\` says why`,
         details: { file, key },
       },
     );
@@ -92,7 +94,8 @@ export async function configSet(ctx: CliContext, key: string, value: string): Pr
         ? `${key} = ${JSON.stringify(now)} (written to ${file})`
         : `${key} is already ${JSON.stringify(now)}`,
     );
-    if (daemon?.running && daemon.reloaded) println(ctx, 'hephd reloaded the config: the change is in force');
+    if (daemon?.running && daemon.reloaded)
+      println(ctx, `${ctx.deps.app.daemon} reloaded the config: the change is in force`);
   }
   return 0;
 }

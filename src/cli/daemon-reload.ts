@@ -60,9 +60,9 @@ export async function daemonReload(
     if (outcome === null) {
       throw new HephError(
         'E_DAEMON',
-        `hephd did not report the reload within ${OUTCOME_TIMEOUT_MS / 1000} s`,
+        `${ctx.deps.app.daemon} did not report the reload within ${OUTCOME_TIMEOUT_MS / 1000} s`,
         {
-          hint: 'check `heph daemon logs`; `heph status --json` shows config.loadedAt',
+          hint: `check \`${ctx.deps.app.name} daemon logs\`; \`${ctx.deps.app.name} status --json\` shows config.loadedAt`,
         },
       );
     }
@@ -74,15 +74,19 @@ export async function daemonReload(
       if (e instanceof HephError && e.code === 'E_DAEMON' && e.details.code === 'E_CONFIG') {
         outcome = {
           reloaded: false,
-          error: e.message.replace(/^hephd refused POST \/v1\/config\/reload: /, ''),
+          error: e.message.replace(/^\S+ refused POST \/v1\/config\/reload: /, ''),
         };
       } else throw e;
     }
   }
   if (!outcome.reloaded) {
-    throw new HephError('E_CONFIG', `hephd refused the new config and keeps the old one: ${outcome.error}`, {
-      hint: 'fix the file (`heph config validate` names the key), then run `heph daemon reload` again',
-    });
+    throw new HephError(
+      'E_CONFIG',
+      `${ctx.deps.app.daemon} refused the new config and keeps the old one: ${outcome.error}`,
+      {
+        hint: `fix the file (\`${ctx.deps.app.name} config validate\` names the key), then run \`${ctx.deps.app.name} daemon reload\` again`,
+      },
+    );
   }
   if (ctx.json) {
     printJson(ctx, { reloaded: true, changed: outcome.changed, commands: commands.map((c) => c.argv) });
@@ -93,8 +97,8 @@ export async function daemonReload(
   println(
     ctx,
     changed.length
-      ? `hephd reloaded the config; changed: ${changed.join(', ')}`
-      : 'hephd reloaded the config; nothing changed',
+      ? `${ctx.deps.app.daemon} reloaded the config; changed: ${changed.join(', ')}`
+      : `${ctx.deps.app.daemon} reloaded the config; nothing changed`,
   );
   return 0;
 }

@@ -8,7 +8,6 @@ import { createServer } from 'node:http';
 import { loadConfig } from '../config/load.js';
 import { HephError } from '../errors.js';
 import type { Deps } from '../platform/deps.js';
-import { VERSION } from '../version.js';
 
 /** A probe nobody asks within this long ends itself (the installer gives up sooner). */
 export const PROBE_IDLE_MS = 30_000;
@@ -16,7 +15,7 @@ export const PROBE_IDLE_MS = 30_000;
 export const PROBE_READY = 'ready';
 
 export async function runProbe(deps: Deps, socketPath: string): Promise<number> {
-  const { config } = loadConfig(deps.paths.config, deps.env);
+  const { config } = loadConfig(deps.paths.config, deps.env, deps.app);
   if (config.update.mode !== 'off') {
     const { createForgeClient } = await import('../forge/index.js');
     createForgeClient(config, deps);
@@ -24,7 +23,7 @@ export async function runProbe(deps: Deps, socketPath: string): Promise<number> 
   const server = createServer((req, res) => {
     const ok = req.method === 'GET' && req.url === '/v1/health';
     const body = ok
-      ? { ok: true, version: VERSION, probe: true, mode: config.update.mode }
+      ? { ok: true, version: deps.app.version, probe: true, mode: config.update.mode }
       : { error: { code: 'E_NOT_FOUND', message: 'the probe answers GET /v1/health only', hint: null } };
     const text = `${JSON.stringify(body)}\n`;
     res.writeHead(ok ? 200 : 404, {
