@@ -41,7 +41,17 @@ function human(ctx: CliContext, s: StatusDocument): void {
     if (u.lastError) println(ctx, `  last error:  ${u.lastError} (${u.consecutiveFailures} in a row)`);
     println(ctx, `  latest:      ${u.latest ?? '-'}   candidate: ${u.candidate ?? 'none'}`);
   }
-  if (s.pendingRestart) println(ctx, `  installed, waiting for a restart: ${s.pendingRestart}`);
+  if (s.pendingRestart) {
+    const w = s.deferred?.windowStart ? ` (maintenance window at ${s.deferred.windowStart})` : '';
+    println(ctx, `  installed, waiting for a restart: ${s.pendingRestart}${w}`);
+  }
+  if (s.restartWindow) {
+    const rw = s.restartWindow;
+    println(
+      ctx,
+      `  window:      ${rw.open ? `open until ${rw.end}` : `next ${rw.start} – ${rw.end}`} (${rw.window})`,
+    );
+  }
   const g = s.guard;
   if (g) {
     const pause = g.paused ? `paused${g.pausedUntil ? ` until ${g.pausedUntil}` : ''}` : 'not paused';

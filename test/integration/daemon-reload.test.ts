@@ -45,6 +45,8 @@ describe('live reload of a real hephd', () => {
     expect(after).toMatchObject({ pid: d.pid, mode: 'notify', startedAt: before.startedAt });
     expect(after.config.digest).not.toBe(before.config.digest);
     expect(after.restartWindow.window).toBe('Mon-Fri 02:00-04:00 Europe/Berlin');
+    const human = await runHeph(['status'], bed.s.env);
+    expect(human.stdout).toMatch(/window: {6}(next|open until) .*\(Mon-Fri 02:00-04:00 Europe\/Berlin\)/);
     const check = await d.call('POST', '/v1/update/check');
     expect(check.status).toBe(200);
     expect(check.body.candidate).toBe('0.1.1');
