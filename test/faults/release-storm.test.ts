@@ -17,8 +17,12 @@ import { expectGenuineStore, readAudit } from './store-check.js';
 const RELEASES = Array.from({ length: 10 }, (_, i) => `2.${i + 1}.0`);
 /** The guard under test: three self-restarts per hour, no cooldown, so the window is what binds. */
 const MAX_PER_WINDOW = 3;
-/** Gap between two publications: ten of them take ~5 s, well "within a minute". */
-const PUBLISH_GAP_MS = 500;
+/**
+ * Gap between two publications: ten of them take ~20 s, still "within a minute". An install
+ * (download, verify, smoke test, readiness probe) takes a few seconds here; releases must keep
+ * coming while the daemon restarts, or it jumps to the last one before the window fills.
+ */
+const PUBLISH_GAP_MS = 2_000;
 /**
  * HEPH_DEV_SCHEDULE_SCALE (docs/daemon.md): 5m × 0.002 = a check every ~0.6 s, so the daemon sees
  * each release within about a second of its publication, as a slow poller would over hours.
