@@ -16,8 +16,8 @@ export async function configPath(ctx: CliContext): Promise<number> {
 /** The effective value of a key (file, then environment, then default), in config-file form. */
 function effectiveValue(ctx: CliContext, key: string): unknown {
   const { config } = loadConfig(ctx.deps.paths.config, ctx.deps.env, ctx.deps.app);
-  const [section, name] = key.split('.') as [keyof typeof config, string];
-  const value = (config[section] as Record<string, unknown>)[name];
+  let value: unknown = config;
+  for (const part of key.split('.')) value = (value as Record<string, unknown> | undefined)?.[part];
   if (DURATION_KEYS.has(key) && typeof value === 'number') return formatDuration(value);
   return value ?? null;
 }

@@ -41,11 +41,14 @@ function tomlValue(value: unknown): string {
   return stringifyToml({ v: value }).replace(/^v = /, '').trim();
 }
 
+/** `table` with section.key = value; a dotted section (`install.attestation`) is a nested table. */
 function setInTable(table: TomlTable, section: string, key: string, value: unknown): TomlTable {
-  const prev = table[section];
+  const [head, ...rest] = section.split('.') as [string, ...string[]];
+  const prev = table[head];
+  const inner = typeof prev === 'object' && prev !== null ? (prev as TomlTable) : {};
   return {
     ...table,
-    [section]: { ...(typeof prev === 'object' && prev !== null ? prev : {}), [key]: value },
+    [head]: rest.length ? setInTable(inner, rest.join('.'), key, value) : { ...inner, [key]: value },
   };
 }
 
@@ -53,7 +56,7 @@ function setInTable(table: TomlTable, section: string, key: string, value: unkno
 export function editTomlText(text: string, section: string, key: string, value: unknown): string {
   const lines = text.split('\n');
   const rendered = `${key} = ${tomlValue(value)}`;
-  const header = new RegExp(`^\\s*\\[\\s*${section}\\s*\\]\\s*(#.*)?$`);
+  const header = new RegExp(`^\\s*\\[\\s*${section.replaceAll('.', '\\s*\\.\\s*')}\\s*\\]\\s*(#.*)?$`);
   const anyHeader = /^\s*\[/;
   const keyLine = new RegExp(`^(\\s*)${key}\\s*=`);
   const start = lines.findIndex((l) => header.test(l));
@@ -90,8 +93,8 @@ export function checkKnownKey(key: string): [string, string] {
       details: { key },
     });
   }
-  const [section, name] = key.split('.') as [string, string];
-  return [section, name];
+  const dot = key.lastIndexOf('.');
+  return [key.slice(0, dot), key.slice(dot + 1)];
 }
 
 /** The existing file's mode and, when root writes it, its owner; null for a new file. */

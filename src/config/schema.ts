@@ -5,6 +5,7 @@ import { dirname, isAbsolute } from 'node:path';
 import semver from 'semver';
 import { z } from 'zod';
 import { parseWindow, WindowSyntaxError } from '../daemon/windows.js';
+import { GITHUB_ACTIONS_ISSUER } from '../install/attestation/policy.js';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 
 /** Polling more often than this only adds load on the forge (and GitHub's 60 req/h anonymous limit). */
@@ -94,12 +95,31 @@ const forgeSchema = z.strictObject({
   token_file: z.string().default(''),
 });
 
+/** Who may have built a release, for verify = "attestation" (docs/security.md, "Provenance"). */
+const attestationSchema = z.strictObject({
+  repo: z.string().default(''), // '' = forge.repo
+  workflow: z
+    .string()
+    .refine((w) => w === '' || /^[^/@\s][^@\s]*$/.test(w), {
+      message: 'expected a path inside the repository such as ".github/workflows/release.yml"',
+    })
+    .default(''),
+  ref: z.string().min(1).default('refs/tags/*'),
+  issuer: z
+    .string()
+    .refine((t) => t.startsWith('https://') && URL.canParse(t), { message: 'expected an https:// URL' })
+    .default(GITHUB_ACTIONS_ISSUER),
+  github_hosted_only: z.boolean().default(true),
+});
+
 const installSchema = z.strictObject({
   method: z.enum(['bundle', 'npm', 'command']).default('bundle'),
   command: z.string().default(''),
   asset: z.string().min(1).default('heph-{version}.tgz'),
-  verify: z.enum(['sha256', 'minisign', 'none']).default('sha256'),
+  verify: z.enum(['sha256', 'minisign', 'attestation', 'none']).default('sha256'),
   public_keys: z.array(z.string().min(1)).default([]),
+  trusted_root: z.string().default(''), // '' = the root heph ships
+  attestation: attestationSchema.prefault({}),
   keep: integer(2, 100).default(3),
   allow_in_container: z.boolean().default(false),
   npm_package: z.string().default('heph'),
@@ -167,6 +187,42 @@ export function repoShapeProblem(kind: string, repo: string): string | null {
   return /^[^/\s]+\/[^/\s]+$/.test(repo) ? null : 'OWNER/NAME';
 }
 
+type RawConfig = {
+  forge: { repo: string };
+  install: { method: string; attestation: z.output<typeof attestationSchema> };
+};
+
+/** verify = "attestation" needs a GitHub repository and workflow to compare the build with. */
+function attestationIssues(c: RawConfig, ctx: z.RefinementCtx): void {
+  const a = c.install.attestation;
+  if (c.install.method !== 'bundle') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['install', 'verify'],
+      message: `"attestation" works with method = "bundle" only (method is "${c.install.method}")`,
+    });
+  }
+  if (a.workflow === '') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['install', 'attestation', 'workflow'],
+      message:
+        'required when install.verify = "attestation": the workflow file that attests releases, e.g. ".github/workflows/release.yml"',
+    });
+  }
+  const repo = a.repo || c.forge.repo;
+  if (!/^[^/\s]+\/[^/\s]+$/.test(repo)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['install', 'attestation', 'repo'],
+      message:
+        a.repo === ''
+          ? `required when install.verify = "attestation" and forge.repo is not a GitHub OWNER/NAME (it is "${c.forge.repo}")`
+          : `expected OWNER/NAME, got "${a.repo}"`,
+    });
+  }
+}
+
 export const DEFAULT_FORGE_URL: Record<string, string> = {
   github: 'https://api.github.com',
 };
@@ -197,6 +253,7 @@ export const configSchema = z
         message: 'verify = "minisign" needs at least one public key',
       });
     }
+    if (c.install.verify === 'attestation') attestationIssues(c, ctx);
     if (c.install.method === 'command' && c.install.command.trim() === '') {
       ctx.addIssue({
         code: 'custom',
@@ -235,7 +292,10 @@ export const configSchema = z
 export type Config = z.output<typeof configSchema>;
 export type ForgeKind = Config['forge']['kind'];
 
-/** Every settable key, as `section.key`, for "did you mean" hints and `config get`. */
+/** Tables inside a section (`[install.attestation]`): their keys are listed one by one. */
+const SUBTABLES: Record<string, z.ZodObject> = { 'install.attestation': attestationSchema };
+
+/** Every settable key, as `section.key` (or `section.table.key`), for hints and `config get`. */
 export const KNOWN_KEYS: readonly string[] = Object.entries({
   update: updateSchema,
   forge: forgeSchema,
@@ -243,7 +303,12 @@ export const KNOWN_KEYS: readonly string[] = Object.entries({
   restart: restartSchema,
   notify: notifySchema,
   metrics: metricsSchema,
-}).flatMap(([section, schema]) => Object.keys(schema.shape).map((k) => `${section}.${k}`));
+}).flatMap(([section, schema]) =>
+  Object.keys(schema.shape).flatMap((k) => {
+    const sub = SUBTABLES[`${section}.${k}`];
+    return sub ? Object.keys(sub.shape).map((n) => `${section}.${k}.${n}`) : [`${section}.${k}`];
+  }),
+);
 
 /** Keys whose values are durations (for `config get` and env overrides). */
 export const DURATION_KEYS = new Set([
