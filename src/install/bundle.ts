@@ -138,6 +138,12 @@ export async function installBundle(input: BundleInput): Promise<BundleResult> {
   preflight(paths, asset.size, input.hooks?.freeBytes);
   const sums = await fetchTrustedSums(input);
   if (sums !== null && !sums.has(name)) checkAgainstSums(sums, name, ''); // throws: not listed
+  if (config.install.verify === 'attestation') {
+    // Loaded here only: sigstore stays out of every other install and command (docs/performance.md).
+    // The attested digest is SHA256SUMS's, which the download is then checked against.
+    const { verifyReleaseAttestation } = await import('./attestation/index.js');
+    await verifyReleaseAttestation({ ...input, assetName: name, sha256: sums?.get(name) ?? '' });
+  }
 
   const download = tempName(paths, 'download');
   const staging = tempName(paths, 'extract');
