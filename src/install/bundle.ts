@@ -19,6 +19,7 @@ import { installIoError } from './io-errors.js';
 import { verifyMinisign } from './minisign.js';
 import { preflight } from './preflight.js';
 import { quarantineVersion } from './launcher-state.js';
+import { checkRuntime } from './runtime.js';
 import { probeBundle, smokeTestBundle } from './smoke.js';
 import type { InstallHooks, InstallStep } from './steps.js';
 import {
@@ -176,6 +177,7 @@ export async function installBundle(input: BundleInput): Promise<BundleResult> {
         },
       );
     }
+    checkRuntime(staging, version, deps); // engines.node against the service's node
     step('extract');
 
     await smokeTestBundle(staging, deps.app.entry, version, env);

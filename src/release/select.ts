@@ -13,6 +13,7 @@ interface Block {
   reason: Exclude<Reason, 'up-to-date' | 'no-semver-tags' | 'paused'>;
   eligibleAt: number | null;
   detail: string;
+  requires?: { node: string };
 }
 
 /** Epoch ms of publication, or null when unpublished (or a date the forge garbled). */
@@ -98,6 +99,17 @@ function blockOf(r: VersionedRelease, input: SelectionInput): Block | null {
       reason: 'rolled-back',
       eligibleAt: null,
       detail: `${v} was rolled back by hand and is skipped until a newer release; \`heph update apply --version ${v}\` installs it anyway`,
+    };
+  }
+  const runtime = policy.runtimeBlocked?.find(
+    (b) => semver.valid(b.version) !== null && semver.eq(b.version, v),
+  );
+  if (runtime) {
+    return {
+      reason: 'runtime',
+      eligibleAt: null,
+      requires: { node: runtime.needs },
+      detail: `${v} needs node ${runtime.needs} (its engines.node); the service runs node ${runtime.node}`,
     };
   }
   // An empty template means the install method needs no asset (npm, command).
@@ -240,5 +252,6 @@ export function select(input: SelectionInput): Selection {
     eligibleAt: block.eligibleAt,
     blocked: release,
     detail: block.detail,
+    ...(block.requires ? { requires: block.requires } : {}),
   };
 }

@@ -12,7 +12,8 @@ export type Reason =
   | 'quarantined'
   | 'rolled-back'
   | 'paused'
-  | 'no-asset';
+  | 'no-asset'
+  | 'runtime';
 
 export interface SelectionPolicy {
   channel: 'stable' | 'prerelease';
@@ -31,6 +32,8 @@ export interface SelectionPolicy {
   /** Versions a person rolled back from: skipped until named by `update apply --version`. */
   rolledBack?: readonly string[];
   paused: boolean;
+  /** Versions refused because their engines.node does not accept the service's node (install/runtime.ts). */
+  runtimeBlocked?: readonly { version: string; needs: string; node: string }[];
 }
 
 export interface VersionedRelease extends Release {
@@ -51,6 +54,8 @@ export interface Selection {
   blocked: VersionedRelease | null;
   /** One human sentence: what was found and why, with the setting to change when blocked. */
   detail: string;
+  /** For `runtime`: the node the blocked release needs (its engines.node). */
+  requires?: { node: string };
 }
 
 export interface SelectionInput {

@@ -23,28 +23,11 @@ import type { ServiceDeps } from './effects.js';
 import { detectManager } from './manager.js';
 import { configDigest, type Scope } from './spec.js';
 import { LINGER_DIR } from './systemd.js';
-import { systemd } from './systemd.js';
-import { launchd } from './launchd.js';
-import { type InstalledUnit, parseEnvFile, readPlistUnit, readSystemdUnit } from './unitfile.js';
+import { findUnit } from './service-node.js';
+import { type InstalledUnit, parseEnvFile } from './unitfile.js';
 
 /** The daemon gets this long to answer; doctor reports a hung daemon rather than hanging itself. */
 export const DAEMON_ANSWER_TIMEOUT_MS = 5_000;
-
-/** The installed unit for the manager, user scope first (or only `only`); null when none is installed. */
-function findUnit(
-  d: ServiceDeps,
-  manager: 'systemd' | 'launchd',
-  only?: Scope,
-): { unit: InstalledUnit; scope: Scope } | null {
-  const backend = manager === 'systemd' ? systemd : launchd;
-  for (const scope of only ? [only] : (['user', 'system'] as const)) {
-    const path = backend.unitPaths(scope, d.env, d.home)[0]!;
-    const text = readTextIfExists(path);
-    if (text === undefined) continue;
-    return { unit: manager === 'systemd' ? readSystemdUnit(path, text) : readPlistUnit(path, text), scope };
-  }
-  return null;
-}
 
 /** What the service's process environment will hold: the unit's settings, not this shell's. */
 export function serviceEnvironment(d: ServiceDeps, unit: InstalledUnit | null, scope: Scope | null): Env {

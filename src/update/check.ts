@@ -9,6 +9,7 @@ import { createForgeClient } from '../forge/index.js';
 import { showUrl } from '../forge/failures.js';
 import type { ForgeClient, ReleaseList } from '../forge/types.js';
 import { readQuarantined, readRolledBack } from '../install/launcher-state.js';
+import { runtimeBlocks } from '../install/runtime.js';
 import { readStore } from '../install/store.js';
 import type { Deps } from '../platform/deps.js';
 import { machineBucket } from './bucket.js';
@@ -88,12 +89,10 @@ export async function checkForUpdate(
   const list = await client.listReleases(
     opts.findVersion !== undefined ? { find: opts.findVersion } : { running: current },
   );
-  const policy = policyFrom(
-    config,
-    readQuarantined(deps.paths),
-    opts.paused ?? pausedNow(deps, now),
-    readRolledBack(deps.paths),
-  );
+  const policy = {
+    ...policyFrom(config, readQuarantined(deps.paths), opts.paused ?? pausedNow(deps, now), readRolledBack(deps.paths)),
+    runtimeBlocked: runtimeBlocks(deps),
+  };
   const selection = select({
     releases: list.releases,
     current,
@@ -134,6 +133,8 @@ export interface CheckReport {
   eligibleAt: string | null;
   /** The newest release that is blocked (by `reason`), or null. */
   blocked: string | null;
+  /** With reason `runtime`: what the blocked release needs, e.g. `{ "node": ">=22" }`. */
+  requires?: { node: string };
   /** Requests made, body bytes read (0 when every page was a 304) and whether the ETag cache answered. */
   requests: number;
   bodyBytes: number;
@@ -167,6 +168,7 @@ export function checkReport(result: ReleaseCheck, config: Config): CheckReport {
     detail: s.detail,
     eligibleAt: s.eligibleAt === null ? null : new Date(s.eligibleAt).toISOString(),
     blocked: s.blocked?.version ?? null,
+    ...(s.requires ? { requires: s.requires } : {}),
     requests: result.list.requests,
     bodyBytes: result.list.bodyBytes,
     fromCache: result.list.fromCache,
