@@ -18,7 +18,8 @@ import { detectContainer, realProbe, type Supervisor } from '../platform/supervi
 import { type Account, canAccess, canRead } from './accounts.js';
 import { renderFingerprint } from './render.js';
 import { serviceEnv } from './service-paths.js';
-import type { DoctorFacts, TokenFileFact } from './doctor.js';
+import { SHIPPED_ROOT_CAPTURED, TRUSTED_ROOT_STALE_DAYS } from '../install/attestation/shipped-root.js';
+import type { DoctorFacts, TokenFileFact, VerifyFact } from './doctor.js';
 import type { ServiceDeps } from './effects.js';
 import { detectManager } from './manager.js';
 import { configDigest, type Scope } from './spec.js';
@@ -28,6 +29,50 @@ import { type InstalledUnit, parseEnvFile } from './unitfile.js';
 
 /** The daemon gets this long to answer; doctor reports a hung daemon rather than hanging itself. */
 export const DAEMON_ANSWER_TIMEOUT_MS = 5_000;
+
+/** install.verify as the service will apply it, and how old its trusted root is. */
+function verifyFact(config: Config, env: Env, now: number): VerifyFact {
+  const mode = config.install.verify;
+  if (mode !== 'attestation') return { mode, workflow: null, trustedRoot: null };
+  const a = config.install.attestation;
+  const workflow = `${a.repo || config.forge.repo}/${a.workflow}@${a.ref}`;
+  const days = (ms: number) => Math.max(0, Math.floor((now - ms) / 86_400_000));
+  const file = config.install.trusted_root.trim();
+  if (file === '') {
+    const ageDays = days(Date.parse(SHIPPED_ROOT_CAPTURED));
+    return {
+      mode,
+      workflow,
+      trustedRoot: { source: 'shipped', path: null, ageDays, staleAfterDays: TRUSTED_ROOT_STALE_DAYS },
+    };
+  }
+  const path = expandHome(file, env);
+  try {
+    const st = statSync(path);
+    if (!st.isFile())
+      return { mode, workflow, trustedRoot: { source: 'file', path, error: 'is not a file' } };
+    return {
+      mode,
+      workflow,
+      trustedRoot: {
+        source: 'file',
+        path,
+        ageDays: days(st.mtimeMs),
+        staleAfterDays: TRUSTED_ROOT_STALE_DAYS,
+      },
+    };
+  } catch (e) {
+    return {
+      mode,
+      workflow,
+      trustedRoot: {
+        source: 'file',
+        path,
+        error: `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      },
+    };
+  }
+}
 
 /** What the service's process environment will hold: the unit's settings, not this shell's. */
 export function serviceEnvironment(d: ServiceDeps, unit: InstalledUnit | null, scope: Scope | null): Env {
@@ -253,6 +298,7 @@ export async function gatherFacts(d: ServiceDeps, opts: { scope?: Scope } = {}):
     daemon: await daemonFact(env, d.app, d.home),
     store,
     container: detectContainer(d.env, realProbe(d.env)),
+    verify: loaded ? verifyFact(loaded, env, d.clock.now()) : null,
     linger:
       manager === 'systemd' && unitScope === 'user'
         ? { user: d.userName, enabled: d.exists(join(LINGER_DIR, d.userName)) }

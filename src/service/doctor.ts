@@ -69,6 +69,18 @@ export interface DoctorFacts {
   shellSocket?: { shell: string; service: string } | null;
   /** What this heph's code and templates render for the installed unit's kind (render.ts). */
   renderFingerprint?: string | null;
+  /** install.verify and, for "attestation", the trusted root's age (null: config invalid). */
+  verify?: VerifyFact | null;
+}
+
+export interface VerifyFact {
+  mode: 'sha256' | 'minisign' | 'attestation' | 'none';
+  /** For "attestation": the workflow releases must come from, as `OWNER/NAME/path@ref-pattern`. */
+  workflow: string | null;
+  trustedRoot:
+    | { source: 'shipped' | 'file'; path: string | null; ageDays: number; staleAfterDays: number }
+    | { source: 'file'; path: string; error: string }
+    | null;
 }
 
 type Check = (f: DoctorFacts) => DoctorCheck | DoctorCheck[] | null;
@@ -396,6 +408,53 @@ export const checkSetAside: Check = (f) => {
   };
 };
 
+const VERIFY_PROVES: Record<VerifyFact['mode'], string> = {
+  none: 'downloads are NOT checked',
+  sha256: 'downloads match SHA256SUMS',
+  minisign: 'SHA256SUMS is signed by a configured key',
+  attestation: 'each release was built by',
+};
+
+export const checkVerify: Check = (f) => {
+  const v = f.verify;
+  if (!v) return null;
+  const head = `install.verify = ${v.mode}: ${VERIFY_PROVES[v.mode]}`;
+  if (v.mode === 'none') {
+    return {
+      id: 'verify',
+      status: 'warn',
+      summary: head,
+      fix: 'set install.verify = "sha256" or stronger (docs/security.md)',
+    };
+  }
+  if (v.mode !== 'attestation' || v.trustedRoot === null)
+    return { id: 'verify', status: 'ok', summary: head };
+  const root = v.trustedRoot;
+  if ('error' in root) {
+    return {
+      id: 'verify',
+      status: 'fail',
+      summary: `${head} ${v.workflow}, but install.trusted_root ${root.path} ${root.error}`,
+      fix: 'point install.trusted_root at `gh attestation trusted-root` output, or remove it to use the shipped root',
+    };
+  }
+  const which =
+    root.source === 'shipped' ? 'the trusted root shipped with heph' : `install.trusted_root ${root.path}`;
+  const summary = `${head} ${v.workflow}; ${which} is ${root.ageDays} days old`;
+  if (root.ageDays > root.staleAfterDays) {
+    return {
+      id: 'verify',
+      status: 'warn',
+      summary,
+      fix:
+        root.source === 'shipped'
+          ? 'upgrade heph, or set install.trusted_root to a fresh `gh attestation trusted-root` (GitHub rotates its certificates twice a year)'
+          : `refresh it: gh attestation trusted-root > ${root.path}`,
+    };
+  }
+  return { id: 'verify', status: 'ok', summary };
+};
+
 export const CHECKS: readonly Check[] = [
   checkConfig,
   checkConfigAccess,
@@ -407,6 +466,7 @@ export const CHECKS: readonly Check[] = [
   checkTokenFiles,
   checkDaemon,
   checkStore,
+  checkVerify,
   checkSupervisor,
   checkContainer,
   checkLinger,

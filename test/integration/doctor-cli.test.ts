@@ -24,6 +24,16 @@ describe('heph doctor (CLI)', () => {
     expect(r.stdout).toMatch(/^\d+ failed, \d+ warnings?, \d+ ok$/m);
   });
 
+  it('shows the verify mode and the age of the trusted root', async () => {
+    s.writeConfig(
+      '[forge]\nrepo = "acme/heph"\n[install]\nverify = "attestation"\n[install.attestation]\nworkflow = ".github/workflows/release.yml"\n',
+    );
+    const r = await runHeph(['doctor'], s.env);
+    expect(r.stdout).toMatch(
+      /^(ok|WARN) +verify +install\.verify = attestation: each release was built by acme\/heph\/\.github\/workflows\/release\.yml@refs\/tags\/\*; the trusted root shipped with heph is \d+ days old$/m,
+    );
+  });
+
   it('--json is one document with every check', async () => {
     s.writeConfig('[update]\nmode = "sometimes"\n');
     const r = await runHeph(['doctor', '--json'], s.env);
