@@ -1,6 +1,7 @@
 // install.verify = "attestation" for one release: find the asset's Sigstore bundle among the
 // release's assets, verify it offline (verify.ts) and log who built it. The bundle method loads
 // this module lazily (a dynamic import), so sigstore is read only by installs that use it.
+import { homedir } from 'node:os';
 import type { Config } from '../../config/schema.js';
 import type { ForgeClient, ReleaseAsset } from '../../forge/types.js';
 import type { Deps } from '../../platform/deps.js';
@@ -101,7 +102,7 @@ export async function verifyReleaseAttestation(input: ReleaseAttestationInput): 
     ...bundles.filter((b) => claimsDigest(b, sha256)),
     ...bundles.filter((b) => !claimsDigest(b, sha256)),
   ];
-  const trustedRoot = loadTrustedRoot(config.install.trusted_root);
+  const trustedRoot = loadTrustedRoot(config.install.trusted_root, deps.env.HOME ?? homedir());
   const policy = policyFromConfig(config);
   let first: unknown;
   for (const bundle of ordered.length ? ordered : [undefined]) {

@@ -2,6 +2,8 @@
 // for its sources) or the file `install.trusted_root` names, as Sigstore's TrustedRoot JSON or
 // as `gh attestation trusted-root` prints it (one root per line, merged here).
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { HephError } from '../../errors.js';
 import shipped from './trusted-root.json' with { type: 'json' };
 
@@ -87,8 +89,10 @@ export function parseTrustedRoot(text: string, file: string): TrustedRootJson {
   return merged;
 }
 
-/** The trusted root to verify against: `path` when set, else the shipped one. */
-export function loadTrustedRoot(path: string): TrustedRootJson {
-  if (path === '') return shippedTrustedRoot();
-  return parseTrustedRoot(readCapped(path), path);
+/** The trusted root to verify against: `path` when set (`~/` = `home`), else the shipped one. */
+export function loadTrustedRoot(path: string, home = homedir()): TrustedRootJson {
+  const p = path.trim();
+  if (p === '') return shippedTrustedRoot();
+  const file = p === '~' || p.startsWith('~/') ? join(home, p.slice(1)) : p;
+  return parseTrustedRoot(readCapped(file), file);
 }
