@@ -177,7 +177,7 @@ export async function installBundle(input: BundleInput): Promise<BundleResult> {
         },
       );
     }
-    checkRuntime(staging, version, deps); // engines.node against the service's node
+    await checkRuntime(staging, version, deps); // engines.node against the service's node
     step('extract');
 
     await smokeTestBundle(staging, deps.app.entry, version, env);

@@ -8,8 +8,7 @@ import { HephError } from '../errors.js';
 import type { Deps } from '../platform/deps.js';
 import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
 import type { Paths } from '../platform/paths.js';
-import { readManagerFacts } from '../service/manager.js';
-import { type ServiceNode, serviceNode } from '../service/service-node.js';
+import type { ServiceNode } from '../service/service-node.js';
 
 export interface RuntimeRefusal {
   version: string;
@@ -66,7 +65,15 @@ export function nodeAccepts(range: string, node: string): boolean {
   return semver.satisfies(node, range, { includePrerelease: true });
 }
 
-export function resolveServiceNode(deps: Deps): ServiceNode {
+/**
+ * The node the installed service runs. Imported on demand: the unit readers bring the service
+ * backends (and plist) along, which `heph update check` and an idle daemon do not otherwise load.
+ */
+export async function resolveServiceNode(deps: Deps): Promise<ServiceNode> {
+  const [{ serviceNode }, { readManagerFacts }] = await Promise.all([
+    import('../service/service-node.js'),
+    import('../service/manager.js'),
+  ]);
   return serviceNode({ env: deps.env, home: deps.env.HOME ?? homedir(), facts: readManagerFacts() });
 }
 
@@ -74,14 +81,15 @@ export function resolveServiceNode(deps: Deps): ServiceNode {
  * Throws E_PREFLIGHT (details.reason `runtime`) and records the refusal when the release in `dir`
  * needs another node than `node`. A node whose version cannot be read is not judged.
  */
-export function checkRuntime(
+export async function checkRuntime(
   dir: string,
   version: string,
   deps: Deps,
-  node = resolveServiceNode(deps),
-): void {
+  given?: ServiceNode,
+): Promise<void> {
   const needs = enginesNode(dir);
   if (needs === null) return;
+  const node = given ?? (await resolveServiceNode(deps));
   if (node.version === null) {
     deps.logger.warn(
       { node: node.path, needs },
@@ -102,10 +110,10 @@ export function checkRuntime(
 }
 
 /** The refusals that still hold for the service's node now; [] without spawning when there are none. */
-export function runtimeBlocks(deps: Deps, node?: () => ServiceNode): RuntimeRefusal[] {
+export async function runtimeBlocks(deps: Deps, given?: ServiceNode): Promise<RuntimeRefusal[]> {
   const list = readRuntimeRefusals(deps.paths);
   if (list.length === 0) return [];
-  const now = (node ?? (() => resolveServiceNode(deps)))();
+  const now = given ?? (await resolveServiceNode(deps));
   if (now.version === null) return list;
   return list.filter((r) => !nodeAccepts(r.needs, now.version!)).map((r) => ({ ...r, node: now.version! }));
 }

@@ -91,7 +91,7 @@ export async function checkForUpdate(
   );
   const policy = {
     ...policyFrom(config, readQuarantined(deps.paths), opts.paused ?? pausedNow(deps, now), readRolledBack(deps.paths)),
-    runtimeBlocked: runtimeBlocks(deps),
+    runtimeBlocked: await runtimeBlocks(deps),
   };
   const selection = select({
     releases: list.releases,

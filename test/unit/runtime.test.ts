@@ -83,14 +83,12 @@ describe('the service node', () => {
 
 describe('checkRuntime', () => {
   const old = { path: '/opt/node18/bin/node', version: '18.20.4', source: 'unit' as const };
-  it('refuses a release the service node cannot run, naming both, and records it', () => {
+  it('refuses a release the service node cannot run, naming both, and records it', async () => {
     const h = home();
-    let err: unknown;
-    try {
-      checkRuntime(release(h.dir, '>=20.18'), '2.0.0', h.deps, old);
-    } catch (e) {
-      err = e;
-    }
+    const err = await checkRuntime(release(h.dir, '>=20.18'), '2.0.0', h.deps, old).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(HephError);
     expect((err as HephError).message).toBe(
       'heph 2.0.0 needs node >=20.18 (its package.json engines.node), but the service runs node 18.20.4 (/opt/node18/bin/node)',
@@ -104,15 +102,15 @@ describe('checkRuntime', () => {
       { version: '2.0.0', needs: '>=20.18', node: '18.20.4' },
     ]);
     // still refused for that node; eligible again once the service runs a newer one
-    expect(runtimeBlocks(h.deps, () => old)).toHaveLength(1);
-    expect(runtimeBlocks(h.deps, () => ({ ...old, version: '22.11.0' }))).toEqual([]);
+    expect(await runtimeBlocks(h.deps, old)).toHaveLength(1);
+    expect(await runtimeBlocks(h.deps, { ...old, version: '22.11.0' })).toEqual([]);
   });
-  it('lets through a release that accepts it, or sets no engines.node', () => {
+  it('lets through a release that accepts it, or sets no engines.node', async () => {
     const h = home();
-    checkRuntime(release(h.dir, '>=18'), '2.0.0', h.deps, old);
-    checkRuntime(release(h.dir), '2.0.0', h.deps, old);
+    await checkRuntime(release(h.dir, '>=18'), '2.0.0', h.deps, old);
+    await checkRuntime(release(h.dir), '2.0.0', h.deps, old);
     expect(readRuntimeRefusals(h.deps.paths)).toEqual([]);
-    expect(runtimeBlocks(h.deps, () => old)).toEqual([]);
+    expect(await runtimeBlocks(h.deps, old)).toEqual([]);
   });
 });
 
