@@ -101,7 +101,7 @@ export async function checkRuntime(
   remember(deps.paths, { version, needs, node: node.version, at: new Date(deps.clock.now()).toISOString() });
   throw new HephError(
     'E_PREFLIGHT',
-    `heph ${version} needs node ${needs} (its package.json engines.node), but the service runs node ${node.version} (${node.path})`,
+    `${deps.app.name} ${version} needs node ${needs} (its package.json engines.node), but the service runs node ${node.version} (${node.path})`,
     {
       hint: 'upgrade the node the service runs, then run `heph daemon install` so the unit uses it; this version is skipped until then',
       details: { reason: 'runtime', needs, node: node.version, nodePath: node.path },

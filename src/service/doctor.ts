@@ -438,8 +438,7 @@ export const checkVerify: Check = (f) => {
       fix: 'point install.trusted_root at `gh attestation trusted-root` output, or remove it to use the shipped root',
     };
   }
-  const which =
-    root.source === 'shipped' ? 'the trusted root shipped with heph' : `install.trusted_root ${root.path}`;
+  const which = root.source === 'shipped' ? 'the shipped trusted root' : `install.trusted_root ${root.path}`;
   const summary = `${head} ${v.workflow}; ${which} is ${root.ageDays} days old`;
   if (root.ageDays > root.staleAfterDays) {
     return {

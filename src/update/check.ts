@@ -90,7 +90,12 @@ export async function checkForUpdate(
     opts.findVersion !== undefined ? { find: opts.findVersion } : { running: current },
   );
   const policy = {
-    ...policyFrom(config, readQuarantined(deps.paths), opts.paused ?? pausedNow(deps, now), readRolledBack(deps.paths)),
+    ...policyFrom(
+      config,
+      readQuarantined(deps.paths),
+      opts.paused ?? pausedNow(deps, now),
+      readRolledBack(deps.paths),
+    ),
     runtimeBlocked: await runtimeBlocks(deps),
   };
   const selection = select({

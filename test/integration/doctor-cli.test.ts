@@ -30,7 +30,7 @@ describe('heph doctor (CLI)', () => {
     );
     const r = await runHeph(['doctor'], s.env);
     expect(r.stdout).toMatch(
-      /^(ok|WARN) +verify +install\.verify = attestation: each release was built by acme\/heph\/\.github\/workflows\/release\.yml@refs\/tags\/\*; the trusted root shipped with heph is \d+ days old$/m,
+      /^(ok|WARN) +verify +install\.verify = attestation: each release was built by acme\/heph\/\.github\/workflows\/release\.yml@refs\/tags\/\*; the shipped trusted root is \d+ days old$/m,
     );
   });
 

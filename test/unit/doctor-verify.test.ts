@@ -19,7 +19,7 @@ describe('checkVerify', () => {
         trustedRoot: { source: 'shipped', path: null, ageDays: 40, staleAfterDays: 180 },
       },
       'ok',
-      /built by octo\/heph\/\.github\/workflows\/release\.yml@refs\/tags\/\*; the trusted root shipped with heph is 40 days old/,
+      /built by octo\/heph\/\.github\/workflows\/release\.yml@refs\/tags\/\*; the shipped trusted root is 40 days old/,
     ],
     [
       'an old shipped root',
