@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import semver from 'semver';
 import { HephError } from '../errors.js';
 import type { Deps } from '../platform/deps.js';
+import { corruptReporter } from '../audit/corrupt.js';
 import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
+import { readJsonState } from '../platform/state-file.js';
 import type { Paths } from '../platform/paths.js';
 import type { ServiceNode } from '../service/service-node.js';
 
@@ -23,21 +25,20 @@ export function runtimeFile(paths: Paths): string {
   return join(paths.state, 'runtime.json');
 }
 
-/** The recorded refusals; a missing or damaged file is an empty list (they are re-learned). */
+function parseRefusals(value: unknown): RuntimeRefusal[] | string {
+  const list = (value as { refused?: unknown } | null)?.refused;
+  if (!Array.isArray(list)) return 'refused: expected a list';
+  const ok = list.every(
+    (r) => typeof r?.version === 'string' && typeof r?.needs === 'string' && typeof r?.node === 'string',
+  );
+  return ok ? (list as RuntimeRefusal[]) : 'refused: expected {version, needs, node} entries';
+}
+
+/** The recorded refusals; a corrupt file is set aside and reported (state-file.ts), then re-learned. */
 export function readRuntimeRefusals(paths: Paths): RuntimeRefusal[] {
-  const text = readTextIfExists(runtimeFile(paths));
-  if (!text) return [];
-  try {
-    const list = (JSON.parse(text) as { refused?: unknown }).refused;
-    return Array.isArray(list)
-      ? list.filter(
-          (r): r is RuntimeRefusal =>
-            typeof r?.version === 'string' && typeof r?.needs === 'string' && typeof r?.node === 'string',
-        )
-      : [];
-  } catch {
-    return [];
-  }
+  return (
+    readJsonState(runtimeFile(paths), parseRefusals, { onSetAside: corruptReporter(paths.auditFile) }) ?? []
+  );
 }
 
 function remember(paths: Paths, r: RuntimeRefusal): void {

@@ -1,7 +1,8 @@
 // Runtime requirements, the pure parts and the service-node lookup: engines.node against a node
 // version, the node a systemd unit runs (a real executable answering --version), the refusal and
 // its record, and selection skipping a refused version with reason `runtime`.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { readAudit } from '../../src/audit/log.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HephError } from '../../src/errors.js';
@@ -156,5 +157,16 @@ describe('selection', () => {
       bucket: 0,
     });
     expect(s.candidate?.version).toBe('1.1.0');
+  });
+});
+
+describe('runtime.json', () => {
+  it('is set aside when corrupt, reported in the audit log, and read as no refusals', () => {
+    const h = home();
+    mkdirSync(h.deps.paths.state, { recursive: true });
+    writeFileSync(join(h.deps.paths.state, 'runtime.json'), '{"refused":[{"version":1}]}');
+    expect(readRuntimeRefusals(h.deps.paths)).toEqual([]);
+    expect(readdirSync(h.deps.paths.state).some((n) => n.startsWith('runtime.json.corrupt-'))).toBe(true);
+    expect(readAudit(h.deps.paths.auditFile, 1)[0]).toMatchObject({ event: 'state.corrupt' });
   });
 });
