@@ -99,7 +99,10 @@ const stateSchema = z
       .nullable()
       .default(null),
     // Metrics counters: a hand-edited or foreign value counts afresh rather than set the file aside.
-    counters: z.unknown().transform((v) => countersOf(v)),
+    counters: z
+      .unknown()
+      .optional()
+      .transform((v) => countersOf(v)),
     guard: z
       .object({
         restarts: z.array(epochMs).default([]),
