@@ -49,7 +49,7 @@ const ok = tty ? '\x1b[32m✓\x1b[0m' : 'ok';
 const STEPS_FOUND = [
   ['update.available', `hephd found ${TO} in the release source`],
   ['update.installing', 'downloading and verifying (SHA-256 against SHA256SUMS)'],
-  ['update.installed', 'installed into the versioned store; smoke test passed'],
+  ['update.installed', 'installed into the versioned store; smoke test and readiness probe passed'],
 ];
 const SUPERVISED_STEPS = [
   ...STEPS_FOUND,

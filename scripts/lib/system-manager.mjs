@@ -10,21 +10,25 @@
 // Commands reach the manager through `nsenter` into its namespaces; it is ended with
 // `systemctl poweroff`, and only by the pids this module started.
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  LOG_TAIL_LINES,
+  missingTool,
+  POLL_MS,
+  removeCgroups,
+  run,
+  SYSTEMD_BINARY,
+  showUnit,
+  sleep,
+  stderrLog,
+  tail,
+  within,
+} from './manager-common.mjs';
 
-export const SYSTEMD_BINARY = '/usr/lib/systemd/systemd';
+export { SYSTEMD_BINARY };
+
 /** The system install's home (src/cli/daemon-service.ts SYSTEM_HEPH_HOME): private inside. */
 export const SYSTEM_HEPH_HOME = '/var/lib/heph';
 /** An idle machine boots it in about a second; 30 s covers a loaded 2-core CI box. */
@@ -33,36 +37,19 @@ const BOOT_TIMEOUT_MS = 30_000;
 const POWEROFF_TIMEOUT_MS = 60_000;
 /** A command inside that takes longer has met a hung manager. */
 const COMMAND_TIMEOUT_MS = 120_000;
-const POLL_MS = 100;
-const LOG_TAIL_LINES = 40;
 const TOOLS = ['systemctl', 'journalctl', 'mount', 'unshare', 'nsenter', 'setpriv'];
 /** Hierarchies of the machine's hybrid cgroup setup (a pure v2 machine has only the root). */
 const CGROUP_HIERARCHIES = ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified'];
 /** The PATH every unit and command inside gets (the manager starts from `env -i`). */
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Resolves when `promise` does or after `ms`, whichever is first, leaving no timer behind. */
-async function within(promise, ms) {
-  let timer;
-  await Promise.race([promise, new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
-}
-
-function stderrLog(text) {
-  process.stderr.write(`system-manager ${new Date().toISOString().slice(11, 19)} ${text}\n`);
-}
-
 /** Why a private system manager cannot be had here, or null when it can. */
 export function systemManagerUnavailable() {
   if (process.platform !== 'linux') return `not Linux (${process.platform})`;
   if (process.getuid?.() !== 0) return 'not root (unshare --pid --mount and mount need CAP_SYS_ADMIN)';
   if (!existsSync(SYSTEMD_BINARY)) return `${SYSTEMD_BINARY} is missing (apt-get install systemd)`;
-  for (const tool of TOOLS) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0)
-      return `${tool} is not installed`;
-  }
+  const missing = missingTool(TOOLS);
+  if (missing) return `${missing} is not installed`;
   const probe = spawnSync('unshare', ['--pid', '--fork', '--mount', '--uts', '--ipc', 'true'], {
     encoding: 'utf8',
   });
@@ -103,58 +90,6 @@ exec env -i container=heph-test PATH=${PATH} LANG=C.UTF-8 ${SYSTEMD_BINARY} --sy
 `;
 }
 
-function tail(file, lines = LOG_TAIL_LINES) {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-/** Removes a private cgroup subtree once its processes are gone (deepest first; rmdir only). */
-function removeCgroups(name, log) {
-  const walk = (dir) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(join(dir, e.name));
-    try {
-      rmdirSync(dir);
-    } catch (err) {
-      log(`cgroup ${dir} left behind: ${err.message}`);
-    }
-  };
-  for (const h of CGROUP_HIERARCHIES) if (existsSync(join(h, name))) walk(join(h, name));
-}
-
-/** Runs a command to its end; never rejects (a spawn failure is exit 1 with the reason). */
-function run(command, args, { env, timeoutMs = COMMAND_TIMEOUT_MS, input } = {}) {
-  return new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    let settled = false;
-    const done = (exitCode) => {
-      if (settled) return;
-      settled = true;
-      resolve({ exitCode, stdout, stderr });
-    };
-    const child = spawn(command, args, {
-      env,
-      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      timeout: timeoutMs,
-    });
-    if (input !== undefined) child.stdin.end(input);
-    child.stdout.setEncoding('utf8').on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr.setEncoding('utf8').on('data', (c) => {
-      stderr += c;
-    });
-    child.once('error', (e) => {
-      stderr += e.message;
-      done(1);
-    });
-    child.once('close', (code) => done(code ?? 1));
-  });
-}
-
 /** The pid of `parent`'s first child, or null (the manager is the unshare process's child). */
 function childOf(parent) {
   try {
@@ -169,9 +104,10 @@ function childOf(parent) {
  * Boots a private system manager and waits until `systemctl is-system-running` says running
  * (or degraded). `label` names the scratch folder and the cgroup (`heph-<label>-<pid>`).
  */
-export async function startSystemManager({ label = 'sys', log = stderrLog } = {}) {
+export async function startSystemManager({ label = 'sys', log = stderrLog('system-manager') } = {}) {
   const root = mkdtempSync(join(tmpdir(), `heph-${label}-`));
   const cgroup = `heph-${label}-${process.pid}`;
+  const cgroupDirs = CGROUP_HIERARCHIES.map((h) => join(h, cgroup));
   const script = join(root, 'boot.sh');
   writeFileSync(script, bootScript(), { mode: 0o755 });
   const logFile = join(root, 'manager.log');
@@ -208,7 +144,7 @@ export async function startSystemManager({ label = 'sys', log = stderrLog } = {}
       : [];
     return run('nsenter', ['-t', String(pid), '-m', '-p', '-u', '-i', '--', ...as, file, ...args], {
       env: { PATH, LANG: 'C.UTF-8', ...(opts.env ?? {}) },
-      timeoutMs: opts.timeoutMs,
+      timeoutMs: opts.timeoutMs ?? COMMAND_TIMEOUT_MS,
       input: opts.input,
     });
   };
@@ -231,13 +167,13 @@ export async function startSystemManager({ label = 'sys', log = stderrLog } = {}
       proc.kill('SIGKILL');
       await gone;
     }
-    removeCgroups(cgroup, log);
+    removeCgroups(cgroupDirs, log);
   };
 
   const end = Date.now() + BOOT_TIMEOUT_MS;
   for (;;) {
     if (exited) {
-      removeCgroups(cgroup, log);
+      removeCgroups(cgroupDirs, log);
       throw new Error(`the system manager exited at boot:\n${tail(logFile)}`);
     }
     pid ??= childOf(proc.pid);
@@ -262,15 +198,8 @@ export async function startSystemManager({ label = 'sys', log = stderrLog } = {}
     systemctl,
     /** A path as the manager sees it (its mount namespace), readable from outside. */
     inside: (path) => `/proc/${pid}/root${path}`,
-    async show(unit, props) {
-      const r = await systemctl('show', '-p', props.join(','), unit);
-      const map = {};
-      for (const line of r.stdout.split('\n')) {
-        const i = line.indexOf('=');
-        if (i > 0) map[line.slice(0, i)] = line.slice(i + 1);
-      }
-      return map;
-    },
+    /** A unit's properties as a record (`systemctl show -p A,B unit`). */
+    show: (unit, props) => showUnit(systemctl, unit, props),
     /** The unit's journal, last lines. */
     async journal(unit, lines = LOG_TAIL_LINES) {
       return (await exec('journalctl', ['-u', unit, '-n', String(lines), '--no-pager'])).stdout;

@@ -6,31 +6,31 @@
 // machine believes systemd booted. Everything else lives in a scratch folder, and each manager
 // gets its own cgroup subtree. It is started, and ended, by the pid it was given.
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmdirSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  LOG_TAIL_LINES,
+  missingTool,
+  POLL_MS,
+  removeCgroups,
+  run,
+  SYSTEMD_BINARY,
+  showUnit,
+  sleep,
+  stderrLog,
+  tail,
+  within,
+} from './manager-common.mjs';
 
-export const SYSTEMD_BINARY = '/usr/lib/systemd/systemd';
+export { SYSTEMD_BINARY };
+
 /** The manager answers within a second on an idle machine; 20 s covers a loaded 2-core CI box. */
 const MANAGER_READY_TIMEOUT_MS = 20_000;
 /** After SIGTERM the manager stops its units (their own TimeoutStopSec) and exits. */
 const MANAGER_EXIT_TIMEOUT_MS = 30_000;
 /** A `systemctl --user` call that takes longer has met a hung manager. */
 const SYSTEMCTL_TIMEOUT_MS = 60_000;
-/** How often start and stop look at the manager again. */
-const POLL_MS = 100;
-/** Lines of the manager's log quoted in an error (it has no journal here). */
-const LOG_TAIL_LINES = 40;
 /** The tools the recipe runs; `unshare` only from outside the namespace. */
 const TOOLS = ['systemctl', 'mount'];
 
@@ -42,13 +42,6 @@ const TOOLS = ['systemctl', 'mount'];
  */
 const CGROUP_HIERARCHIES = ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified', '/sys/fs/cgroup'];
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** The default diagnostics sink: stderr, timestamped, so stdout stays the caller's. */
-function stderrLog(text) {
-  process.stderr.write(`user-manager ${new Date().toISOString().slice(11, 19)} ${text}\n`);
-}
-
 /**
  * Why a real user manager cannot be had here, or null when it can: Linux, root (for the mount
  * namespace), systemd's binary, systemctl and mount, and a working `unshare -m` (not checked
@@ -58,10 +51,8 @@ export function userManagerUnavailable({ insideNamespace = false } = {}) {
   if (process.platform !== 'linux') return `not Linux (${process.platform})`;
   if (process.getuid?.() !== 0) return 'not root (unshare -m and mount need CAP_SYS_ADMIN)';
   if (!existsSync(SYSTEMD_BINARY)) return `${SYSTEMD_BINARY} is missing (apt-get install systemd)`;
-  for (const tool of insideNamespace ? TOOLS : [...TOOLS, 'unshare']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0)
-      return `${tool} is not installed`;
-  }
+  const missing = missingTool(insideNamespace ? TOOLS : [...TOOLS, 'unshare']);
+  if (missing) return `${missing} is not installed`;
   if (!insideNamespace) {
     const probe = spawnSync('unshare', ['-m', 'true'], { encoding: 'utf8' });
     if (probe.status !== 0) return `unshare -m does not work here: ${(probe.stderr ?? '').trim()}`;
@@ -95,15 +86,6 @@ export function scratchEnv(root) {
   return env;
 }
 
-/** The last lines of a file, for an error message. */
-function tail(file, lines = LOG_TAIL_LINES) {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
 function privateCgroups(name, log) {
   const made = [];
   for (const root of CGROUP_HIERARCHIES) {
@@ -119,52 +101,18 @@ function privateCgroups(name, log) {
   return made;
 }
 
-/** Removes a private subtree once its processes are gone (deepest folders first; rmdir only). */
-function removeCgroups(dirs, log) {
-  const walk = (dir) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(join(dir, e.name));
-    try {
-      rmdirSync(dir);
-    } catch (err) {
-      log(`cgroup ${dir} left behind: ${err.message}`);
-    }
-  };
-  for (const d of dirs) if (existsSync(d)) walk(d);
-}
-
-/** Runs a command to its end; never rejects (a spawn failure is exit 1 with the reason). */
-function run(command, args, env, timeoutMs) {
-  return new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    let settled = false;
-    const done = (exitCode) => {
-      if (settled) return;
-      settled = true;
-      resolve({ exitCode, stdout, stderr });
-    };
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
-    child.stdout.setEncoding('utf8').on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr.setEncoding('utf8').on('data', (c) => {
-      stderr += c;
-    });
-    child.once('error', (e) => {
-      stderr += e.message;
-      done(1);
-    });
-    child.once('close', (code) => done(code ?? 1));
-  });
-}
-
 /**
  * Starts `systemd --user` in its own cgroup subtree for a scratch user under `root` (a new temp
  * folder when not given). Call privateSystemdMarker() first. Options: `pidFile` receives the
  * manager's pid (so whoever started this process can end the manager if this process dies),
  * `label` names the temp folder and cgroup (`heph-<label>-…`), `log` takes diagnostics.
  */
-export async function startUserManager({ root, pidFile, label = 'e2e', log = stderrLog } = {}) {
+export async function startUserManager({
+  root,
+  pidFile,
+  label = 'e2e',
+  log = stderrLog('user-manager'),
+} = {}) {
   const home = root ?? mkdtempSync(join(tmpdir(), `heph-${label}-`));
   // A clean environment: the manager passes its own to every unit, and nothing of the caller's
   // (HEPH_* knobs, INVOCATION_ID) may leak into hephd.service.
@@ -203,13 +151,14 @@ export async function startUserManager({ root, pidFile, label = 'e2e', log = std
       if (e.code !== 'ESRCH') throw e;
     }
   };
-  const systemctl = (...args) => run('systemctl', ['--user', ...args], env, SYSTEMCTL_TIMEOUT_MS);
+  const systemctl = (...args) =>
+    run('systemctl', ['--user', ...args], { env, timeoutMs: SYSTEMCTL_TIMEOUT_MS });
 
   const stop = async (units = []) => {
     if (!exited) {
       if (units.length) await systemctl('stop', ...units);
       signal('SIGTERM'); // a user manager stops its units and exits on SIGTERM
-      await Promise.race([gone, sleep(MANAGER_EXIT_TIMEOUT_MS)]);
+      await within(gone, MANAGER_EXIT_TIMEOUT_MS);
       if (!exited) {
         log(`user manager pid ${pid} ignored SIGTERM; killing it`);
         signal('SIGKILL');
@@ -245,15 +194,7 @@ export async function startUserManager({ root, pidFile, label = 'e2e', log = std
     logFile,
     systemctl,
     /** A unit's properties as a record (`systemctl --user show -p A,B unit`). */
-    async show(unit, props) {
-      const r = await systemctl('show', '-p', props.join(','), unit);
-      const map = {};
-      for (const line of r.stdout.split('\n')) {
-        const i = line.indexOf('=');
-        if (i > 0) map[line.slice(0, i)] = line.slice(i + 1);
-      }
-      return map;
-    },
+    show: (unit, props) => showUnit(systemctl, unit, props),
     /** The last lines of the manager's log (units' output lands there: there is no journal). */
     logTail: (lines = LOG_TAIL_LINES) => tail(logFile, lines),
     stop,
