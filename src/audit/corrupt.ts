@@ -15,6 +15,7 @@ export function corruptReporter(auditFile: string, logger?: Logger): (info: SetA
       auditFile,
       { time: new Date(at).toISOString(), event: 'state.corrupt', version: null, file, setAside, reason },
       live,
+      null, // paths and a parse error: nothing in it names a command or the daemon
     );
     if (live) live.warn({ file, setAside, reason }, what);
     else process.stderr.write(`warning: ${what}\n`);

@@ -4,6 +4,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
+import { type AppNames, HEPH_NAMES, renameForApp } from '../app/identity.js';
 import { readTextIfExists } from '../platform/fs.js';
 import { redactText } from '../platform/logger.js';
 
@@ -35,12 +36,23 @@ export interface AuditEvent {
   [extra: string]: unknown;
 }
 
+/**
+ * Appends one event and logs it. `app`: the app whose log this is; the event's messages (a
+ * blocked update's `message`, an `error`) are written in heph's names and recorded in the app's
+ * (renameForApp). null only for events that name no command, daemon or variable (state.corrupt).
+ */
 export function appendAudit(
   file: string,
   event: Omit<AuditEvent, 'time'> & { time?: string },
-  logger?: Logger,
+  logger: Logger | undefined,
+  app: AppNames | null,
 ): AuditEvent {
   const full = { time: event.time ?? new Date().toISOString(), ...event } as AuditEvent;
+  if (app) {
+    for (const [key, value] of Object.entries(full)) {
+      if (typeof value === 'string') full[key] = renameForApp(value, app);
+    }
+  }
   const line = `${redactText(JSON.stringify(full))}\n`;
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
@@ -51,7 +63,7 @@ export function appendAudit(
     // audit file lacks it.
     const why = `cannot append to ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
     if (logger) logger.error({ audit: full, file }, why);
-    else process.stderr.write(`heph: warning: ${why}; not recorded there: ${line}`);
+    else process.stderr.write(`${(app ?? HEPH_NAMES).name}: warning: ${why}; not recorded there: ${line}`);
     return full;
   }
   logger?.info({ audit: full }, full.event);

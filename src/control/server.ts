@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect, Server as NetServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
+import { type AppNames, renameForApp } from '../app/identity.js';
 import { HephError } from '../errors.js';
 import type { Env } from '../platform/paths.js';
 import { activatedFd } from '../platform/supervisor.js';
@@ -123,10 +124,16 @@ export interface ServerOptions {
   logger: Logger;
   env: Env;
   pid?: number;
+  /**
+   * The app whose daemon this is: every answer (status, check reports, errors and hints) is
+   * written in heph's names and sent in this app's (renameForApp), so a raw client reads them too.
+   */
+  app: AppNames;
 }
 
-function send(res: ServerResponse, a: Answer, close = false): void {
-  const text = a.contentType ? String(a.body) : `${JSON.stringify(a.body)}\n`;
+function send(res: ServerResponse, app: AppNames, a: Answer, close = false): void {
+  // The names only ever turn into other names ([a-z0-9-], [A-Z0-9_]): the JSON stays whole.
+  const text = renameForApp(a.contentType ? String(a.body) : `${JSON.stringify(a.body)}\n`, app);
   res.writeHead(a.status, {
     'content-type': a.contentType ?? 'application/json',
     'content-length': Buffer.byteLength(text),
@@ -137,6 +144,7 @@ function send(res: ServerResponse, a: Answer, close = false): void {
 
 function handle(
   api: DaemonApi,
+  app: AppNames,
   logger: Logger,
   req: IncomingMessage,
   res: ServerResponse,
@@ -146,12 +154,12 @@ function handle(
   const path = new URL(req.url ?? '/', 'http://heph').pathname;
   const refused = knownRoute(method, path);
   if (refused) {
-    send(res, refused, true); // the body (if any) is not read: close rather than drain it
+    send(res, app, refused, true); // the body (if any) is not read: close rather than drain it
     return;
   }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY_BYTES) {
-    send(res, errorAnswer(413, 'E_USAGE', `request body over ${MAX_BODY_BYTES} bytes`), true);
+    send(res, app, errorAnswer(413, 'E_USAGE', `request body over ${MAX_BODY_BYTES} bytes`), true);
     return;
   }
   const chunks: Buffer[] = [];
@@ -162,7 +170,7 @@ function handle(
     size += c.length;
     if (size > MAX_BODY_BYTES) {
       over = true;
-      send(res, errorAnswer(413, 'E_USAGE', `request body over ${MAX_BODY_BYTES} bytes`), true);
+      send(res, app, errorAnswer(413, 'E_USAGE', `request body over ${MAX_BODY_BYTES} bytes`), true);
       req.pause();
       return;
     }
@@ -174,7 +182,7 @@ function handle(
     route(api, method, path, Buffer.concat(chunks).toString('utf8')).then(
       (a) => {
         // While draining, answers end their connection: a keep-alive client must not hold the exit.
-        if (!res.writableEnded && !res.destroyed) send(res, a, closing());
+        if (!res.writableEnded && !res.destroyed) send(res, app, a, closing());
       },
       (e) => logger.error({ err: e }, 'control request failed'),
     );
@@ -220,7 +228,7 @@ interface Conn {
 }
 
 export async function startControlServer(opts: ServerOptions): Promise<ControlServer> {
-  const { socketPath, api, logger } = opts;
+  const { socketPath, api, logger, app } = opts;
   let active = 0;
   let closing = false;
   const conns = new Map<Socket, Conn>();
@@ -244,10 +252,10 @@ export async function startControlServer(opts: ServerOptions): Promise<ControlSe
         }
       });
       try {
-        handle(api, logger, req, res, () => closing);
+        handle(api, app, logger, req, res, () => closing);
       } catch (e) {
         logger.error({ err: e }, 'control request failed');
-        if (!res.headersSent) send(res, errorAnswer(500, 'E_INTERNAL', 'internal error'), true);
+        if (!res.headersSent) send(res, app, errorAnswer(500, 'E_INTERNAL', 'internal error'), true);
       }
     },
   );

@@ -67,6 +67,7 @@ export function blockOnce(
       until: until === null ? null : new Date(until).toISOString(),
     },
     ctx.deps.logger,
+    ctx.deps.app,
   );
 }
 
@@ -92,6 +93,7 @@ export function restartInto(ctx: AutoContext, version: string, by: 'auto' | 'app
     ctx.deps.paths.auditFile,
     { event: 'update.restarting', version, from: ctx.deps.app.version, supervisor: ctx.supervisor, by },
     ctx.deps.logger,
+    ctx.deps.app,
   );
   ctx.requestRestart(version);
   return 'restarting';

@@ -291,6 +291,7 @@ export class Daemon implements DaemonApi {
         this.o.deps.paths.auditFile,
         { event: 'update.resumed', version: this.o.deps.app.version, reason: 'pause-expired' },
         this.o.deps.logger,
+        this.o.deps.app,
       );
     }
   }
@@ -385,6 +386,7 @@ export class Daemon implements DaemonApi {
           reason: sel.reason,
         },
         deps.logger,
+        deps.app,
       );
     }
     if (!target) return;

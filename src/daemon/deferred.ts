@@ -35,6 +35,7 @@ export function deferRestart(
       window: span?.window ?? null,
     },
     ctx.deps.logger,
+    ctx.deps.app,
   );
   return 'deferred';
 }

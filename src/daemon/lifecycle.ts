@@ -114,7 +114,7 @@ export interface RunOptions {
 export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   const env = opts.env ?? process.env;
   const app = opts.app ?? HEPH_APP;
-  const logger = opts.logger ?? createLogger({ level: env[envName(app, 'LOG_LEVEL')] });
+  const logger = opts.logger ?? createLogger({ level: env[envName(app, 'LOG_LEVEL')], app });
   const { createDeps } = await import('../platform/deps.js');
   const deps = createDeps({ env, logger, app });
   const { paths } = deps;
@@ -195,7 +195,7 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
         { error, hint: (e as HephError).hint, by },
         'config reload refused: the old config stays in force',
       );
-      appendAudit(paths.auditFile, { event: 'config.refused', version: app.version, error, by }, logger);
+      appendAudit(paths.auditFile, { event: 'config.refused', version: app.version, error, by }, logger, app);
       throw e;
     }
     const changed = changedKeys(config, next);
@@ -207,7 +207,12 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
       switchStaged: nextFx ? nextFx.switchStaged : offInstall,
     });
     config = next;
-    appendAudit(paths.auditFile, { event: 'config.reloaded', version: app.version, changed, by }, logger);
+    appendAudit(
+      paths.auditFile,
+      { event: 'config.reloaded', version: app.version, changed, by },
+      logger,
+      app,
+    );
     const limited = daemon.modeReason();
     if (limited !== null) logger.info({ mode: config.update.mode }, limited);
     return { reloaded: true, changed, mode: config.update.mode };
@@ -219,7 +224,7 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
     app: deps.app,
     logger,
     activated,
-    listen: () => startControlServer({ socketPath: paths.socket, api: daemon, logger, env }),
+    listen: () => startControlServer({ socketPath: paths.socket, api: daemon, logger, env, app }),
   });
   const server = instance.listener;
 

@@ -110,6 +110,7 @@ export async function announce(
       current: deps.app.version,
     },
     deps.logger,
+    deps.app,
   );
   const channels: Array<['command' | 'webhook', () => Promise<void>]> = [];
   if (config.notify.command.trim()) channels.push(['command', () => runCommand(config, deps, release)]);
@@ -124,6 +125,7 @@ export async function announce(
           deps.paths.auditFile,
           { event: 'notify.failed', version: release.version, channel, error: describeError(e) },
           deps.logger,
+          deps.app,
         );
       }
     }),

@@ -114,6 +114,7 @@ export async function installRelease(opts: InstallOptions): Promise<InstallResul
       paths.auditFile,
       { event: 'update.installing', version, from, method, tag: release.tag },
       logger,
+      deps.app,
     );
     try {
       let path: string | null = null;
@@ -130,6 +131,7 @@ export async function installRelease(opts: InstallOptions): Promise<InstallResul
         paths.auditFile,
         { event: 'update.installed', version, from, method, path, ...(staged ? { staged } : {}) },
         logger,
+        deps.app,
       );
       return { version, method, path, previous, alreadyCurrent: false, staged };
     } catch (raw) {
@@ -139,6 +141,7 @@ export async function installRelease(opts: InstallOptions): Promise<InstallResul
         paths.auditFile,
         { event: 'update.failed', version, from, method, error: describeError(e), code },
         logger,
+        deps.app,
       );
       throw e;
     }

@@ -1,6 +1,8 @@
 // The logger: JSON lines (pino) to stdout, one readable line per record on a TTY. Secrets are
 // redacted by key and by value, so a token can never reach a log even inside an error message.
+// An embedding app's lines name the app, not heph (renameForApp, docs/embedding.md).
 import { pino, type Logger } from 'pino';
+import { type AppNames, renameForApp } from '../app/identity.js';
 
 export type { Logger };
 
@@ -59,14 +61,23 @@ export interface LoggerOptions {
   /** Defaults to stdout. */
   stream?: NodeJS.WritableStream;
   pretty?: boolean;
+  /**
+   * The app the lines are written for: messages and hints are written in heph's names (`heph
+   * update resume`, `hephd`, `HEPH_HOME`) and shown in this app's. Defaults to heph's (as is).
+   */
+  app?: AppNames;
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const out = opts.stream ?? process.stdout;
   const pretty = opts.pretty ?? Boolean((out as NodeJS.WriteStream).isTTY);
+  const app = opts.app;
   const destination = {
     write(line: string) {
-      const clean = secrets.size ? redactText(line) : line;
+      const redacted = secrets.size ? redactText(line) : line;
+      // On the serialized line: the names only ever turn into other names ([a-z0-9-], [A-Z0-9_]),
+      // never into a quote or a backslash, so the JSON stays whole.
+      const clean = app ? renameForApp(redacted, app) : redacted;
       out.write(pretty ? prettyLine(clean) : clean);
     },
   };

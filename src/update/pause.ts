@@ -23,6 +23,7 @@ export function pauseUpdates(
     deps.paths.auditFile,
     { event: 'update.paused', version: deps.app.version, until, by },
     deps.logger,
+    deps.app,
   );
   return until;
 }
@@ -33,5 +34,10 @@ export function pauseUpdates(
  */
 export function resumeUpdates(state: DaemonState, deps: Deps, by: By): void {
   resumeState(state);
-  appendAudit(deps.paths.auditFile, { event: 'update.resumed', version: deps.app.version, by }, deps.logger);
+  appendAudit(
+    deps.paths.auditFile,
+    { event: 'update.resumed', version: deps.app.version, by },
+    deps.logger,
+    deps.app,
+  );
 }

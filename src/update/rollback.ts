@@ -29,6 +29,7 @@ export async function rollbackInstall(deps: Deps): Promise<Rollback> {
         by: 'cli',
       },
       deps.logger,
+      deps.app,
     );
     return moved;
   } finally {

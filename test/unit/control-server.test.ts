@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HEPH_NAMES } from '../../src/app/identity.js';
 import type { DaemonApi } from '../../src/control/routes.js';
 import {
   assertSocketPath,
@@ -75,6 +76,7 @@ describe('control server', () => {
       api: fakeApi(),
       logger: silentLogger(),
       env: {},
+      app: HEPH_NAMES,
     });
     expect(await probeSocket(sock)).toBe('live');
     expect(statSync(sock).mode & 0o777).toBe(0o600);
@@ -91,6 +93,7 @@ describe('control server', () => {
       api: fakeApi(gate),
       logger: silentLogger(),
       env: {},
+      app: HEPH_NAMES,
     });
     const answer = post(sock, '/v1/update/check');
     await new Promise((r) => setTimeout(r, 100));
@@ -110,6 +113,7 @@ describe('control server', () => {
       api: fakeApi(),
       logger: silentLogger(),
       env: {},
+      app: HEPH_NAMES,
     });
     const send = (bytes: Uint8Array) =>
       new Promise<string>((resolve) => {
