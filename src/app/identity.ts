@@ -59,16 +59,33 @@ export function requiredFiles(app: Pick<AppIdentity, 'entry'>): string[] {
 }
 
 /**
+ * heph as a word of a message (`heph update resume`, "heph did not make it", "heph's launcher"),
+ * not part of a path, file or package name (dist/heph.mjs, heph-1.2.3.tgz, owner/heph, @x/heph).
+ * A word quoted on its own ("heph", also as \"heph\" inside a JSON line) is data, such as a
+ * package name, and is left be too.
+ */
+const HEPH_WORD = /(?<![\w./@~-])heph(?![\w/@-]|\.\w)/g;
+
+function quotedAlone(all: string, at: number): boolean {
+  const after = all.slice(at + 4, at + 6);
+  return all[at - 1] === '"' && (after[0] === '"' || after === '\\"');
+}
+
+/**
  * Messages and hints are written once, in heph's own names (`heph update resume`, `hephd`,
- * `HEPH_HOME`); an embedding app shows them in its own. Only command references in backticks,
- * the daemon's name as a word and the variable prefix are renamed, so paths and data are left be.
+ * `HEPH_HOME`); an embedding app shows them in its own. heph as a word, the daemon's name as a
+ * word and the variable prefix are renamed; paths, files and package names are left be. A text
+ * renamed twice (the daemon's answer, printed again by the CLI) stays right: a name already the
+ * app's is not renamed again (HEPH_SYNC_HOME for an app heph-sync).
  */
 export function renameForApp(text: string, app: AppNames): string {
   if (app.name === 'heph') return text;
+  const to = (name: string) => (found: string, at: number, all: string) =>
+    all.startsWith(name, at) ? found : name;
+  const article = /^[aeiou]/.test(app.name) ? 'an ' : 'a ';
   return text
-    .replace(/^heph: /gm, `${app.name}: `)
-    .replace(/`heph(?=[ `])/g, `\`${app.name}`)
-    .replace(/\bhephd\b/g, app.daemon)
-    .replace(/\bHEPH_(?=[A-Z])/g, `${app.envPrefix}_`)
-    .replace(/\bheph (?=(update|daemon|config|doctor|status|release)\b)/g, `${app.name} `);
+    .replace(/\bhephd\b/g, to(app.daemon))
+    .replace(/\bHEPH_(?=[A-Z])/g, to(`${app.envPrefix}_`))
+    .replace(/\ba (?=heph(?![\w/@-]|\.\w))/g, article)
+    .replace(HEPH_WORD, (found, at: number, all: string) => (quotedAlone(all, at) ? found : app.name));
 }

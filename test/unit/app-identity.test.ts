@@ -36,4 +36,46 @@ describe('app identity', () => {
     expect(renameForApp('/home/hephaestus/heph-data/x', acme)).toBe('/home/hephaestus/heph-data/x');
     expect(renameForApp('run `heph update resume`', HEPH_APP)).toBe('run `heph update resume`');
   });
+
+  it('renames heph as a word of a message, not inside a path, file or package name', () => {
+    const acme = appNames('acme');
+    expect(renameForApp('foo is in the way; heph did not make it', acme)).toBe(
+      'foo is in the way; acme did not make it',
+    );
+    expect(renameForApp("the unit starts x, but this heph's launcher is y", acme)).toBe(
+      "the unit starts x, but this acme's launcher is y",
+    );
+    expect(renameForApp('refresh install.trusted_root or upgrade heph.', acme)).toBe(
+      'refresh install.trusted_root or upgrade acme.',
+    );
+    expect(renameForApp('this is not a heph bundle', acme)).toBe('this is not an acme bundle');
+    expect(renameForApp('this is not a heph bundle', appNames('sync'))).toBe('this is not a sync bundle');
+    for (const kept of [
+      'dist/heph.mjs',
+      'heph-1.2.3.tgz',
+      'owner/heph',
+      '@x/heph',
+      '/srv/heph/x',
+      'heph.sock',
+    ]) {
+      expect(renameForApp(`see ${kept} there`, acme)).toBe(`see ${kept} there`);
+    }
+    const data = 'x/package.json names the package "heph", not "acme"';
+    expect(renameForApp(data, acme)).toBe(data);
+    expect(renameForApp(JSON.stringify({ msg: data }), acme)).toBe(JSON.stringify({ msg: data }));
+    expect(renameForApp(JSON.stringify({ hint: 'heph reads only files' }), acme)).toBe(
+      JSON.stringify({ hint: 'acme reads only files' }),
+    );
+  });
+
+  it('renames a text twice (the daemon, then the CLI that prints it) as once', () => {
+    const text = 'hephd: set HEPH_FORGE_TOKEN, then run `heph update check` (heph retries)';
+    for (const name of ['acme', 'heph-sync', 'hephx']) {
+      const once = renameForApp(text, appNames(name));
+      expect(renameForApp(once, appNames(name))).toBe(once);
+    }
+    expect(renameForApp(text, appNames('heph-sync'))).toBe(
+      'heph-syncd: set HEPH_SYNC_FORGE_TOKEN, then run `heph-sync update check` (heph-sync retries)',
+    );
+  });
 });
