@@ -104,13 +104,16 @@ async function run(argv: string[], timeout: number, deps: Deps, what: string): P
   }
 }
 
-/** The smoke test on whatever `heph` is now first on PATH; skipped (with a log line) when none is. */
+/**
+ * The smoke test on whatever the app's command (`heph`, `acme`) is now first on PATH; skipped
+ * (with a log line) when none is.
+ */
 async function smokeOnPath(version: string, deps: Deps): Promise<void> {
   try {
-    await smokeTest(['heph'], version, deps.env);
+    await smokeTest([deps.app.name], version, deps.env);
   } catch (e) {
     if (e instanceof HephError && /ENOENT|not found/i.test(e.message)) {
-      deps.logger.warn('no heph on PATH after the install; smoke test skipped');
+      deps.logger.warn(`no ${deps.app.name} on PATH after the install; smoke test skipped`);
       return;
     }
     throw e;

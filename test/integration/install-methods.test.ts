@@ -4,7 +4,9 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { appNames } from '../../src/app/identity.js';
 import { readAudit } from '../../src/audit/log.js';
 import { configSchema } from '../../src/config/schema.js';
 import { installRelease, installRunningVersion } from '../../src/install/index.js';
@@ -86,6 +88,23 @@ describe('method command', () => {
     await expect(install({ method: 'command', command: 'true' })).rejects.toMatchObject({
       code: 'E_SMOKE_TEST',
     });
+  });
+
+  it("an embedding app smoke-tests its own command on PATH, not heph's", async () => {
+    const app = { ...appNames('acme'), version: '1.0.0', entry: 'dist/acme.mjs' };
+    const env = { ACME_HOME: home, HOME: home, PATH: `${bin}:/usr/bin:/bin` };
+    deps = createDeps({ app, env, paths: resolvePaths(env, app) });
+    script('heph', 'echo 0.1.0'); // some other heph on PATH: not the app that was installed
+    script('acme', 'echo 1.1.0');
+    const r = await install({ method: 'command', command: 'true' });
+    expect(r).toMatchObject({ method: 'command', version: '1.1.0' });
+    rmSync(join(bin, 'acme'));
+    const lines: string[] = [];
+    deps = { ...deps, logger: pino({ level: 'info' }, { write: (l: string) => lines.push(l) }) };
+    await install({ method: 'command', command: 'true' });
+    expect(lines.map((l) => JSON.parse(l).msg)).toContain(
+      'no acme on PATH after the install; smoke test skipped',
+    );
   });
 });
 
