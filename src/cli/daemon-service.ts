@@ -1,5 +1,6 @@
 // `heph daemon install|uninstall|start|stop|restart|status|logs`: thin wrappers that build the
 // service effects, call src/service/, and print the plan, the result or one JSON document.
+import { envName } from '../app/identity.js';
 import { HephError } from '../errors.js';
 import { registerSecret, redactText } from '../platform/logger.js';
 import { resolvePaths } from '../platform/paths.js';
@@ -143,7 +144,7 @@ export async function daemonInstall(
 ): Promise<number> {
   const d = depsFor(ctx, Boolean(opts.system));
   if (opts.manager === 'none') return installForeign(ctx, d, opts);
-  registerSecret(d.env.HEPH_FORGE_TOKEN?.trim()); // the token file's content is printed redacted
+  registerSecret(d.env[envName(d.app, 'FORGE_TOKEN')]?.trim()); // the token file's content is printed redacted
   const plan = await planInstall(d, { ...opts, manager: opts.manager });
   if (opts.dryRun) {
     if (ctx.json) {

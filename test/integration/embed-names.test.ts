@@ -1,8 +1,8 @@
 // An app built on the library (the built dist/index.mjs) speaks in its own names on the daemon
 // side too, not only where its CLI prints: the log lines (the journal), what the control socket
 // answers a raw client (curl --unix-socket) and the audit file say `acme update resume`, `acme
-// config validate` and `acmed`, never heph's. heph's own texts are checked unchanged by the
-// daemon tests that run hephd.
+// config validate` and `acmed`, never heph's; and `acme daemon install --dry-run` redacts the
+// app's own token variable. heph's own texts are checked unchanged by the tests that run hephd.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -126,5 +126,16 @@ describe("an embedding app's daemon speaks in the app's names", () => {
       },
     ]);
     expect(hephNamesIn(audit)).toEqual([]);
+  });
+
+  it('`acme daemon install --dry-run` prints the ACME_FORGE_TOKEN it would write redacted', async () => {
+    const home = tempDir('acme-names-');
+    writeFileSync(join(home, 'app.mjs'), APP);
+    const token = 'ghp_acme_dryrun_secret_123';
+    const env = { PATH: process.env.PATH ?? '', HOME: home, ACME_HOME: home, ACME_FORGE_TOKEN: token };
+    const r = run(home, env, ['daemon', 'install', '--manager', 'systemd', '--dry-run']);
+    expect(await r.exited, r.output()).toBe(0);
+    expect(r.output()).toContain('ACME_FORGE_TOKEN="[redacted]"');
+    expect(r.output()).not.toContain(token);
   });
 });
