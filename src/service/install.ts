@@ -23,6 +23,7 @@ import {
   secretFilePath,
   USER_NAME,
 } from './spec.js';
+import { envName } from '../app/identity.js';
 import { launchdLogFile } from '../app/service-names.js';
 import { assertManagerAnswers } from './reach.js';
 import { serviceEnv } from './service-paths.js';
@@ -208,7 +209,7 @@ export async function planInstall(d: ServiceDeps, opts: ServiceInstallOptions): 
       {
         files: [d.paths.config, ...tokenFileOf(config.forge.token_file)],
         folders: [d.paths.data, d.paths.state, d.paths.runDir],
-        home: d.env.HEPH_HOME || dirname(d.paths.data),
+        home: d.env[envName(d.app, 'HOME')] || dirname(d.paths.data),
         who: account,
       },
       statFacts,
