@@ -144,11 +144,13 @@ describe('verify = "attestation"', () => {
     await refused(install(), new RegExp(`attestation refused \\(${title}\\)`));
   });
 
-  it("refuses against heph's own trusted root, which does not know the test instance", async () => {
+  it("refuses against heph's own trusted root, which does not know the test instance, and says to refresh it", async () => {
     await publish({ 'heph-1.2.0.tgz.sigstore.json': [{}] });
+    const err = await install(config({ trusted_root: '' })).catch((e: unknown) => e);
+    expect((err as HephError).hint).toMatch(/gh attestation trusted-root.*install\.trusted_root/);
     await refused(
       install(config({ trusted_root: '' })),
-      /attestation refused \(expired or unknown timestamp\)/,
+      /attestation refused \(untrusted certificate chain\)/,
     );
   });
 

@@ -3,7 +3,9 @@
 // bundle per rule, each breaking exactly that rule.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AttestationPolicy } from '../../src/install/attestation/policy.js';
+import type { HephError } from '../../src/errors.js';
 import { ruleOf } from '../../src/install/attestation/refusal.js';
+import { shippedTrustedRoot, type TrustedRootJson } from '../../src/install/attestation/trusted-root.js';
 import { verifyAttestation } from '../../src/install/attestation/verify.js';
 import { type BundleOptions, createTestPki, DEFAULT_CLAIMS, type TestPki } from '../helpers/sigstore-pki.js';
 
@@ -23,7 +25,7 @@ beforeAll(async () => {
 
 async function outcome(
   opts: Partial<BundleOptions>,
-  over: { policy?: Partial<AttestationPolicy>; now?: Date } = {},
+  over: { policy?: Partial<AttestationPolicy>; now?: Date; trustedRoot?: TrustedRootJson } = {},
 ) {
   const bundle = await pki.makeBundle({ sha256: SHA, ...opts });
   try {
@@ -32,12 +34,17 @@ async function outcome(
       assetSha256: SHA,
       assetName: 'heph-1.2.0.tgz',
       policy: { ...policy, ...over.policy },
-      trustedRoot: pki.trustedRoot,
+      trustedRoot: over.trustedRoot ?? pki.trustedRoot,
       now: over.now ?? new Date(),
     });
-    return { rule: null, identity: r.identity, message: '' };
+    return { rule: null, identity: r.identity, message: '', hint: '' };
   } catch (e) {
-    return { rule: ruleOf(e), identity: null, message: (e as Error).message };
+    return {
+      rule: ruleOf(e),
+      identity: null,
+      message: (e as Error).message,
+      hint: (e as HephError).hint ?? '',
+    };
   }
 }
 
@@ -86,6 +93,7 @@ describe('a test Sigstore instance', () => {
       /SLSA provenance v1/,
     ],
     ['untrusted-root', { signer: 'rogue' }, {}, /does not chain to the trusted root/],
+    ['untrusted-root', { signer: 'rogue', timestamp: 'rogue' }, {}, /does not chain to the trusted root/],
     ['timestamp', { timestamp: 'rogue' }, {}, /timestamp/],
     ['timestamp', { timestamp: 'none' }, {}, /expected 1 timestamps, got 0/],
     [
@@ -107,5 +115,51 @@ describe('a test Sigstore instance', () => {
     const r = await outcome({}, { now: new Date(Date.now() - 3_600_000) });
     expect(r.rule).toBe('timestamp');
     expect(r.message).toMatch(/in the future/);
+  });
+
+  // @sigstore/verify tries every CA of the root valid at the signing time and reports the last
+  // one's error; the shipped root holds several at once, so the rule must not depend on their order.
+  describe('with a trusted root of several certificate authorities', () => {
+    const LISTS = ['tlogs', 'certificateAuthorities', 'ctlogs', 'timestampAuthorities'] as const;
+    function merge(...roots: TrustedRootJson[]): TrustedRootJson {
+      const m: TrustedRootJson = { mediaType: roots[0]!.mediaType };
+      for (const l of LISTS) m[l] = roots.flatMap((r) => (r[l] as unknown[] | undefined) ?? []);
+      return m;
+    }
+    let roots: [string, TrustedRootJson][];
+    beforeAll(async () => {
+      const other = await createTestPki();
+      roots = [
+        ['test, other test', merge(pki.trustedRoot, other.trustedRoot)],
+        ['other test, test', merge(other.trustedRoot, pki.trustedRoot)],
+        ['test, shipped', merge(pki.trustedRoot, shippedTrustedRoot())],
+        ['shipped, test', merge(shippedTrustedRoot(), pki.trustedRoot)],
+      ];
+    });
+
+    it('accepts a good bundle whatever the order', async () => {
+      for (const [, trustedRoot] of roots) expect((await outcome({}, { trustedRoot })).message).toBe('');
+    });
+
+    it('names a certificate expired before the signing time `timestamp` whatever the order', async () => {
+      const expired = {
+        leafNotBefore: new Date(Date.now() - 2 * 3_600_000),
+        leafNotAfter: new Date(Date.now() - 3_600_000),
+      };
+      for (const [order, trustedRoot] of roots) {
+        const r = await outcome(expired, { trustedRoot });
+        expect([order, r.rule]).toEqual([order, 'timestamp']);
+        expect(r.message).toMatch(/not valid at the signing time/);
+        expect(r.hint).not.toMatch(/trusted-root/);
+      }
+    });
+
+    it('names a certificate from a CA the root does not know `untrusted-root`, with the refresh hint', async () => {
+      for (const [order, trustedRoot] of roots) {
+        const r = await outcome({ signer: 'rogue' }, { trustedRoot });
+        expect([order, r.rule]).toEqual([order, 'untrusted-root']);
+        expect(r.hint).toMatch(/gh attestation trusted-root.*install\.trusted_root/);
+      }
+    });
   });
 });

@@ -17,6 +17,7 @@ import {
   Verifier,
 } from '@sigstore/verify';
 import { type AttestationPolicy, type BuildIdentity, checkIdentity, readBuildIdentity } from './policy.js';
+import type { HephError } from '../../errors.js';
 import { refuse } from './refusal.js';
 import { checkStatement, decodeStatement, type Statement } from './statement.js';
 import type { TrustedRootJson } from './trusted-root.js';
@@ -33,6 +34,8 @@ export interface VerifyAttestationInput {
   assetSha256: string;
   /** The asset's name, for messages. */
   assetName?: string;
+  /** The app's name, for hints (an embedding app's own; default heph). */
+  appName?: string;
   policy: AttestationPolicy;
   trustedRoot: TrustedRootJson;
   now: Date;
@@ -96,34 +99,84 @@ function thresholds(instance: SigstoreInstance) {
     : { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 1 };
 }
 
+/**
+ * Whether a certificate authority of the trusted root issued `leaf` (its issuer name and its
+ * signature match a certificate of the CA's chain), whatever the dates. @sigstore/verify tries
+ * each CA valid at the signing time and reports only the last one's error, so its message depends
+ * on the order of the root's CAs; this answer does not.
+ */
+export function issuedByTrustedCa(leafDer: Buffer, root: TrustedRootJson): boolean {
+  let leaf: NodeX509;
+  try {
+    leaf = new NodeX509(leafDer);
+  } catch {
+    return false;
+  }
+  const cas = Array.isArray(root.certificateAuthorities) ? root.certificateAuthorities : [];
+  for (const ca of cas as { certChain?: { certificates?: { rawBytes?: string }[] } }[]) {
+    for (const c of ca?.certChain?.certificates ?? []) {
+      try {
+        const cert = new NodeX509(Buffer.from(c.rawBytes ?? '', 'base64'));
+        if (leaf.checkIssued(cert) && leaf.verify(cert.publicKey)) return true;
+      } catch {
+        // not a certificate: the next one
+      }
+    }
+  }
+  return false;
+}
+
+interface FailureContext {
+  appName: string;
+  leafDer: Buffer;
+  trustedRoot: TrustedRootJson;
+  entity: SignedEntity | undefined;
+}
+
+function unknownCa(what: string, ctx: FailureContext, e: unknown): HephError {
+  return refuse(
+    'untrusted-root',
+    `the signing certificate does not chain to the trusted root (${what})`,
+    `the attestation was not made by a Sigstore instance ${ctx.appName} trusts; if GitHub rotated its certificates, refresh the root (\`gh attestation trusted-root > FILE\`, then install.trusted_root = "FILE") or upgrade ${ctx.appName}`,
+    e,
+  );
+}
+
 /** @sigstore/verify's error, as the rule it broke. */
-function translate(e: unknown): never {
+function translate(e: unknown, ctx: FailureContext): never {
   if (e instanceof VerificationError) {
     const cause = e.cause instanceof Error ? e.cause.message : '';
     const what = cause ? `${e.message}: ${cause}` : e.message;
     switch (e.code) {
       case 'TIMESTAMP_ERROR':
+        // A certificate from a CA generation the root does not know comes with a timestamp from
+        // an authority it does not know either: the root is what is missing, not the time.
+        if (!issuedByTrustedCa(ctx.leafDer, ctx.trustedRoot)) throw unknownCa(what, ctx, e);
         throw refuse(
           'timestamp',
           `${what} (no timestamp authority in the trusted root vouches for the signing time)`,
           undefined,
           e,
         );
-      case 'CERTIFICATE_ERROR':
-        if (/expired|not valid/i.test(what)) {
+      case 'CERTIFICATE_ERROR': {
+        if (/\bSCTs?\b/.test(e.message)) {
           throw refuse(
-            'timestamp',
-            `the signing certificate was not valid at the signing time (${what})`,
+            'transparency-log',
+            `the signing certificate carries no verified certificate transparency entry (${what})`,
             undefined,
             e,
           );
         }
+        if (!issuedByTrustedCa(ctx.leafDer, ctx.trustedRoot)) throw unknownCa(what, ctx, e);
+        const leaf = new NodeX509(ctx.leafDer);
+        const at = ctx.entity ? signingTimes(ctx.entity).map((t) => t.toISOString()) : [];
         throw refuse(
-          'untrusted-root',
-          `the signing certificate does not chain to the trusted root (${what})`,
-          'the attestation was not made by a Sigstore instance heph trusts; if GitHub rotated its certificates, refresh install.trusted_root (`gh attestation trusted-root`) or upgrade heph',
+          'timestamp',
+          `the signing certificate (valid ${new Date(leaf.validFrom).toISOString()} to ${new Date(leaf.validTo).toISOString()}), or the authority that issued it, was not valid at the signing time${at.length ? ` ${at.join(', ')}` : ''}`,
+          undefined,
           e,
         );
+      }
       case 'SIGNATURE_ERROR':
         throw refuse('signature', `the envelope's signature does not verify (${what})`, undefined, e);
       case 'PUBLIC_KEY_ERROR':
@@ -163,17 +216,18 @@ export function verifyAttestation(input: VerifyAttestationInput): VerifiedAttest
   if (bundle.content.$case !== 'dsseEnvelope') {
     throw refuse('malformed-bundle', 'the bundle signs a message, not an attestation (no DSSE envelope)');
   }
-  const instance = instanceOf(leafCertificate(bundle));
+  const leafDer = leafCertificate(bundle);
+  const instance = instanceOf(leafDer);
   const tm = trustMaterial(input.trustedRoot);
 
-  let entity: SignedEntity;
+  let entity: SignedEntity | undefined;
   let identity: BuildIdentity;
   try {
     entity = toSignedEntity(bundle);
     const signer = new Verifier(tm, thresholds(instance)).verify(entity);
     identity = readBuildIdentity(signer.identity?.subjectAlternativeName, signer.identity?.oids ?? []);
   } catch (e) {
-    translate(e);
+    translate(e, { appName: input.appName ?? 'heph', leafDer, trustedRoot: input.trustedRoot, entity });
   }
   const times = signingTimes(entity);
   const latest = Math.max(...times.map((t) => t.getTime()));
