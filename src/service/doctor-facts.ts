@@ -19,6 +19,7 @@ import { type Account, canAccess, canRead } from './accounts.js';
 import { renderFingerprint } from './render.js';
 import { serviceEnv } from './service-paths.js';
 import { SHIPPED_ROOT_CAPTURED, TRUSTED_ROOT_STALE_DAYS } from '../install/attestation/shipped-root.js';
+import { readTrustedRootFile } from '../install/attestation/trusted-root-file.js';
 import type { DoctorFacts, TokenFileFact, VerifyFact } from './doctor.js';
 import type { ServiceDeps } from './effects.js';
 import { detectManager } from './manager.js';
@@ -31,7 +32,7 @@ import { type InstalledUnit, parseEnvFile } from './unitfile.js';
 export const DAEMON_ANSWER_TIMEOUT_MS = 5_000;
 
 /** install.verify as the service will apply it, and how old its trusted root is. */
-function verifyFact(config: Config, env: Env, now: number): VerifyFact {
+export function verifyFact(config: Config, env: Env, now: number): VerifyFact {
   const mode = config.install.verify;
   if (mode !== 'attestation') return { mode, workflow: null, trustedRoot: null };
   const a = config.install.attestation;
@@ -48,9 +49,9 @@ function verifyFact(config: Config, env: Env, now: number): VerifyFact {
   }
   const path = expandHome(file, env);
   try {
+    // the installer's own reader: a file every install would refuse is a failure here too
+    readTrustedRootFile(path);
     const st = statSync(path);
-    if (!st.isFile())
-      return { mode, workflow, trustedRoot: { source: 'file', path, error: 'is not a file' } };
     return {
       mode,
       workflow,
@@ -62,13 +63,14 @@ function verifyFact(config: Config, env: Env, now: number): VerifyFact {
       },
     };
   } catch (e) {
+    const why = isHephError(e) && typeof e.details.why === 'string' ? e.details.why : null;
     return {
       mode,
       workflow,
       trustedRoot: {
         source: 'file',
         path,
-        error: `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+        error: why ?? `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
       },
     };
   }
