@@ -118,7 +118,15 @@ const installSchema = z.strictObject({
   asset: z.string().min(1).default('heph-{version}.tgz'),
   verify: z.enum(['sha256', 'minisign', 'attestation', 'none']).default('sha256'),
   public_keys: z.array(z.string().min(1)).default([]),
-  trusted_root: z.string().default(''), // '' = the root heph ships
+  // '' = the shipped root; else an absolute path or one under the service user's home (~/…)
+  trusted_root: z
+    .string()
+    .superRefine((p, ctx) => {
+      const t = p.trim();
+      if (t === '' || t === '~' || t.startsWith('~/') || isAbsolute(t)) return;
+      ctx.addIssue({ code: 'custom', message: `expected an absolute path (or ~/…), got "${p}"` });
+    })
+    .default(''),
   attestation: attestationSchema.prefault({}),
   keep: integer(2, 100).default(3),
   allow_in_container: z.boolean().default(false),

@@ -83,11 +83,31 @@ describe('install.verify = "attestation"', () => {
       /unknown key "install.attestation.repository"/,
     ],
     ['a verify mode that does not exist', '[install]\nverify = "slsa"\n', 'install.verify', /"attestation"/],
+    [
+      'a relative trusted root',
+      `${BASE}trusted_root = "roots/trusted-root.jsonl"\n[install.attestation]\nworkflow = "w.yml"\n`,
+      'install.trusted_root',
+      /expected an absolute path.*got "roots\/trusted-root\.jsonl"/,
+    ],
   ])('refuses %s, naming the key', (_what, text, key, message) => {
     const e = error(text);
     expect(e.code).toBe('E_CONFIG');
     expect(e.details.key).toBe(key);
     expect(e.message).toMatch(message);
+  });
+
+  it.each([['/etc/heph/trusted-root.jsonl'], ['~/trusted-root.jsonl'], ['']])(
+    'takes trusted_root = "%s" (absolute, under ~/, or the shipped root)',
+    (path) => {
+      const text = `${BASE}trusted_root = "${path}"\n[install.attestation]\nworkflow = "w.yml"\n`;
+      expect(loadConfig(file(text), {}).config.install.trusted_root).toBe(path);
+    },
+  );
+
+  it('refuses a relative trusted root with the configuration exit code', () => {
+    const e = error(`${BASE}trusted_root = "root.json"\n[install.attestation]\nworkflow = "w.yml"\n`);
+    expect(e.code).toBe('E_CONFIG');
+    expect(e.exitCode).toBe(78);
   });
 
   it('lists the nested keys and sets them into an [install.attestation] table', () => {
