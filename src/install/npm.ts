@@ -2,12 +2,15 @@
 // With verify = "sha256" (or "minisign") heph has npm fetch the package tarball (`npm pack`,
 // with the user's registry, auth and proxy settings), checks those bytes against the release's
 // SHA256SUMS, and has npm install that very file: what is checked is what is installed, with
-// no second download a registry could answer differently (docs/configuration.md).
+// no second download a registry could answer differently (docs/configuration.md). With verify =
+// "none" the packed file is installed unchecked. Either way its engines.node is checked against
+// the node the service runs before `npm install -g` (runtime.ts), as the bundle method does.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
+import * as tar from 'tar';
 import type { Config } from '../config/schema.js';
 import { type ErrorCode, HephError } from '../errors.js';
 import type { ForgeClient } from '../forge/types.js';
@@ -16,6 +19,7 @@ import type { VersionedRelease } from '../release/types.js';
 import { assetName } from '../release/version.js';
 import { fetchTrustedSums } from './bundle.js';
 import { checkAgainstSums } from './checksums.js';
+import { checkRuntime } from './runtime.js';
 
 /** A global npm install downloads and links a package; minutes on a slow registry mirror. */
 export const NPM_TIMEOUT_MS = 5 * 60_000;
@@ -152,6 +156,25 @@ async function packTarball(spec: string, dir: string, deps: Deps): Promise<strin
   return join(dir, filename);
 }
 
+/**
+ * engines.node of the packed package (its package/package.json) against the node the service
+ * runs, as the bundle method checks an extracted release: refused before `npm install -g`.
+ */
+async function checkPackedRuntime(file: string, version: string, deps: Deps, dir: string): Promise<void> {
+  const into = join(dir, 'package-json');
+  mkdirSync(into);
+  await tar.x({
+    file,
+    cwd: into,
+    strip: 1,
+    strict: true,
+    preservePaths: false,
+    preserveOwner: false,
+    filter: (path) => path.replace(/^\.\//, '') === 'package/package.json',
+  });
+  await checkRuntime(into, version, deps);
+}
+
 /** `npm install -g` of the release's version, checked as install.verify says (see the top of this file). */
 export async function npmInstall(
   config: Config,
@@ -162,13 +185,14 @@ export async function npmInstall(
   const name = config.install.npm_package;
   const spec = `${name}@${release.version}`;
   const sums = await fetchTrustedSums({ config, deps, client, release });
-  if (sums === null) {
-    await npm(['install', '-g', spec], deps);
-    return;
-  }
   const dir = mkdtempSync(join(tmpdir(), `${deps.app.name}-npm-`));
   try {
     const file = await packTarball(spec, dir, deps);
+    if (sums === null) {
+      await checkPackedRuntime(file, release.version, deps, dir);
+      await npm(['install', '-g', file], deps);
+      return;
+    }
     const packed = npmTarballName(name, release.version);
     const asset = assetName(config.install.asset, release.version, release.tag);
     const listed = [packed, basename(file), asset].find((n) => sums.has(n));
@@ -188,6 +212,7 @@ export async function npmInstall(
     const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
     checkAgainstSums(sums, listed, sha256);
     deps.logger.info({ version: release.version, file: listed, sha256 }, 'npm tarball matches SHA256SUMS');
+    await checkPackedRuntime(file, release.version, deps, dir);
     await npm(['install', '-g', file], deps);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -25,7 +25,7 @@ export interface TestRegistry {
   /** Paths asked for, in order. */
   requests: string[];
   /** Packs a package printing `version` for `--version` with the real `npm pack`, and serves it. */
-  publish(name: string, version: string): PackedVersion;
+  publish(name: string, version: string, opts?: PackOptions): PackedVersion;
   /** From now on serve `data` for name@version, with dist.integrity and shasum made to match it. */
   swap(name: string, version: string, data: Buffer): void;
   close(): Promise<void>;
@@ -33,13 +33,29 @@ export interface TestRegistry {
 
 const integrityOf = (data: Buffer) => `sha512-${createHash('sha512').update(data).digest('base64')}`;
 
+export interface PackOptions {
+  /** package.json `engines.node`. */
+  enginesNode?: string;
+}
+
 /** A package folder whose `heph` bin prints `version`, packed by npm into a tarball. */
-export function packPackage(name: string, version: string, workDir: string): PackedVersion {
+export function packPackage(
+  name: string,
+  version: string,
+  workDir: string,
+  opts: PackOptions = {},
+): PackedVersion {
   const dir = mkdtempSync(join(workDir, 'pkg-'));
   mkdirSync(join(dir, 'bin'));
   writeFileSync(
     join(dir, 'package.json'),
-    JSON.stringify({ name, version, bin: { heph: 'bin/heph.js' }, files: ['bin'] }),
+    JSON.stringify({
+      name,
+      version,
+      bin: { heph: 'bin/heph.js' },
+      files: ['bin'],
+      ...(opts.enginesNode ? { engines: { node: opts.enginesNode } } : {}),
+    }),
   );
   writeFileSync(
     join(dir, 'bin', 'heph.js'),
@@ -126,8 +142,8 @@ export async function startNpmRegistry(): Promise<TestRegistry> {
   return {
     url: `${origin}/`,
     requests,
-    publish(name, version) {
-      const p = packPackage(name, version, work);
+    publish(name, version, opts) {
+      const p = packPackage(name, version, work, opts);
       if (!packages.has(name)) packages.set(name, new Map());
       packages.get(name)!.set(version, p);
       return p;

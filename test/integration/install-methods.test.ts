@@ -109,16 +109,28 @@ describe('method command', () => {
 });
 
 describe('method npm', () => {
-  it('runs npm install -g <package>@<version>', async () => {
+  it('runs npm pack <package>@<version>, then npm install -g on that file', async () => {
+    // a stand-in npm: `pack` writes a real package tarball where asked, `install` makes the bin
     script(
       'npm',
-      `echo "$@" > "$HOME/npm-args"; printf '#!/bin/sh\\necho 1.1.0\\n' > ${bin}/heph; chmod 755 ${bin}/heph`,
+      [
+        'echo "$@" >> "$HOME/npm-args"',
+        'if [ "$1" = pack ]; then',
+        '  cd "$5" && mkdir package && echo \'{"name":"@acme/heph","version":"1.1.0"}\' > package/package.json',
+        '  tar czf acme-heph-1.1.0.tgz package && rm -r package && echo \'[{"filename":"acme-heph-1.1.0.tgz"}]\'',
+        'else',
+        `  printf '#!/bin/sh\\necho 1.1.0\\n' > ${bin}/heph; chmod 755 ${bin}/heph`,
+        'fi',
+      ].join('\n'),
     );
-    // verify = "none": this stand-in npm has no registry to fetch a tarball from (install-npm.test.ts
-    // runs the real npm against a loopback registry, SHA256SUMS included).
+    // verify = "none": this stand-in npm has no registry (install-npm.test.ts runs the real npm
+    // against a loopback registry, SHA256SUMS and engines.node included).
     const r = await install({ method: 'npm', npm_package: '@acme/heph', verify: 'none' });
     expect(r).toMatchObject({ method: 'npm', version: '1.1.0' });
-    expect(readFileSync(join(home, 'npm-args'), 'utf8')).toBe('install -g @acme/heph@1.1.0\n');
+    const [pack, inst, ...rest] = readFileSync(join(home, 'npm-args'), 'utf8').trim().split('\n');
+    expect(pack).toMatch(/^pack @acme\/heph@1\.1\.0 --json --pack-destination (\S+)$/);
+    expect(inst).toBe(`install -g ${pack!.split(' ').at(-1)}/acme-heph-1.1.0.tgz`);
+    expect(rest).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@
 // npm-registry.ts): with verify = "sha256" the tarball npm installs is the one checked against
 // the release's SHA256SUMS, a registry serving other bytes installs nothing, and npm's own
 // failures reach the user with npm's error lines and a typed code.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,6 +11,7 @@ import { readAudit } from '../../src/audit/log.js';
 import { configSchema } from '../../src/config/schema.js';
 import type { HephError } from '../../src/errors.js';
 import { installRelease } from '../../src/install/index.js';
+import { readRuntimeRefusals } from '../../src/install/runtime.js';
 import { createDeps, type Deps } from '../../src/platform/deps.js';
 import { resolvePaths } from '../../src/platform/paths.js';
 import type { VersionedRelease } from '../../src/release/types.js';
@@ -134,6 +136,41 @@ describe('method npm with verify = "sha256" (the default)', () => {
   });
 });
 
+describe('engines.node of the npm package', () => {
+  // the service node, as checkRuntime finds it with no unit installed: the node on this PATH
+  const node = () => execFileSync('node', ['--version'], { env: deps.env, encoding: 'utf8' }).trim().slice(1);
+
+  it.each([['sha256'], ['none']])(
+    'refuses a package the service node cannot run before npm install -g (verify = %s)',
+    async (verify) => {
+      const packed = registry.publish('heph', '1.1.0', { enginesNode: '>=99' });
+      const sums = verify === 'none' ? null : { [packed.filename]: packed.sha256 };
+      const e = (await install(forgeRelease('1.1.0', sums), { verify }).catch(
+        (x: unknown) => x,
+      )) as HephError;
+      expect(e.code).toBe('E_PREFLIGHT');
+      expect(e.details.reason).toBe('runtime');
+      expect(e.message).toBe(
+        `heph 1.1.0 needs node >=99 (its package.json engines.node), but the service runs node ${node()} (${e.details.nodePath})`,
+      );
+      expect(existsSync(installedBin())).toBe(false);
+      expect(readAudit(deps.paths.auditFile)[0]).toMatchObject({
+        event: 'update.failed',
+        code: 'E_PREFLIGHT',
+        error: expect.stringContaining('needs node >=99'),
+      });
+      // remembered: selection skips 1.1.0 with reason runtime until the service's node changes
+      expect(readRuntimeRefusals(deps.paths)).toMatchObject([{ version: '1.1.0', needs: '>=99' }]);
+    },
+  );
+
+  it('installs a package whose engines.node accepts the service node', async () => {
+    const packed = registry.publish('heph', '1.1.0', { enginesNode: `>=${node().split('.')[0]}` });
+    await install(forgeRelease('1.1.0', { [packed.filename]: packed.sha256 }));
+    expect(existsSync(installedBin())).toBe(true);
+  });
+});
+
 describe("npm's own failures", () => {
   it('a version the registry does not have: npm error lines (ETARGET) and E_NOT_FOUND, not E_INTERNAL', async () => {
     registry.publish('heph', '1.0.0');
@@ -142,7 +179,7 @@ describe("npm's own failures", () => {
     )) as HephError;
     expect(e.code).toBe('E_NOT_FOUND');
     expect(e.message).toMatch(
-      /^npm install -g heph@1\.1\.0 failed \(exit 1\): npm (error|ERR!) code ETARGET/,
+      /^npm pack heph@1\.1\.0 --json --pack-destination \S+ failed \(exit 1\): npm (error|ERR!) code ETARGET/,
     );
     expect(e.message).toContain('No matching version found for heph@1.1.0');
     expect(e.message).not.toContain('A complete log of this run');
@@ -162,7 +199,7 @@ describe("npm's own failures", () => {
     )) as HephError;
     expect(e.code).toBe('E_FORGE_UNREACHABLE');
     expect(e.message).toMatch(
-      /^npm install -g heph@1\.1\.0 failed \(exit 1\): npm (error|ERR!) code ECONNREFUSED/,
+      /^npm pack heph@1\.1\.0 --json --pack-destination \S+ failed \(exit 1\): npm (error|ERR!) code ECONNREFUSED/,
     );
   });
 });
