@@ -194,10 +194,21 @@ function authorityJson(uri: string, chain: x509.X509Certificate[], start: Date) 
   };
 }
 
-export async function createTestPki(): Promise<TestPki> {
+export interface PkiOptions {
+  /**
+   * The CA's organization. `sigstore.dev` makes the instance look like public-good Sigstore, whose
+   * certificates must also carry an SCT and a Rekor entry (this test instance makes neither).
+   */
+  organization?: string;
+}
+
+export async function createTestPki(opts: PkiOptions = {}): Promise<TestPki> {
   const dir = tempDir('heph-pki-');
   const since = new Date(Date.now() - 24 * HOUR);
-  const root = await makeRoot('CN=heph test Internal Services Root, O=heph test', since);
+  const root = await makeRoot(
+    `CN=heph test Internal Services Root, O=${opts.organization ?? 'heph test'}`,
+    since,
+  );
   const tsa = await makeTsa(root, since);
   const rogue = await makeRoot('CN=heph test Internal Services Root, O=heph test', since);
   const rogueTsa = await makeTsa(rogue, since);

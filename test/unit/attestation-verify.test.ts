@@ -78,6 +78,8 @@ describe('a test Sigstore instance', () => {
     ['workflow', { claims: { workflow: '.github/workflows/release.yml.evil' } }, {}, /wrong workflow/],
     ['ref', { claims: { ref: 'refs/heads/main' } }, {}, /wrong ref.*refs\/heads\/main.*refs\/tags\/v\*/],
     ['ref', { claims: { ref: 'refs/tags/nightly' } }, {}, /wrong ref/],
+    // `.` in a pattern is a dot, not "any character"
+    ['ref', { claims: { ref: 'refs/tags/v1x2x0' } }, { ref: 'refs/tags/v1.2.0' }, /wrong ref.*v1x2x0/],
     ['runner', { claims: { runner: 'self-hosted' } }, {}, /self-hosted runner.*github_hosted_only/],
     [
       'issuer',
@@ -109,6 +111,31 @@ describe('a test Sigstore instance', () => {
     expect(r.rule).toBe(rule);
     expect(r.message).toMatch(/^attestation refused \(/);
     expect(r.message).toMatch(message);
+  });
+
+  it('takes a literal ref pattern exactly', async () => {
+    expect((await outcome({}, { policy: { ref: 'refs/tags/v1.2.0' } })).rule).toBe(null);
+  });
+
+  it('demands an SCT and a Rekor entry of a public-good certificate, though it has a trusted timestamp', async () => {
+    const publicGood = await createTestPki({ organization: 'sigstore.dev' });
+    const bundle = await publicGood.makeBundle({ sha256: SHA });
+    const run = () =>
+      verifyAttestation({
+        bundle,
+        assetSha256: SHA,
+        policy,
+        trustedRoot: publicGood.trustedRoot,
+        now: new Date(),
+      });
+    let err: unknown = null;
+    try {
+      run();
+    } catch (e) {
+      err = e;
+    }
+    expect(ruleOf(err)).toBe('transparency-log');
+    expect((err as Error).message).toMatch(/SCT/);
   });
 
   it('refuses a signing time in the future of this clock', async () => {
