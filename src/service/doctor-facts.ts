@@ -32,7 +32,7 @@ import { type InstalledUnit, parseEnvFile } from './unitfile.js';
 export const DAEMON_ANSWER_TIMEOUT_MS = 5_000;
 
 /** install.verify as the service will apply it, and how old its trusted root is. */
-export function verifyFact(config: Config, env: Env, now: number): VerifyFact {
+export function verifyFact(config: Config, env: Env, now: number, app = 'heph'): VerifyFact {
   const mode = config.install.verify;
   if (mode !== 'attestation') return { mode, workflow: null, trustedRoot: null };
   const a = config.install.attestation;
@@ -43,6 +43,7 @@ export function verifyFact(config: Config, env: Env, now: number): VerifyFact {
     const ageDays = days(Date.parse(SHIPPED_ROOT_CAPTURED));
     return {
       mode,
+      app,
       workflow,
       trustedRoot: { source: 'shipped', path: null, ageDays, staleAfterDays: TRUSTED_ROOT_STALE_DAYS },
     };
@@ -300,7 +301,7 @@ export async function gatherFacts(d: ServiceDeps, opts: { scope?: Scope } = {}):
     daemon: await daemonFact(env, d.app, d.home),
     store,
     container: detectContainer(d.env, realProbe(d.env)),
-    verify: loaded ? verifyFact(loaded, env, d.clock.now()) : null,
+    verify: loaded ? verifyFact(loaded, env, d.clock.now(), d.app.name) : null,
     linger:
       manager === 'systemd' && unitScope === 'user'
         ? { user: d.userName, enabled: d.exists(join(LINGER_DIR, d.userName)) }

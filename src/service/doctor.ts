@@ -75,6 +75,8 @@ export interface DoctorFacts {
 
 export interface VerifyFact {
   mode: 'sha256' | 'minisign' | 'attestation' | 'none';
+  /** The app whose shipped root it is (heph, or an embedding app's name), for the advice. */
+  app?: string;
   /** For "attestation": the workflow releases must come from, as `OWNER/NAME/path@ref-pattern`. */
   workflow: string | null;
   trustedRoot:
@@ -447,7 +449,7 @@ export const checkVerify: Check = (f) => {
       summary,
       fix:
         root.source === 'shipped'
-          ? 'upgrade heph, or set install.trusted_root to a fresh `gh attestation trusted-root` (GitHub rotates its certificates twice a year)'
+          ? `upgrade ${v.app ?? 'heph'}, or set install.trusted_root to a fresh \`gh attestation trusted-root\` (GitHub rotates its certificates twice a year)`
           : `refresh it: gh attestation trusted-root > ${root.path}`,
     };
   }

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { appNames, HEPH_APP } from '../../src/app/identity.js';
 import { readAudit } from '../../src/audit/log.js';
 import { type Config, configSchema } from '../../src/config/schema.js';
 import { HephError } from '../../src/errors.js';
@@ -152,6 +153,13 @@ describe('verify = "attestation"', () => {
       install(config({ trusted_root: '' })),
       /attestation refused \(untrusted certificate chain\)/,
     );
+  });
+
+  it("names an embedding app in the advice, not heph (the app's own name from deps.app)", async () => {
+    await publish({ 'heph-1.2.0.tgz.sigstore.json': [{}] });
+    deps = createDeps({ app: { ...HEPH_APP, ...appNames('acme') }, env: deps.env, paths: deps.paths });
+    const err = (await install(config({ trusted_root: '' })).catch((e: unknown) => e)) as HephError;
+    expect(err.hint).toMatch(/a Sigstore instance acme trusts.*or upgrade acme$/);
   });
 
   it('names install.trusted_root when the file is not a trusted root', async () => {

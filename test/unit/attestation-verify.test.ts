@@ -113,6 +113,25 @@ describe('a test Sigstore instance', () => {
     expect(r.message).toMatch(message);
   });
 
+  it('names an embedding app, not heph, in the advice on an unknown certificate authority', async () => {
+    const bundle = await pki.makeBundle({ sha256: SHA, signer: 'rogue' });
+    let err: HephError | null = null;
+    try {
+      verifyAttestation({
+        bundle,
+        assetSha256: SHA,
+        appName: 'acme',
+        policy,
+        trustedRoot: pki.trustedRoot,
+        now: new Date(),
+      });
+    } catch (e) {
+      err = e as HephError;
+    }
+    expect(err?.hint).toMatch(/a Sigstore instance acme trusts.*or upgrade acme$/);
+    expect(`${err?.message} ${err?.hint}`).not.toMatch(/heph/);
+  });
+
   it('takes a literal ref pattern exactly', async () => {
     expect((await outcome({}, { policy: { ref: 'refs/tags/v1.2.0' } })).rule).toBe(null);
   });

@@ -63,6 +63,18 @@ describe('checkVerify', () => {
     if (status !== 'ok') expect((r as { fix?: string }).fix).toBeTruthy();
   });
 
+  it("advises an embedding app's users to upgrade that app, not heph", () => {
+    const config = configSchema.parse({
+      forge: { repo: 'octo/acme' },
+      install: { verify: 'attestation', attestation: { workflow: '.github/workflows/release.yml' } },
+    });
+    const old = Date.now() + 400 * 86_400_000; // the shipped root, 400 days from now
+    const r = checkVerify(facts(verifyFact(config, {}, old, 'acme'))) as { status: string; fix: string };
+    expect(r.status).toBe('warn');
+    expect(r.fix).toMatch(/^upgrade acme, or set install\.trusted_root/);
+    expect(r.fix).not.toMatch(/heph/);
+  });
+
   it('says nothing when the config does not load (the config row says why)', () => {
     expect(checkVerify(facts(null))).toBe(null);
   });

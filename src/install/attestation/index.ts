@@ -111,6 +111,7 @@ export async function verifyReleaseAttestation(input: ReleaseAttestationInput): 
         bundle,
         assetSha256: sha256,
         assetName,
+        appName: deps.app.name,
         policy,
         trustedRoot,
         now: new Date(deps.clock.now()),
