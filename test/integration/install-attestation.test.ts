@@ -155,6 +155,19 @@ describe('verify = "attestation"', () => {
     );
   });
 
+  it('refuses an attested v1.0.0 build uploaded again as v1.2.0, before downloading it (wrong ref)', async () => {
+    // the digest matches (the statement names these very bytes); only the ref tells the releases apart
+    await publish({ 'heph-1.2.0.tgz.sigstore.json': [{ claims: { ref: 'refs/tags/v1.0.0' } }] });
+    await refused(
+      install(
+        config({
+          attestation: { repo: 'octo/heph', workflow: '.github/workflows/release.yml', ref: 'refs/tags/v*' },
+        }),
+      ),
+      /attestation refused \(wrong ref\): built from refs\/tags\/v1\.0\.0, but the release is tagged v1\.2\.0/,
+    );
+  });
+
   it("names an embedding app in the advice, not heph (the app's own name from deps.app)", async () => {
     await publish({ 'heph-1.2.0.tgz.sigstore.json': [{}] });
     deps = createDeps({ app: { ...HEPH_APP, ...appNames('acme') }, env: deps.env, paths: deps.paths });

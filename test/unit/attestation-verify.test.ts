@@ -25,7 +25,12 @@ beforeAll(async () => {
 
 async function outcome(
   opts: Partial<BundleOptions>,
-  over: { policy?: Partial<AttestationPolicy>; now?: Date; trustedRoot?: TrustedRootJson } = {},
+  over: {
+    policy?: Partial<AttestationPolicy>;
+    now?: Date;
+    trustedRoot?: TrustedRootJson;
+    releaseTag?: string;
+  } = {},
 ) {
   const bundle = await pki.makeBundle({ sha256: SHA, ...opts });
   try {
@@ -35,6 +40,7 @@ async function outcome(
       assetName: 'heph-1.2.0.tgz',
       policy: { ...policy, ...over.policy },
       trustedRoot: over.trustedRoot ?? pki.trustedRoot,
+      releaseTag: over.releaseTag,
       now: over.now ?? new Date(),
     });
     return { rule: null, identity: r.identity, message: '', hint: '' };
@@ -130,6 +136,28 @@ describe('a test Sigstore instance', () => {
     }
     expect(err?.hint).toMatch(/a Sigstore instance acme trusts.*or upgrade acme$/);
     expect(`${err?.message} ${err?.hint}`).not.toMatch(/heph/);
+  });
+
+  describe("ties a tag pattern to the release's own tag", () => {
+    it('accepts the build of the release being installed', async () => {
+      expect((await outcome({}, { releaseTag: 'v1.2.0' })).rule).toBe(null);
+    });
+
+    it('refuses the attested build of another release, naming both refs', async () => {
+      const r = await outcome({ claims: { ref: 'refs/tags/v1.0.0' } }, { releaseTag: 'v2.0.0' });
+      expect(r.rule).toBe('ref');
+      expect(r.message).toMatch(
+        /wrong ref.*built from refs\/tags\/v1\.0\.0.*tagged v2\.0\.0.*refs\/tags\/v2\.0\.0/,
+      );
+    });
+
+    it('leaves a branch pattern alone (a release built from main has no tag to match)', async () => {
+      const r = await outcome(
+        { claims: { ref: 'refs/heads/main' } },
+        { policy: { ref: 'refs/heads/main' }, releaseTag: 'v2.0.0' },
+      );
+      expect(r.rule).toBe(null);
+    });
   });
 
   it('takes a literal ref pattern exactly', async () => {

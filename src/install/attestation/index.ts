@@ -112,6 +112,7 @@ export async function verifyReleaseAttestation(input: ReleaseAttestationInput): 
         assetSha256: sha256,
         assetName,
         appName: deps.app.name,
+        releaseTag: release.tag,
         policy,
         trustedRoot,
         now: new Date(deps.clock.now()),

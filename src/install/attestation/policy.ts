@@ -123,8 +123,12 @@ export function splitWorkflowUri(
   return m ? { host: m[1]!, repo: m[2]!, path: m[3]!, ref: m[4]! } : null;
 }
 
-/** Throws the refusal for the first rule the identity breaks (issuer, repo, workflow, ref, runner). */
-export function checkIdentity(id: BuildIdentity, policy: AttestationPolicy): void {
+/**
+ * Throws the refusal for the first rule the identity breaks (issuer, repo, workflow, ref, runner).
+ * With `releaseTag` (the tag of the release being installed) and a tag pattern as `ref`, the build
+ * must also come from that very tag: an attested v1.0.0 tarball uploaded again as v2.0.0 is refused.
+ */
+export function checkIdentity(id: BuildIdentity, policy: AttestationPolicy, releaseTag?: string): void {
   if (id.issuer !== policy.issuer) {
     throw refuse(
       'issuer',
@@ -168,6 +172,13 @@ export function checkIdentity(id: BuildIdentity, policy: AttestationPolicy): voi
       'ref',
       `built from ${ref}, which does not match install.attestation.ref "${policy.ref}"`,
       'release from a ref the pattern allows (a tag), or widen install.attestation.ref',
+    );
+  }
+  if (releaseTag !== undefined && policy.ref.startsWith('refs/tags/') && ref !== `refs/tags/${releaseTag}`) {
+    throw refuse(
+      'ref',
+      `built from ${ref}, but the release is tagged ${releaseTag} (expected refs/tags/${releaseTag})`,
+      "the asset was built for another release and uploaded with this one; attest each release's own build",
     );
   }
   if (policy.githubHostedOnly && id.runnerEnvironment !== 'github-hosted') {

@@ -36,6 +36,11 @@ export interface VerifyAttestationInput {
   assetName?: string;
   /** The app's name, for hints (an embedding app's own; default heph). */
   appName?: string;
+  /**
+   * The tag of the release being installed (`v1.2.0`): with a tag pattern as the policy's ref,
+   * the attested ref must be exactly `refs/tags/<tag>` (policy.ts checkIdentity).
+   */
+  releaseTag?: string;
   policy: AttestationPolicy;
   trustedRoot: TrustedRootJson;
   now: Date;
@@ -242,7 +247,7 @@ export function verifyAttestation(input: VerifyAttestationInput): VerifiedAttest
   const env = bundle.content.dsseEnvelope;
   const statement = decodeStatement(env.payloadType, env.payload);
   checkStatement(statement, input.assetSha256, name);
-  checkIdentity(identity, input.policy);
+  checkIdentity(identity, input.policy, input.releaseTag);
   return {
     identity,
     instance,
