@@ -137,9 +137,19 @@ export async function installRelease(opts: InstallOptions): Promise<InstallResul
     } catch (raw) {
       const e = installIoError(raw, version, paths.store);
       const code = e instanceof HephError ? e.code : 'E_INTERNAL';
+      // an attestation refusal's rule (attestation/refusal.ts), for alerts that match on it
+      const rule = e instanceof HephError && typeof e.details.rule === 'string' ? e.details.rule : null;
       appendAudit(
         paths.auditFile,
-        { event: 'update.failed', version, from, method, error: describeError(e), code },
+        {
+          event: 'update.failed',
+          version,
+          from,
+          method,
+          error: describeError(e),
+          code,
+          ...(rule !== null ? { rule } : {}),
+        },
         logger,
         deps.app,
       );

@@ -104,6 +104,10 @@ async function refused(p: Promise<unknown>, message: RegExp, code = 'E_VERIFY'):
     code,
     error: expect.stringMatching(message),
   });
+  // the rule, machine-readable, for an attestation refusal; no such field for other failures
+  const rule = (err as HephError).details.rule;
+  expect(readAudit(deps.paths.auditFile, 1)[0]!.rule).toBe(code === 'E_VERIFY' ? rule : undefined);
+  if (code === 'E_VERIFY') expect(rule).toMatch(/^[a-z-]+$/);
   expect(readStore(deps.paths).current).toBe('1.0.0');
   // refused on SHA256SUMS's digest, before the tarball was downloaded
   expect(server.requests).not.toContain('/v1.2.0/heph-1.2.0.tgz');
@@ -134,15 +138,16 @@ describe('verify = "attestation"', () => {
   });
 
   it.each([
-    ['wrong workflow', { claims: { workflow: '.github/workflows/ci.yml' } }],
-    ['wrong repository', { claims: { repo: 'mallory/heph' } }],
-    ['wrong ref', { claims: { ref: 'refs/heads/main' } }],
-    ['self-hosted runner', { claims: { runner: 'self-hosted' } }],
-    ['digest mismatch', { sha256: 'e'.repeat(64) }],
-    ['untrusted certificate chain', { signer: 'rogue' as const }],
-  ])('refuses (%s) and audits update.failed with the rule', async (title, opts) => {
+    ['wrong workflow', 'workflow', { claims: { workflow: '.github/workflows/ci.yml' } }],
+    ['wrong repository', 'repo', { claims: { repo: 'mallory/heph' } }],
+    ['wrong ref', 'ref', { claims: { ref: 'refs/heads/main' } }],
+    ['self-hosted runner', 'runner', { claims: { runner: 'self-hosted' } }],
+    ['digest mismatch', 'digest', { sha256: 'e'.repeat(64) }],
+    ['untrusted certificate chain', 'untrusted-root', { signer: 'rogue' as const }],
+  ])('refuses (%s) and audits update.failed with the rule (%s)', async (title, rule, opts) => {
     await publish({ 'heph-1.2.0.tgz.sigstore.json': [opts] });
     await refused(install(), new RegExp(`attestation refused \\(${title}\\)`));
+    expect(readAudit(deps.paths.auditFile, 1)[0]).toMatchObject({ event: 'update.failed', rule });
   });
 
   it("refuses against heph's own trusted root, which does not know the test instance, and says to refresh it", async () => {
