@@ -30,6 +30,10 @@ import {
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+// A SIGHUP (`systemctl reload`) while starting must not end the process (Node's default): the
+// config is read at start anyway, and the daemon takes over SIGHUP once it has read it.
+process.on('SIGHUP', () => {});
+
 /**
  * @type {{ name: string, daemon: string, entry: string, launchedVar: string, store: string,
  *   state: string, auditFile: string, launcherState: string, renderedBy: string,

@@ -112,6 +112,26 @@ export interface RunOptions {
 }
 
 export async function runDaemon(opts: RunOptions = {}): Promise<number> {
+  // First thing: Node's default for SIGHUP ends the process (exit 129), and a `systemctl reload`
+  // can come while the daemon is still starting. One before the config is read is covered by that
+  // read; one after it is queued and run once the daemon is up (`early.hup`).
+  const early = { configRead: false, hup: false };
+  const onEarlyReload = () => {
+    if (early.configRead) early.hup = true;
+  };
+  process.on(RELOAD_SIGNAL, onEarlyReload);
+  try {
+    return await startDaemon(opts, early, () => process.off(RELOAD_SIGNAL, onEarlyReload));
+  } finally {
+    process.off(RELOAD_SIGNAL, onEarlyReload);
+  }
+}
+
+async function startDaemon(
+  opts: RunOptions,
+  early: { configRead: boolean; hup: boolean },
+  dropEarlyReload: () => void,
+): Promise<number> {
   const env = opts.env ?? process.env;
   const app = opts.app ?? HEPH_APP;
   const logger = opts.logger ?? createLogger({ level: env[envName(app, 'LOG_LEVEL')], app });
@@ -123,6 +143,7 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   let config: Config;
   let digest: string;
   try {
+    early.configRead = true; // a SIGHUP from here on may name a file newer than what is read now
     config = loadConfig(paths.config, env, app).config;
     digest = configDigest(readTextIfExists(paths.config) ?? '');
   } catch (e) {
@@ -318,6 +339,7 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
     reload('signal').catch(() => {}); // refused: logged and audited by reload()
   };
   process.on(RELOAD_SIGNAL, onReload);
+  dropEarlyReload();
   process.stdout.on('error', ignoreStdoutError); // kept to the end: the last log lines write too
 
   logger.info(
@@ -337,6 +359,7 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   if (limited !== null) logger[mode === 'off' ? 'info' : 'warn']({ mode }, limited);
   daemon.start();
   if (opts.serve) startServing(opts.serve);
+  if (early.hup) onReload(); // a SIGHUP that came while starting: the file may have changed since
   // We are up: no restart is pending any more. Only now, after serve's synchronous start (where an
   // app binds its own socket): until then, a client refused on that socket still sees the marker
   // and waits (src/control/grace.ts) instead of failing.

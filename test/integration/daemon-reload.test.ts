@@ -2,12 +2,12 @@
 // restart (same pid; mode, interval, forge take effect; config.reloaded audited), refuse an
 // invalid one (a bad window, a textfile in a missing folder, a bad mode) while the old stays in
 // force (config.refused), and `heph config set` / `heph daemon reload` tell the running daemon.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit/log.js';
 import { runHeph } from '../helpers/cli.js';
-import { type RunningDaemon, waitFor } from '../helpers/daemon.js';
+import { plainProbeRoot, type RunningDaemon, startDaemon, waitFor } from '../helpers/daemon.js';
 import { notifyBed } from '../helpers/notify-bed.js';
 
 const bed = notifyBed('heph-reload-');
@@ -74,6 +74,36 @@ describe('live reload of a real hephd', () => {
     expect(refused.status).toBe(400);
     expect(refused.body.error.code).toBe('E_CONFIG');
     expect(refused.body.error.message).toContain('metrics.textfile');
+  });
+
+  it('a SIGHUP while hephd is still starting does not end it: the reload runs once it is up', async () => {
+    writeConfig('mode = "off"');
+    // The start lock held by the test: hephd reads its config, logs the scale warning, then waits
+    // for the lock, before it binds its socket or logs `started`.
+    const lock = join(bed.s.home, 'run', 'hephd.start.lock');
+    mkdirSync(lock, { recursive: true });
+    const d = await startDaemon({
+      home: bed.s.home,
+      noWait: true,
+      env: { HEPH_DEV_PROBE_ROOT: plainProbeRoot(), HEPH_DEV_SCHEDULE_SCALE: '0.5' },
+    });
+    try {
+      await waitFor('the scale warning', () => d.output().includes('every scheduler delay is multiplied'));
+      expect(d.output()).not.toContain('hephd started');
+      writeConfig('mode = "notify"'); // after hephd read the file: the queued reload must see it
+      process.kill(d.pid, 'SIGHUP');
+      rmSync(lock, { recursive: true });
+      await waitFor('config.reloaded', async () => {
+        if (d.proc.exitCode !== null || d.proc.signalCode !== null) {
+          throw new Error(`hephd ended (${d.proc.exitCode ?? d.proc.signalCode}):\n${d.output()}`);
+        }
+        return events('config.reloaded').length === 1;
+      });
+      expect(events('config.reloaded')[0]).toMatchObject({ by: 'signal', changed: ['update.mode'] });
+      expect(await status(d)).toMatchObject({ pid: d.pid, mode: 'notify' });
+    } finally {
+      await d.stop('SIGKILL');
+    }
   });
 
   it('`heph config set` and `heph daemon reload` (no service manager: over the socket) tell the daemon', async () => {
