@@ -1,7 +1,8 @@
 // `heph config path|get|set|validate`.
 import { loadConfig } from '../config/load.js';
 import { checkKnownKey, setConfigValue } from '../config/edit.js';
-import { DURATION_KEYS, KNOWN_KEYS } from '../config/schema.js';
+import { type Config, DURATION_KEYS, KNOWN_KEYS } from '../config/schema.js';
+import { createForgeClient } from '../forge/index.js';
 import { formatDuration } from '../config/duration.js';
 import { HephError } from '../errors.js';
 import { type CliContext, printJson, println } from './context.js';
@@ -69,9 +70,21 @@ async function tellDaemon(ctx: CliContext): Promise<DaemonReload> {
   }
 }
 
+/**
+ * What a daemon builds from a config beyond validating it (src/daemon/lifecycle.ts forgeEffects):
+ * the forge client (repo, URL, token file), unless update.mode is off. A config that passes
+ * `config validate` or `config set` is one a daemon starts or reloads with.
+ */
+function checkBuildable(ctx: CliContext, config: Config): void {
+  if (config.update.mode !== 'off') createForgeClient(config, ctx.deps);
+}
+
 export async function configSet(ctx: CliContext, key: string, value: string): Promise<number> {
   const file = ctx.deps.paths.config;
-  const { changed } = setConfigValue(file, key, value, ctx.deps.app);
+  const { changed } = setConfigValue(file, key, value, ctx.deps.app, {
+    env: ctx.deps.env,
+    verify: (config) => checkBuildable(ctx, config),
+  });
   const now = effectiveValue(ctx, key);
   const daemon = changed ? await tellDaemon(ctx) : null;
   if (daemon?.running && !daemon.reloaded) {
@@ -102,6 +115,7 @@ export async function configSet(ctx: CliContext, key: string, value: string): Pr
 
 export async function configValidate(ctx: CliContext): Promise<number> {
   const loaded = loadConfig(ctx.deps.paths.config, ctx.deps.env, ctx.deps.app);
+  checkBuildable(ctx, loaded.config);
   if (ctx.json) printJson(ctx, { valid: true, file: loaded.file, exists: loaded.exists });
   else
     println(

@@ -8,8 +8,11 @@ import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { HEPH_NAMES } from '../app/identity.js';
 import { HephError } from '../errors.js';
 import { symlinkTarget, writeFileAtomic } from '../platform/fs.js';
+import type { Env } from '../platform/paths.js';
 import {
   type ConfigApp,
+  envOverrides,
+  mergeTables,
   parseTomlText,
   readConfigText,
   suggestKey,
@@ -17,7 +20,7 @@ import {
   validateTable,
   withAppDefaults,
 } from './load.js';
-import { DURATION_KEYS, KNOWN_KEYS } from './schema.js';
+import { type Config, DURATION_KEYS, KNOWN_KEYS } from './schema.js';
 
 /** Interprets a command-line value for `key`: booleans, numbers, lists, else a string. */
 export function parseCliValue(key: string, text: string): unknown {
@@ -108,12 +111,23 @@ function keptOwnership(file: string): { mode: number; owner?: { uid: number; gid
   }
 }
 
+export interface SetOptions {
+  /** The environment whose overrides apply (as loadConfig's); default none. */
+  env?: Env;
+  /**
+   * Further checks of the config as it would load (environment overrides included), run before
+   * anything is written: `heph config set` builds the forge client there, as a daemon would.
+   */
+  verify?: (config: Config) => void;
+}
+
 /** Sets key = value in the config file, validating the whole result before writing. */
 export function setConfigValue(
   file: string,
   key: string,
   valueText: string,
   app: ConfigApp = HEPH_NAMES,
+  opts: SetOptions = {},
 ): { changed: boolean } {
   const [section, name] = checkKnownKey(key);
   const text = readConfigText(file) ?? '';
@@ -121,6 +135,10 @@ export function setConfigValue(
   const value = parseCliValue(key, valueText);
   const wanted = setInTable(table, section, name, value);
   validateTable(withAppDefaults(wanted, app), file); // throws E_CONFIG naming the key; nothing written yet
+  if (opts.verify) {
+    const over = envOverrides(opts.env ?? {}, app.envPrefix);
+    opts.verify(validateTable(mergeTables(withAppDefaults(wanted, app), over.table), file, over.used));
+  }
 
   let next = editTomlText(text, section, name, value);
   let reparsed: TomlTable | undefined;

@@ -114,7 +114,7 @@ const SECTIONS = ['update', 'forge', 'install', 'restart', 'notify', 'metrics'] 
 export type ConfigApp = AppNames & Pick<Partial<AppIdentity>, 'defaults'>;
 
 /** HEPH_UPDATE_MODE=auto → update.mode = "auto"; values typed by the TOML rules. */
-function envOverrides(
+export function envOverrides(
   env: Env,
   prefix: string,
 ): {

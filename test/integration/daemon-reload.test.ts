@@ -106,6 +106,33 @@ describe('live reload of a real hephd', () => {
     }
   });
 
+  it('`heph config set` and `config validate` refuse what the daemon would refuse (the forge client), before writing', async () => {
+    writeConfig('mode = "off"');
+    const d = await bed.start();
+    const file = join(bed.s.home, 'config.toml');
+    const missing = join(bed.s.home, 'no-such-token');
+    // mode off builds no forge client: a missing token file is accepted, here as by the daemon
+    const first = await runHeph(['config', 'set', 'forge.token_file', missing], bed.s.env);
+    expect(first.exitCode, first.stderr).toBe(0);
+    const written = readFileSync(file, 'utf8');
+    const set = await runHeph(['config', 'set', 'update.mode', 'notify'], bed.s.env);
+    expect(set.exitCode).toBe(78);
+    expect(set.stderr).toContain('forge.token_file');
+    expect(set.stderr).not.toContain('was written');
+    expect(readFileSync(file, 'utf8')).toBe(written);
+    expect(events('config.refused')).toHaveLength(0); // the daemon was never asked
+    expect((await status(d)).mode).toBe('off');
+
+    // The same file by hand: validate says what the daemon's reload would say.
+    bed.s.writeConfig(written.replace('mode = "off"', 'mode = "notify"'));
+    const validate = await runHeph(['config', 'validate'], bed.s.env);
+    expect(validate.exitCode).toBe(78);
+    expect(validate.stderr).toContain('forge.token_file');
+    const reload = await runHeph(['daemon', 'reload'], bed.s.env);
+    expect(reload.exitCode).toBe(78);
+    expect(reload.stderr).toContain('forge.token_file');
+  });
+
   it('`heph config set` and `heph daemon reload` (no service manager: over the socket) tell the daemon', async () => {
     writeConfig('mode = "notify"');
     const d = await bed.start();
