@@ -5,7 +5,7 @@ import { type Config, DURATION_KEYS, KNOWN_KEYS } from '../config/schema.js';
 import { createForgeClient } from '../forge/index.js';
 import { formatDuration } from '../config/duration.js';
 import { HephError } from '../errors.js';
-import { type CliContext, printJson, println } from './context.js';
+import { type CliContext, note, printJson, println } from './context.js';
 
 export async function configPath(ctx: CliContext): Promise<number> {
   const file = ctx.deps.paths.config;
@@ -49,9 +49,13 @@ const RELOAD_TIMEOUT_MS = 30_000;
 type DaemonReload =
   | { running: false }
   | { running: true; reloaded: true; changed: string[] }
-  | { running: true; reloaded: false; error: string; hint: string | null };
+  | { running: true; reloaded: false; pending: boolean; error: string; hint: string | null };
 
-/** Tells a running daemon to re-read the config (POST /v1/config/reload); no daemon is fine. */
+/**
+ * Tells a running daemon to re-read the config (POST /v1/config/reload); no daemon is fine. Only
+ * an answer can refuse: no answer in time (a long install holds the reload until it ends) or a
+ * connection lost (the daemon restarting) leaves the reload pending, not refused.
+ */
 async function tellDaemon(ctx: CliContext): Promise<DaemonReload> {
   const { callDaemon } = await import('../control/client.js');
   try {
@@ -61,9 +65,11 @@ async function tellDaemon(ctx: CliContext): Promise<DaemonReload> {
     return { running: true, reloaded: true, changed: r.changed ?? [] };
   } catch (e) {
     if (e instanceof HephError && e.code === 'E_NOT_RUNNING') return { running: false };
+    const answered = e instanceof HephError && e.details.status !== undefined;
     return {
       running: true,
       reloaded: false,
+      pending: !answered,
       error: e instanceof Error ? e.message : String(e),
       hint: e instanceof HephError ? (e.hint ?? null) : null,
     };
@@ -87,14 +93,13 @@ export async function configSet(ctx: CliContext, key: string, value: string): Pr
   });
   const now = effectiveValue(ctx, key);
   const daemon = changed ? await tellDaemon(ctx) : null;
-  if (daemon?.running && !daemon.reloaded) {
+  const { name, daemon: daemonName } = ctx.deps.app;
+  if (daemon?.running && !daemon.reloaded && !daemon.pending) {
     throw new HephError(
       'E_CONFIG',
-      `${file} was written, but the running ${ctx.deps.app.daemon} refused it: ${daemon.error}`,
+      `${file} was written, but the running ${daemonName} refused it: ${daemon.error}`,
       {
-        hint:
-          daemon.hint ??
-          `${ctx.deps.app.daemon} keeps its old config; \`${ctx.deps.app.name} daemon logs\` says why`,
+        hint: daemon.hint ?? `${daemonName} keeps its old config; \`${name} daemon logs\` says why`,
         details: { file, key },
       },
     );
@@ -108,7 +113,16 @@ export async function configSet(ctx: CliContext, key: string, value: string): Pr
         : `${key} is already ${JSON.stringify(now)}`,
     );
     if (daemon?.running && daemon.reloaded)
-      println(ctx, `${ctx.deps.app.daemon} reloaded the config: the change is in force`);
+      println(ctx, `${daemonName} reloaded the config: the change is in force`);
+  }
+  if (daemon?.running && !daemon.reloaded && daemon.pending) {
+    // Written and valid (the checks above are the daemon's): the daemon applies it when it gets
+    // to the request, or reads it at its next start.
+    note(
+      ctx,
+      `${daemonName} has not confirmed the reload yet (${daemon.error}); it applies the change once it is done with what it is doing (an install finishes first)\n` +
+        `  check \`${name} status --json\`: its config.loadedAt and config.digest change once it has`,
+    );
   }
   return 0;
 }

@@ -1,5 +1,7 @@
 // `heph config …` and config errors through the built CLI, as a user sees them.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runHeph, type Scratch, scratch } from '../helpers/cli.js';
 
@@ -49,6 +51,37 @@ describe('heph config', () => {
     }
     const typo = await runHeph(['config', 'set', 'update.modee', 'auto'], s.env);
     expect(typo.stderr).toContain('did you mean "update.mode"');
+  });
+
+  it('a daemon that does not answer the reload (busy installing, restarting) is pending, not a refusal', async () => {
+    s = scratch();
+    s.writeConfig('[update]\nmode = "off"\n');
+    // A daemon's socket that takes the request and goes away without an answer, as one does
+    // when the client's wait runs out during a long install or when it restarts mid-request.
+    const socket = join(s.home, 'run', 'hephd.sock');
+    mkdirSync(join(s.home, 'run'), { recursive: true, mode: 0o700 });
+    const asked: string[] = [];
+    const server = createServer((c: Socket) => {
+      c.once('data', (chunk) => {
+        asked.push(chunk.toString('utf8').split('\r\n')[0]!);
+        c.destroy();
+      });
+    });
+    await new Promise<void>((r) => server.listen(socket, r));
+    try {
+      const r = await runHeph(['config', 'set', 'update.jitter', '0.2', '--json'], s.env);
+      expect(asked).toEqual(['POST /v1/config/reload HTTP/1.1']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        changed: true,
+        daemon: { running: true, reloaded: false, pending: true },
+      });
+      expect(r.stderr).toContain('has not confirmed the reload yet');
+      expect(r.stderr).toContain('config.loadedAt');
+      expect(readFileSync(join(s.home, 'config.toml'), 'utf8')).toContain('jitter = 0.2');
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('names the file and the key for a broken config, on every command that loads it', async () => {
