@@ -122,12 +122,13 @@ export async function considerCandidate(ctx: AutoContext, release: VersionedRele
     blockOnce(ctx, release.version, d.reason, d.message, d.until);
     return 'blocked';
   }
-  // Outside every maintenance window: install now (into the store only, for bundles), switch later.
-  const span = ctx.windows.length === 0 ? null : nextWindow(ctx.windows, now);
-  const defer = span === null ? ctx.windows.length > 0 : span.start > now;
+  // With maintenance windows, install into the store only (bundles: staged, `current` untouched)
+  // and decide after the install: download, verification and the readiness probe take time, and
+  // a window open when the install began may have closed since (docs/operations.md).
+  const windowed = ctx.windows.length > 0;
   let staged = false;
   try {
-    const result = await ctx.install(release, defer ? { stage: true } : {});
+    const result = await ctx.install(release, windowed ? { stage: true } : {});
     staged = result.staged === true;
     deps.logger.info({ version: result.version, method: result.method, staged }, 'installed');
   } catch (e) {
@@ -135,6 +136,20 @@ export async function considerCandidate(ctx: AutoContext, release: VersionedRele
     deps.logger.error({ version: release.version, error: describeError(e) }, 'install failed');
     return 'install-failed';
   }
-  if (defer) return deferRestart(ctx, release.version, staged, span);
+  if (!windowed) return restartInto(ctx, release.version, 'auto');
+  const after = deps.clock.now();
+  const span = nextWindow(ctx.windows, after);
+  if (span === null || span.start > after) return deferRestart(ctx, release.version, staged, span);
+  if (staged) {
+    try {
+      await ctx.switchStaged(release.version);
+    } catch (e) {
+      deps.logger.error(
+        { version: release.version, error: describeError(e) },
+        'switching to the new version failed',
+      );
+      return 'install-failed';
+    }
+  }
   return restartInto(ctx, release.version, 'auto');
 }

@@ -69,7 +69,8 @@ function release(version: string): VersionedRelease {
   };
 }
 
-function setup(windows: string[], offer = '0.1.1') {
+/** `installTakes`: how far the clock moves during an install (download, verify, readiness probe). */
+function setup(windows: string[], offer = '0.1.1', installTakes = 0) {
   const calls: string[] = [];
   const { timers, armed, advance } = manualTimers();
   const config = configSchema.parse({
@@ -93,6 +94,7 @@ function setup(windows: string[], offer = '0.1.1') {
     },
     async install(r, opts): Promise<InstallResult> {
       calls.push(`install ${r.version}${opts?.stage ? ' staged' : ''}`);
+      now += installTakes;
       return {
         version: r.version,
         method: 'bundle',
@@ -149,13 +151,29 @@ describe('auto mode with maintenance windows', () => {
     await daemon.stop();
   });
 
-  it('inside a window: installs, switches and restarts at once', async () => {
+  it('inside a window: installs into the store, switches and restarts at once', async () => {
     now = T0 + 90 * M; // 02:30 in Berlin
     const { daemon, calls } = setup(['* 02:00-04:00 Europe/Berlin']);
     await daemon.check();
-    expect(calls).toEqual(['install 0.1.1', 'restart 0.1.1']);
+    expect(calls).toEqual(['install 0.1.1 staged', 'switch 0.1.1', 'restart 0.1.1']);
     expect(events('update.deferred')).toHaveLength(0);
     expect(daemon.status().restartWindow).toMatchObject({ open: true });
+    await daemon.stop();
+  });
+
+  it('a window that closes during the install: the restart waits for the next window', async () => {
+    now = T0 + 179 * M; // 03:59 in Berlin: open when the check and the install begin
+    const { daemon, calls, advance } = setup(['* 02:00-04:00 Europe/Berlin'], '0.1.1', 6 * M);
+    expect(daemon.status().restartWindow).toMatchObject({ open: true });
+    await daemon.check(); // the install (and its readiness probe) ends at 04:05
+    expect(calls).toEqual(['install 0.1.1 staged']);
+    expect(events('update.restarting')).toHaveLength(0);
+    expect(events('update.deferred')).toMatchObject([
+      { version: '0.1.1', staged: true, windowStart: '2026-01-02T01:00:00.000Z' },
+    ]);
+    expect(daemon.status().deferred).toMatchObject({ version: '0.1.1', staged: true });
+    await advance(Date.parse('2026-01-02T01:00:00Z'));
+    expect(calls).toEqual(['install 0.1.1 staged', 'switch 0.1.1', 'restart 0.1.1']);
     await daemon.stop();
   });
 
