@@ -22,7 +22,8 @@ import {
   realTimers,
   type Timers,
 } from './loop.js';
-import type { Rand } from './schedule.js';
+import { type Rand, sourceChangeDelay } from './schedule.js';
+import { changedKeys } from './reload.js';
 import { type DaemonState, readState, writeState } from '../update/state.js';
 import { type MaintenanceWindow, nextWindow } from './windows.js';
 import { type CheckResultLabel, countRollbacks, type InstallResultLabel, renderMetrics } from './metrics.js';
@@ -101,6 +102,11 @@ export class Daemon implements DaemonApi {
   private windowTimer: unknown = null;
   private stopped = false;
   private configLoadedAt: number;
+  /**
+   * A reload changed where releases come from: the deferred update came from the old source, so
+   * no window switches to it until a check of the new source offers it again.
+   */
+  private deferredUnconfirmed = false;
 
   constructor(private o: DaemonOptions) {
     this.state = readState(o.deps.paths, { now: o.deps.clock.now(), logger: o.deps.logger });
@@ -225,6 +231,22 @@ export class Daemon implements DaemonApi {
     this.configLoadedAt = this.o.deps.clock.now();
     await this.poller?.stop();
     this.disarmWindow();
+    // Another forge, repo, channel or pin: what the old source offered is no news any more.
+    const source = changedKeys(this.o.config, next.config).filter(
+      (k) => k.startsWith('forge.') || k === 'update.channel' || k === 'update.pin',
+    );
+    if (source.length > 0) {
+      const s = this.state;
+      this.o.deps.logger.info(
+        { changed: source, latest: s.latest, candidate: s.candidate, deferred: s.deferred?.version ?? null },
+        'the release source changed: forgetting what the old one offered; checking again soon',
+      );
+      s.latest = null;
+      s.candidate = null;
+      this.lastReport = null;
+      this.reason = null;
+      if (s.deferred !== null) this.deferredUnconfirmed = true;
+    }
     this.o = { ...this.o, ...next };
     this.policy = guardPolicyFromConfig(next.config);
     this.windows = configuredWindows(next.config.update.windows);
@@ -233,6 +255,8 @@ export class Daemon implements DaemonApi {
     this.persist(); // and the metrics textfile, wherever it is now
     const last = this.state.lastCheckAt ? Date.parse(this.state.lastCheckAt) : Number.NaN;
     this.poller?.start(Number.isNaN(last) ? null : last);
+    if (source.length > 0)
+      this.poller?.soon(sourceChangeDelay(next.config.update.interval, this.o.rand ?? Math.random));
     this.armWindow();
   }
 
@@ -250,7 +274,8 @@ export class Daemon implements DaemonApi {
   /** While an update waits for a window (auto mode), a timer for the window's opening. */
   private armWindow(at?: number): void {
     this.disarmWindow();
-    if (this.stopped || this.state.deferred === null || this.mode !== 'auto') return;
+    if (this.stopped || this.state.deferred === null || this.mode !== 'auto' || this.deferredUnconfirmed)
+      return;
     const now = this.o.deps.clock.now();
     const span = nextWindow(this.windows, at ?? now);
     const due = Math.max(now, span === null ? now : span.start, at ?? now);
@@ -374,6 +399,20 @@ export class Daemon implements DaemonApi {
     s.candidate = target?.version ?? null;
     this.lastReport = outcome.report;
     this.reason = sel.reason;
+    if (this.deferredUnconfirmed) {
+      // The first check of a new source: a deferred version it no longer offers is dropped (its
+      // store copy stays for `update apply --version`); one it offers again waits as before.
+      this.deferredUnconfirmed = false;
+      const d = s.deferred;
+      if (d !== null && d.version !== target?.version) {
+        deps.logger.warn(
+          { version: d.version, candidate: target?.version ?? null },
+          'the deferred update is not offered by the new release source: it will not be switched to',
+        );
+        s.deferred = null;
+      }
+      this.armWindow();
+    }
     this.persist();
     if (changed) {
       appendAudit(

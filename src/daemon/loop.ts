@@ -46,6 +46,8 @@ export interface PollerOptions {
 export interface Poller {
   /** Arms the first check, keeping the phase of `lastCheckAt` (epoch ms) when there is one. */
   start(lastCheckAt: number | null): void;
+  /** Brings the next check forward to `delayMs` from now (scaled), unless it is due sooner. */
+  soon(delayMs: number): void;
   /** Runs a check now, or joins the one running; re-arms the timer after it. */
   runNow(): Promise<PollOutcome>;
   /**
@@ -133,6 +135,11 @@ export function createPoller(opts: PollerOptions): Poller {
       const virtualNow =
         lastCheckAt === null || lastCheckAt > now ? now : lastCheckAt + (now - lastCheckAt) / scale;
       arm(startDelay(opts.intervalMs, rand, lastCheckAt, virtualNow, opts.jitter));
+    },
+    soon(delayMs) {
+      if (stopped || running) return; // a running check re-arms the timer when it ends
+      const at = opts.clock.now() + Math.max(0, Math.round(delayMs * scale));
+      if (dueAt === null || at < dueAt) arm(delayMs);
     },
     runNow,
     nextAt: () => (dueAt === null ? null : Math.max(dueAt, opts.clock.now())),

@@ -39,6 +39,18 @@ function uniform(lo: number, hi: number, rand: Rand): number {
 }
 
 /**
+ * A reload that changes where releases come from (forge.*, update.channel, update.pin) asks again
+ * within this spread rather than an interval later: soon, but not a whole fleet reconfigured by
+ * the same push in the same second.
+ */
+export const SOURCE_CHANGE_SPREAD_MS = 60_000;
+
+/** The delay before the check that follows such a reload: uniform in (0, min(spread, interval)]. */
+export function sourceChangeDelay(intervalMs: number, rand: Rand): number {
+  return Math.max(1, uniform(0, Math.min(SOURCE_CHANGE_SPREAD_MS, intervalMs), rand));
+}
+
+/**
  * Delay before the first check of a daemon that has never checked (or is overdue): a random
  * phase over the whole period, at least FIRST_CHECK_MIN_MS. Machines started together (a fleet
  * rollout, a rack power-cycle) then load the forge from the first day as evenly as a fleet that

@@ -71,19 +71,18 @@ function release(version: string): VersionedRelease {
 
 /** `installTakes`: how far the clock moves during an install (download, verify, readiness probe). */
 function setup(windows: string[], offer = '0.1.1', installTakes = 0) {
+  const offered = { version: offer };
   const calls: string[] = [];
   const { timers, armed, advance } = manualTimers();
-  const config = configSchema.parse({
+  const raw = {
     update: { mode: 'auto', windows },
     restart: { cooldown: '15m', max_per_window: 3, window: '24h' },
     forge: { repo: 'acme/app' },
-  });
-  const daemon = new Daemon({
-    config,
-    deps,
-    runtime: { supervisor: 'systemd', container: null, socketActivated: false, startedAt: T0, pid: 7 },
+  };
+  const config = configSchema.parse(raw);
+  const effects = {
     checker: async (): Promise<CheckOutcome> => {
-      const r = release(offer);
+      const r = release(offered.version);
       return {
         current: '0.1.0',
         selection: { latest: r, candidate: r, reason: null, eligibleAt: null, blocked: null, detail: '' },
@@ -92,7 +91,7 @@ function setup(windows: string[], offer = '0.1.1', installTakes = 0) {
         report: {},
       };
     },
-    async install(r, opts): Promise<InstallResult> {
+    async install(r: VersionedRelease, opts?: { stage?: boolean }): Promise<InstallResult> {
       calls.push(`install ${r.version}${opts?.stage ? ' staged' : ''}`);
       now += installTakes;
       return {
@@ -104,12 +103,18 @@ function setup(windows: string[], offer = '0.1.1', installTakes = 0) {
         staged: opts?.stage === true,
       };
     },
-    switchStaged: async (v) => calls.push(`switch ${v}`),
+    switchStaged: async (v: string) => calls.push(`switch ${v}`),
+  };
+  const daemon = new Daemon({
+    config,
+    deps,
+    runtime: { supervisor: 'systemd', container: null, socketActivated: false, startedAt: T0, pid: 7 },
+    ...effects,
     requestRestart: (v) => calls.push(`restart ${v}`),
     timers,
   });
   daemon.start();
-  return { daemon, calls, armed, advance };
+  return { daemon, calls, armed, advance, raw, offered, effects };
 }
 
 const events = (name: string) => readAudit(deps.paths.auditFile).filter((e) => e.event === name);
@@ -174,6 +179,35 @@ describe('auto mode with maintenance windows', () => {
     expect(daemon.status().deferred).toMatchObject({ version: '0.1.1', staged: true });
     await advance(Date.parse('2026-01-02T01:00:00Z'));
     expect(calls).toEqual(['install 0.1.1 staged', 'switch 0.1.1', 'restart 0.1.1']);
+    await daemon.stop();
+  });
+
+  it('a reload that changes the release source forgets the old offer, checks again soon and drops a deferred update it no longer offers', async () => {
+    const { daemon, calls, raw, offered, effects } = setup(['* 02:00-04:00 Europe/Berlin']);
+    await daemon.check();
+    expect(daemon.status()).toMatchObject({
+      update: { latest: '0.1.1', candidate: '0.1.1' },
+      deferred: { version: '0.1.1' },
+    });
+    const lastCheck = now;
+    now += 10 * M;
+    offered.version = '0.2.0'; // what the other repository offers
+    const next = configSchema.parse({ ...raw, forge: { repo: 'acme/other' } });
+    await daemon.reconfigure({ config: next, ...effects });
+    const st = daemon.status();
+    expect(st.update).toMatchObject({ latest: null, candidate: null });
+    // Soon (within a minute), not an interval (6 h) after the last check.
+    const due = Date.parse(st.update?.nextCheckAt ?? '');
+    expect(due).toBeGreaterThan(now);
+    expect(due).toBeLessThanOrEqual(now + M);
+    expect(due).toBeLessThan(lastCheck + 5 * H);
+
+    await daemon.check(); // the check the reload brought forward
+    expect(calls).toEqual(['install 0.1.1 staged', 'install 0.2.0 staged']);
+    expect(daemon.status()).toMatchObject({
+      update: { latest: '0.2.0', candidate: '0.2.0' },
+      deferred: { version: '0.2.0' },
+    });
     await daemon.stop();
   });
 
