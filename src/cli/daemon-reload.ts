@@ -17,6 +17,8 @@ const POLL_MS = 100;
 interface Outcome {
   reloaded: boolean;
   changed?: string[];
+  /** Changed keys that take effect only at the next start (`app`: an embedding app's [app]). */
+  restartNeeded?: string[];
   error?: string;
 }
 
@@ -29,7 +31,11 @@ async function awaitOutcome(auditFile: string, since: number): Promise<Outcome |
     );
     if (hit) {
       return hit.event === 'config.reloaded'
-        ? { reloaded: true, changed: (hit.changed as string[] | undefined) ?? [] }
+        ? {
+            reloaded: true,
+            changed: (hit.changed as string[] | undefined) ?? [],
+            restartNeeded: (hit.restartNeeded as string[] | undefined) ?? [],
+          }
         : { reloaded: false, error: hit.error ?? 'refused' };
     }
     if (Date.now() > end) return null;
@@ -68,8 +74,11 @@ export async function daemonReload(
     }
   } else {
     try {
-      const r = (await callDaemon(d.paths, 'POST', '/v1/config/reload')) as { changed?: string[] };
-      outcome = { reloaded: true, changed: r.changed ?? [] };
+      const r = (await callDaemon(d.paths, 'POST', '/v1/config/reload')) as {
+        changed?: string[];
+        restartNeeded?: string[];
+      };
+      outcome = { reloaded: true, changed: r.changed ?? [], restartNeeded: r.restartNeeded ?? [] };
     } catch (e) {
       if (e instanceof HephError && e.code === 'E_DAEMON' && e.details.code === 'E_CONFIG') {
         outcome = {
@@ -89,7 +98,12 @@ export async function daemonReload(
     );
   }
   if (ctx.json) {
-    printJson(ctx, { reloaded: true, changed: outcome.changed, commands: commands.map((c) => c.argv) });
+    printJson(ctx, {
+      reloaded: true,
+      changed: outcome.changed,
+      restartNeeded: outcome.restartNeeded ?? [],
+      commands: commands.map((c) => c.argv),
+    });
     return 0;
   }
   for (const c of commands) println(ctx, `ran ${c.argv.join(' ')}`);
@@ -100,5 +114,11 @@ export async function daemonReload(
       ? `${ctx.deps.app.daemon} reloaded the config; changed: ${changed.join(', ')}`
       : `${ctx.deps.app.daemon} reloaded the config; nothing changed`,
   );
+  if ((outcome.restartNeeded ?? []).includes('app')) {
+    println(
+      ctx,
+      `the [app] table reaches the app at its next start: run \`${ctx.deps.app.name} daemon restart\``,
+    );
+  }
   return 0;
 }

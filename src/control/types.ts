@@ -47,5 +47,6 @@ export interface StatusDocument {
   reason?: string | null;
   health?: { ok: boolean; reason?: string };
   /** The config in force: its file, a digest of the text loaded, and when (start or reload). */
-  config?: { file: string; digest: string | null; loadedAt: string };
+  /** restartNeeded: keys the last reload changed that take effect at the next start (`app`). */
+  config?: { file: string; digest: string | null; loadedAt: string; restartNeeded?: string[] };
 }

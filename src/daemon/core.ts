@@ -107,6 +107,8 @@ export class Daemon implements DaemonApi {
    * no window switches to it until a check of the new source offers it again.
    */
   private deferredUnconfirmed = false;
+  /** Keys a reload changed that take effect only at a restart (`app`: serve read it at start). */
+  private restartNeeded: string[] = [];
 
   constructor(private o: DaemonOptions) {
     this.state = readState(o.deps.paths, { now: o.deps.clock.now(), logger: o.deps.logger });
@@ -226,9 +228,12 @@ export class Daemon implements DaemonApi {
    * an interval after the last one).
    */
   async reconfigure(
-    next: Pick<DaemonOptions, 'config' | 'checker' | 'install' | 'switchStaged' | 'configDigest'>,
+    next: Pick<DaemonOptions, 'config' | 'checker' | 'install' | 'switchStaged' | 'configDigest'> & {
+      restartNeeded?: string[];
+    },
   ): Promise<void> {
     this.configLoadedAt = this.o.deps.clock.now();
+    this.restartNeeded = next.restartNeeded ?? [];
     await this.poller?.stop();
     this.disarmWindow();
     // Another forge, repo, channel or pin: what the old source offered is no news any more.
@@ -556,6 +561,7 @@ export class Daemon implements DaemonApi {
         file: this.o.deps.paths.config,
         digest: this.o.configDigest ?? null,
         loadedAt: new Date(this.configLoadedAt).toISOString(),
+        restartNeeded: this.restartNeeded,
       },
     };
   }

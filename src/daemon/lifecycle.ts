@@ -11,7 +11,7 @@ import type { Deps } from '../platform/deps.js';
 import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
 import { appendAudit } from '../audit/log.js';
 import { configDigest } from '../service/spec.js';
-import { changedKeys, serialize } from './reload.js';
+import { changedKeys, sameAppTable, serialize } from './reload.js';
 import { createLogger } from '../platform/logger.js';
 import { setLongTimeout } from '../platform/timers.js';
 import { activatedFd, detectContainer, detectSupervisor, realProbe } from '../platform/supervisor.js';
@@ -183,6 +183,7 @@ async function startDaemon(
   const exited = new Promise<number>((r) => (resolveExit = r));
   let shutdown: (code: number, reason: StopReason, detail: string) => void = (code) => resolveExit(code);
   const fx = config.update.mode === 'off' ? null : await forgeEffects(config, deps);
+  const servedApp = config.app; // what serve(ctx) gets as ctx.config
 
   const daemon = new Daemon({
     config,
@@ -220,7 +221,10 @@ async function startDaemon(
       throw e;
     }
     const changed = changedKeys(config, next);
+    // serve(ctx) was handed the [app] table once, at start: a new one reaches it at the next start.
+    const restartNeeded = opts.serve && !sameAppTable(servedApp, next.app) ? ['app'] : [];
     await daemon.reconfigure({
+      restartNeeded,
       config: next,
       configDigest: nextDigest,
       checker: nextFx ? nextFx.checker : offChecker,
@@ -230,13 +234,19 @@ async function startDaemon(
     config = next;
     appendAudit(
       paths.auditFile,
-      { event: 'config.reloaded', version: app.version, changed, by },
+      { event: 'config.reloaded', version: app.version, changed, restartNeeded, by },
       logger,
       app,
     );
     const limited = daemon.modeReason();
     if (limited !== null) logger.info({ mode: config.update.mode }, limited);
-    return { reloaded: true, changed, mode: config.update.mode };
+    if (restartNeeded.length > 0) {
+      logger.warn(
+        { restartNeeded },
+        `the [app] table changed: ${app.name} reads it at start, so it takes effect at the next restart (\`${app.name} daemon restart\`)`,
+      );
+    }
+    return { reloaded: true, changed, restartNeeded, mode: config.update.mode };
   });
 
   ensureRunDir(paths.runDir);

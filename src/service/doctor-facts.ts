@@ -160,7 +160,7 @@ async function daemonFact(env: Env, app: AppNames, home: string): Promise<Doctor
       version?: string;
       pid?: number;
       supervisor?: Supervisor;
-      config?: { digest?: string | null; loadedAt?: string };
+      config?: { digest?: string | null; loadedAt?: string; restartNeeded?: unknown };
     };
     return {
       running: true,
@@ -169,7 +169,11 @@ async function daemonFact(env: Env, app: AppNames, home: string): Promise<Doctor
       supervisor: s.supervisor ?? null,
       config:
         typeof s.config?.digest === 'string'
-          ? { digest: s.config.digest, loadedAt: String(s.config.loadedAt ?? '') }
+          ? {
+              digest: s.config.digest,
+              loadedAt: String(s.config.loadedAt ?? ''),
+              restartNeeded: Array.isArray(s.config.restartNeeded) ? s.config.restartNeeded.map(String) : [],
+            }
           : null,
     };
   } catch (e) {

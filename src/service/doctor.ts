@@ -53,7 +53,7 @@ export interface DoctorFacts {
         pid: number | null;
         supervisor: Supervisor | null;
         /** The config the daemon runs with (status `config`), when it says (older ones do not). */
-        config?: { digest: string | null; loadedAt: string } | null;
+        config?: { digest: string | null; loadedAt: string; restartNeeded?: string[] } | null;
       }
     | { running: false; message: string };
   store:
@@ -239,6 +239,15 @@ export const checkConfigApplied: Check = (f) => {
   const RELOAD = 'run `heph daemon reload` to apply it (no restart)';
   const loaded = f.daemon.running ? f.daemon.config : null;
   if (loaded?.digest) {
+    if (loaded.digest === f.configDigest && (loaded.restartNeeded?.length ?? 0) > 0) {
+      // Reloaded, but an embedding app's [app] table reaches its serve only at a start.
+      return {
+        id: 'config-applied',
+        status: 'warn',
+        summary: `hephd reloaded the config (${loaded.loadedAt}), but ${loaded.restartNeeded!.map((k) => (k === 'app' ? '[app]' : k)).join(', ')} takes effect only at the next start`,
+        fix: 'run `heph daemon restart`',
+      };
+    }
     if (loaded.digest === f.configDigest) {
       return {
         id: 'config-applied',

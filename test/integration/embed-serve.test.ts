@@ -6,7 +6,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readAudit } from '../../src/audit/log.js';
 import { DIST } from '../helpers/cli.js';
+import { socketRequest } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const APP = `
@@ -101,6 +103,24 @@ describe('serve(ctx) inside the daemon', () => {
     expect(readFileSync(files.aborted, 'utf8')).toBe('aborted');
     // The work finished before the exit, and saw the signal aborted: the drain waited for it.
     expect(readFileSync(files.done, 'utf8')).toBe('true');
+  });
+
+  it('a reload that changes [app] says so and that it takes effect at the next start (serve read it once)', async () => {
+    const { home, files, env } = setUp({ work_ms: 0, flavour: 'plain' });
+    const d = start(home, env);
+    await until('serve to start', () => existsSync(files.ready));
+    await until("the app's socket", () => existsSync(join(home, 'run', 'acmed.sock')));
+    const file = join(home, 'config.toml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('flavour = "plain"', 'flavour = "spicy"'));
+    const r = await socketRequest(join(home, 'run', 'acmed.sock'), 'POST', '/v1/config/reload');
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ reloaded: true, changed: ['app'], restartNeeded: ['app'] });
+    const audit = readAudit(join(home, 'state', 'audit.jsonl')).filter((e) => e.event === 'config.reloaded');
+    expect(audit).toMatchObject([{ changed: ['app'], restartNeeded: ['app'] }]);
+    const st = await socketRequest(join(home, 'run', 'acmed.sock'), 'GET', '/v1/status');
+    expect(st.body.config.restartNeeded).toEqual(['app']);
+    process.kill(d.pid, 'SIGTERM');
+    expect((await d.exited).code).toBe(0);
   });
 
   it('waits no longer than restart.drain_timeout for tracked work', async () => {

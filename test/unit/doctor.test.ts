@@ -83,6 +83,31 @@ describe('config-applied after a live reload', () => {
     );
     expect(r).toMatchObject({ status: 'ok', summary: expect.stringContaining('loaded 2026-01-01') });
   });
+
+  it("warns when the reload changed an embedding app's [app] table, which serve reads only at start", () => {
+    const r = only(
+      checkConfigApplied({
+        ...healthy,
+        configDigest: '0123456789abcdef',
+        daemon: {
+          running: true,
+          version: '1.0.0',
+          pid: 42,
+          supervisor: 'systemd',
+          config: {
+            digest: '0123456789abcdef',
+            loadedAt: '2026-01-01T00:00:00.000Z',
+            restartNeeded: ['app'],
+          },
+        },
+      }),
+    );
+    expect(r).toMatchObject({
+      status: 'warn',
+      summary: expect.stringContaining('[app] takes effect only at the next start'),
+      fix: expect.stringContaining('daemon restart'),
+    });
+  });
 });
 
 describe('a healthy install', () => {
