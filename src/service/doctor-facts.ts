@@ -240,7 +240,12 @@ export async function gatherFacts(d: ServiceDeps, opts: { scope?: Scope } = {}):
   let loaded: Config | null = null;
   try {
     loaded = loadConfig(configFile, env, d.app).config;
-    config = { ok: true, mode: loaded.update.mode, allowInContainer: loaded.install.allow_in_container };
+    config = {
+      ok: true,
+      mode: loaded.update.mode,
+      allowInContainer: loaded.install.allow_in_container,
+      drainTimeoutMs: loaded.restart.drain_timeout,
+    };
   } catch (e) {
     config = { ok: false, message: describeError(e), hint: isHephError(e) ? e.hint : undefined };
   }

@@ -1,7 +1,7 @@
 // `heph doctor`'s judgement: small pure checks over facts gathered elsewhere (doctor-facts.ts),
 // each answering ok, warn or fail with a one-line fix, so every case is a row in a table test.
 import type { Supervisor } from '../platform/supervisor.js';
-import type { ManagerKind, Scope } from './spec.js';
+import { type ManagerKind, type Scope, STOP_MARGIN_MS } from './spec.js';
 import type { InstalledUnit } from './unitfile.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -32,7 +32,7 @@ export interface DoctorFacts {
   /** configDigest() of the config file as it is now (compared with the unit's). */
   configDigest: string;
   config:
-    | { ok: true; mode: string; allowInContainer: boolean }
+    | { ok: true; mode: string; allowInContainer: boolean; drainTimeoutMs?: number }
     | { ok: false; message: string; hint?: string };
   manager: ManagerKind | null;
   unit: InstalledUnit | null;
@@ -274,6 +274,25 @@ export const checkConfigApplied: Check = (f) => {
   };
 };
 
+/**
+ * The unit's stop timeout is written at `daemon install` (drain_timeout + a margin); a reload
+ * applies a longer drain_timeout to the daemon, but the manager would still SIGKILL it earlier.
+ */
+export const checkStopTimeout: Check = (f) => {
+  if (!f.config.ok || f.config.drainTimeoutMs === undefined) return null;
+  const unitSec = f.unit?.stopTimeoutSec;
+  if (unitSec === undefined || unitSec === null) return null;
+  const wantSec = Math.ceil((f.config.drainTimeoutMs + STOP_MARGIN_MS) / 1000);
+  if (unitSec >= wantSec) return null;
+  const key = f.unit!.manager === 'launchd' ? 'ExitTimeOut' : 'TimeoutStopSec';
+  return {
+    id: 'unit-stop-timeout',
+    status: 'warn',
+    summary: `the unit's ${key} is ${unitSec} s, less than restart.drain_timeout (${f.config.drainTimeoutMs / 1000} s) + ${STOP_MARGIN_MS / 1000} s: the manager may kill hephd before its drain ends`,
+    fix: `run \`heph daemon install${f.unitScope === 'system' ? ' --system' : ''}\` again: it writes ${key} from the config`,
+  };
+};
+
 export const checkForge: Check = (f) => {
   if (f.forge === null) return null;
   if (!f.forge.ok) {
@@ -472,6 +491,7 @@ export const CHECKS: readonly Check[] = [
   checkUnitPaths,
   checkStamp,
   checkConfigApplied,
+  checkStopTimeout,
   checkForge,
   checkTokenFiles,
   checkDaemon,

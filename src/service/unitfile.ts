@@ -25,6 +25,27 @@ export interface InstalledUnit {
   stamp: StampInfo | null;
   /** The `heph-config sha256=…` digest of the config the unit was rendered with, or null. */
   configDigest: string | null;
+  /**
+   * How long the manager waits for a stop before SIGKILL, in seconds (systemd TimeoutStopSec,
+   * launchd ExitTimeOut); Infinity for none; null when unset or not understood.
+   */
+  stopTimeoutSec?: number | null;
+}
+
+/** systemd's time span as seconds, for the forms units use (`45s`, `2min 5s`, `90`, `infinity`); else null. */
+export function parseTimeSpan(text: string | null): number | null {
+  if (text === null) return null;
+  const t = text.trim();
+  if (t === 'infinity') return Number.POSITIVE_INFINITY;
+  const units: Record<string, number> = { '': 1, s: 1, sec: 1, m: 60, min: 60, h: 3600, hr: 3600, ms: 0.001 };
+  let total = 0;
+  const parts = t.split(/\s+/);
+  for (const p of parts) {
+    const m = /^(\d+(?:\.\d+)?)([a-z]*)$/.exec(p);
+    if (!m || units[m[2]!] === undefined) return null;
+    total += Number(m[1]) * units[m[2]!]!;
+  }
+  return parts.length > 0 && t !== '' ? total : null;
 }
 
 /** The config digest comment every generated unit and plist carries (render.ts writes it). */
@@ -66,6 +87,7 @@ export function readSystemdUnit(path: string, text: string): InstalledUnit {
     socket: (s.Unit?.Requires ?? []).some((r) => r.split(/\s+/).some((u) => u.endsWith('.socket'))),
     stamp: readStamp(text),
     configDigest: readConfigDigest(text),
+    stopTimeoutSec: parseTimeSpan(last('TimeoutStopSec') ?? last('TimeoutSec')),
   };
 }
 
@@ -84,5 +106,6 @@ export function readPlistUnit(path: string, text: string): InstalledUnit {
     runAs: typeof job.UserName === 'string' ? job.UserName : null,
     stamp: readStamp(text),
     configDigest: readConfigDigest(text),
+    stopTimeoutSec: typeof job.ExitTimeOut === 'number' ? job.ExitTimeOut : null,
   };
 }

@@ -19,6 +19,7 @@ import {
   checkUnitPaths,
   doctorExitCode,
   checkConfigApplied,
+  checkStopTimeout,
   runChecks,
 } from '../../src/service/doctor.js';
 import type { InstalledUnit } from '../../src/service/unitfile.js';
@@ -107,6 +108,27 @@ describe('config-applied after a live reload', () => {
       summary: expect.stringContaining('[app] takes effect only at the next start'),
       fix: expect.stringContaining('daemon restart'),
     });
+  });
+});
+
+describe('unit-stop-timeout', () => {
+  const withDrain = (drainMs: number, stopSec: number | null) =>
+    checkStopTimeout({
+      ...healthy,
+      config: { ok: true, mode: 'auto', allowInContainer: false, drainTimeoutMs: drainMs },
+      unit: { ...unit, stopTimeoutSec: stopSec },
+    });
+
+  it("warns when drain_timeout grew past what the unit's TimeoutStopSec allows (it is written at install)", () => {
+    expect(withDrain(30_000, 45)).toBeNull(); // as install writes it: 30 s + 15 s
+    expect(withDrain(120_000, 45)).toMatchObject({
+      id: 'unit-stop-timeout',
+      status: 'warn',
+      summary: expect.stringContaining('TimeoutStopSec is 45 s, less than restart.drain_timeout (120 s)'),
+      fix: expect.stringContaining('daemon install'),
+    });
+    expect(withDrain(120_000, Number.POSITIVE_INFINITY)).toBeNull();
+    expect(withDrain(120_000, null)).toBeNull(); // not set or not understood: nothing to compare
   });
 });
 

@@ -3,7 +3,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { environmentLine, envFileLine, execWord } from '../../src/service/render.js';
-import { parseEnvFile, readSystemdUnit, splitSystemdWords } from '../../src/service/unitfile.js';
+import {
+  parseEnvFile,
+  parseTimeSpan,
+  readSystemdUnit,
+  splitSystemdWords,
+} from '../../src/service/unitfile.js';
 
 // printable text without control characters (render.ts refuses those)
 const printable = fc.string({
@@ -72,5 +77,18 @@ describe('hand-written units', () => {
       B: 'x "y"',
       C: 'z',
     });
+  });
+});
+
+describe('TimeoutStopSec', () => {
+  it('is read in the forms systemd units use', () => {
+    expect(readSystemdUnit('/u', '[Service]\nExecStart=/bin/x\nTimeoutStopSec=45s\n').stopTimeoutSec).toBe(
+      45,
+    );
+    expect(readSystemdUnit('/u', '[Service]\nExecStart=/bin/x\n').stopTimeoutSec).toBeNull();
+    expect(parseTimeSpan('2min 5s')).toBe(125);
+    expect(parseTimeSpan('90')).toBe(90);
+    expect(parseTimeSpan('infinity')).toBe(Number.POSITIVE_INFINITY);
+    expect(parseTimeSpan('soon')).toBeNull();
   });
 });
