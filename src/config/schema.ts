@@ -176,6 +176,8 @@ const metricsSchema = z.strictObject({
         problem = 'expected a file name ending in .prom (node_exporter reads only those)';
       else if (!statSync(dirname(text), { throwIfNoEntry: false })?.isDirectory())
         problem = `the folder ${dirname(text)} does not exist`;
+      else if (statSync(text, { throwIfNoEntry: false })?.isFile() === false)
+        problem = 'a folder (or another non-file) has that name; expected a file path';
       if (problem !== null) ctx.addIssue({ code: 'custom', message: `${problem}, got "${text}"` });
     })
     .default(''),

@@ -27,6 +27,7 @@ import { changedKeys } from './reload.js';
 import { type DaemonState, readState, writeState } from '../update/state.js';
 import { type MaintenanceWindow, nextWindow } from './windows.js';
 import { type CheckResultLabel, countRollbacks, type InstallResultLabel, renderMetrics } from './metrics.js';
+import { rmSync } from 'node:fs';
 import { readTextIfExists, writeFileAtomic } from '../platform/fs.js';
 
 /** /v1/health turns 503 after this many failed checks in a row: the forge is out of reach. */
@@ -166,12 +167,16 @@ export class Daemon implements DaemonApi {
     this.writeTextfile();
   };
 
+  /** The metrics textfile this daemon last wrote: a reload that moves or clears it removes it. */
+  private wroteTextfile: string | null = null;
+
   /** [metrics] textfile: the metrics for node_exporter, rewritten atomically on every change. */
   private writeTextfile(): void {
     const file = this.o.config.metrics.textfile;
     if (file === '') return;
     try {
       writeFileAtomic(file, this.metrics(), 0o644);
+      this.wroteTextfile = file;
     } catch (e) {
       this.o.deps.logger.warn({ error: describeError(e), file }, 'cannot write the metrics textfile');
     }
@@ -253,6 +258,19 @@ export class Daemon implements DaemonApi {
       if (s.deferred !== null) this.deferredUnconfirmed = true;
     }
     this.o = { ...this.o, ...next };
+    const old = this.wroteTextfile;
+    if (old !== null && old !== next.config.metrics.textfile) {
+      // Left behind, node_exporter would go on exporting it beside the new one: duplicate series.
+      try {
+        rmSync(old, { force: true });
+        this.wroteTextfile = null;
+      } catch (e) {
+        this.o.deps.logger.warn(
+          { error: describeError(e), file: old },
+          'cannot remove the old metrics textfile',
+        );
+      }
+    }
     this.policy = guardPolicyFromConfig(next.config);
     this.windows = configuredWindows(next.config.update.windows);
     this.poller = this.makePoller();

@@ -146,8 +146,10 @@ describe('heph config', () => {
     expect((await runHeph(['config', 'set', 'metrics.textfile', good], s.env)).exitCode).toBe(0);
     expect((await runHeph(['config', 'get', 'metrics.textfile'], s.env)).stdout).toBe(good);
     const before = readFileSync(file);
+    mkdirSync(`${s.home}/dir.prom`);
     for (const [value, says] of [
       [`${s.home}/missing/heph.prom`, `the folder ${s.home}/missing does not exist`],
+      [`${s.home}/dir.prom`, `a folder (or another non-file) has that name`],
       ['heph.prom', 'expected an absolute path'],
       [`${s.home}/heph.txt`, 'ending in .prom'],
     ] as const) {
@@ -155,8 +157,15 @@ describe('heph config', () => {
       expect(r.exitCode, value).toBe(78);
       expect(r.stderr).toContain('metrics.textfile');
       expect(r.stderr).toContain(says);
+      expect(r.stderr).toContain(value);
       expect(readFileSync(file).equals(before)).toBe(true);
     }
+    // validate says the same of a hand edit
+    s.writeConfig(`[metrics]\ntextfile = "${s.home}/dir.prom"\n`);
+    const v = await runHeph(['config', 'validate'], s.env);
+    expect(v.exitCode).toBe(78);
+    expect(v.stderr).toContain('metrics.textfile');
+    expect(v.stderr).toContain(`${s.home}/dir.prom`);
   });
 
   it('usage errors exit 2', async () => {

@@ -1,7 +1,7 @@
 // The daemon core with a fake checker, installer and clock: notify once, every guard block
 // audited once per candidate and reason, pause expiry, install failures, no supervisor,
 // container, health and the status document.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -339,3 +339,36 @@ async function waitUntil(fn: () => boolean): Promise<void> {
   }
   throw new Error('condition never held');
 }
+
+describe('the metrics textfile across reloads', () => {
+  it('moving or clearing metrics.textfile removes the file this daemon wrote (no duplicate series)', async () => {
+    const a = join(home, 'a.prom');
+    const b = join(home, 'b.prom');
+    const other = join(home, 'other.prom'); // not this daemon's: never touched
+    const base = {
+      update: { mode: 'notify' },
+      forge: { repo: 'acme/app' },
+    };
+    const { daemon } = setup({ mode: 'notify', config: { metrics: { textfile: a } } });
+    expect(existsSync(a)).toBe(true);
+    const effects = {
+      checker: checker({ offer: null }),
+      install: async (): Promise<InstallResult> => Promise.reject(new Error('no install')),
+      switchStaged: async () => undefined,
+    };
+    await daemon.reconfigure({
+      config: configSchema.parse({ ...base, metrics: { textfile: b } }),
+      ...effects,
+    });
+    expect(existsSync(a)).toBe(false);
+    expect(existsSync(b)).toBe(true);
+    writeFileSync(other, '# someone else\n');
+    await daemon.reconfigure({
+      config: configSchema.parse({ ...base, metrics: { textfile: '' } }),
+      ...effects,
+    });
+    expect(existsSync(b)).toBe(false);
+    expect(existsSync(other)).toBe(true);
+    await daemon.stop();
+  });
+});
