@@ -200,7 +200,10 @@ export class Daemon implements DaemonApi {
     // The metric names' prefix is the app's name (heph_…, acme_…; docs/operations.md "Metrics").
     return renderMetrics(this.o.deps.app.name, {
       version: this.o.deps.app.version,
-      updateAvailable: s.candidate !== null || s.deferred !== null,
+      // The newest release on the channel is newer than what runs, whether or not a policy
+      // (too young, a major, a pause, staged rollout…) holds it back; a deferred one is newer too.
+      updateAvailable:
+        (s.latest !== null && isNewer(s.latest, this.o.deps.app.version)) || s.deferred !== null,
       pendingRestart: s.pendingRestart !== null || s.deferred !== null,
       counters: s.counters,
       lastCheckAt: Number.isNaN(last) ? null : last,

@@ -28,7 +28,7 @@ export interface MetricsSnapshot {
   updateAvailable: boolean;
   pendingRestart: boolean;
   counters: MetricCounters;
-  /** Epoch ms of the last check, or null before the first. */
+  /** Epoch ms of the last check, or null before the first (rendered as 0). */
   lastCheckAt: number | null;
   consecutiveFailures: number;
   rollbacks: number;
@@ -76,9 +76,12 @@ export function renderMetrics(prefix: string, s: MetricsSnapshot): string {
   };
   const b = (x: boolean) => (x ? 1 : 0);
   family('info', 'gauge', 'The running version (always 1).', [[{ version: s.version }, 1]]);
-  family('update_available', 'gauge', '1 when a newer release is available on the channel.', [
-    [{}, b(s.updateAvailable)],
-  ]);
+  family(
+    'update_available',
+    'gauge',
+    '1 when the newest release on the channel is newer than the running version, even if a policy holds it back.',
+    [[{}, b(s.updateAvailable)]],
+  );
   family(
     'update_pending_restart',
     'gauge',
@@ -91,14 +94,13 @@ export function renderMetrics(prefix: string, s: MetricsSnapshot): string {
     'Forge checks by the daemon, by result.',
     CHECK_RESULTS.map((r) => [{ result: r }, s.counters.checks[r] ?? 0]),
   );
-  if (s.lastCheckAt !== null) {
-    family(
-      'update_last_check_timestamp_seconds',
-      'gauge',
-      'When the daemon last asked the forge (Unix time).',
-      [[{}, s.lastCheckAt / 1000]],
-    );
-  }
+  // Always present (0 before the first check), so `time() - …` alerts fire for a daemon that never checked.
+  family(
+    'update_last_check_timestamp_seconds',
+    'gauge',
+    'When the daemon last asked the forge (Unix time; 0 before the first check).',
+    [[{}, s.lastCheckAt === null ? 0 : s.lastCheckAt / 1000]],
+  );
   family('update_consecutive_failures', 'gauge', 'Checks failed in a row.', [[{}, s.consecutiveFailures]]);
   family(
     'update_installs_total',

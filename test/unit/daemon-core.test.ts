@@ -372,3 +372,41 @@ describe('the metrics textfile across reloads', () => {
     await daemon.stop();
   });
 });
+
+describe('update_available', () => {
+  const held = (latest: string) => async (): Promise<CheckOutcome> => {
+    const r = release(latest);
+    return {
+      current: VERSION,
+      selection: {
+        latest: r,
+        candidate: null,
+        reason: 'too-young',
+        eligibleAt: null,
+        blocked: r,
+        detail: 'test',
+      },
+      list: { requests: 1, bodyBytes: 10, fromCache: false },
+      checkedAt: new Date(now).toISOString(),
+      report: {},
+    };
+  };
+  const gauge = (d: Daemon, name: string) => new RegExp(`^${name} (\\S+)$`, 'm').exec(d.metrics())?.[1];
+
+  it('is 1 when the newest release on the channel is newer than the running version, even while a policy holds it back', async () => {
+    const { daemon } = setup({ mode: 'notify', checker: held('99.0.0') });
+    expect(gauge(daemon, 'heph_update_last_check_timestamp_seconds')).toBe('0');
+    expect(gauge(daemon, 'heph_update_available')).toBe('0');
+    await daemon.check();
+    expect(daemon.status().update?.candidate).toBeNull();
+    expect(gauge(daemon, 'heph_update_available')).toBe('1');
+    await daemon.stop();
+  });
+
+  it('is 0 when the newest release is the running version', async () => {
+    const { daemon } = setup({ mode: 'notify', checker: held(VERSION) });
+    await daemon.check();
+    expect(gauge(daemon, 'heph_update_available')).toBe('0');
+    await daemon.stop();
+  });
+});

@@ -96,11 +96,11 @@ describe('renderMetrics', () => {
     expect(Object.keys(byName(renderMetrics('my-app', SNAP)))).toContain('my_app_info');
   });
 
-  it('escapes label values; leaves out the last-check time before the first check', () => {
+  it('escapes label values; the last-check time is 0 before the first check', () => {
     const text = renderMetrics('heph', { ...SNAP, version: '1.0.0-"odd"\\\nx', lastCheckAt: null });
     const m = byName(text);
     expect(m.heph_info?.metrics[0]?.labels?.version).toBe('1.0.0-"odd"\\\nx');
-    expect(m.heph_update_last_check_timestamp_seconds).toBeUndefined();
+    expect(m.heph_update_last_check_timestamp_seconds?.metrics[0]?.value).toBe('0');
   });
 
   it('counts rollbacks from the audit log, skipping torn lines', () => {
