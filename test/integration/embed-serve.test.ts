@@ -2,7 +2,7 @@
 // inside the daemon: the [app] table reaches ctx.config, ctx.signal aborts when the drain starts,
 // the drain waits for ctx.track'ed work (up to restart.drain_timeout), a serve that throws at start
 // ends the daemon with 1, and the app's own names (ACME_HOME, acmed.sock) are the ones used.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -119,6 +119,16 @@ describe('serve(ctx) inside the daemon', () => {
     expect(audit).toMatchObject([{ changed: ['app'], restartNeeded: ['app'] }]);
     const st = await socketRequest(join(home, 'run', 'acmed.sock'), 'GET', '/v1/status');
     expect(st.body.config.restartNeeded).toEqual(['app']);
+    // The app's own `daemon reload` (no unit here: over the socket) says what to do, in its names.
+    writeFileSync(file, readFileSync(file, 'utf8').replace('flavour = "spicy"', 'flavour = "mild"'));
+    const cli = spawnSync(process.execPath, [join(home, 'app.mjs'), 'daemon', 'reload'], {
+      env,
+      cwd: home,
+      encoding: 'utf8',
+    });
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stdout).toContain('acmed reloaded the config; changed: app');
+    expect(cli.stdout).toContain('run `acme daemon restart`');
     process.kill(d.pid, 'SIGTERM');
     expect((await d.exited).code).toBe(0);
   });
