@@ -2,7 +2,7 @@
 import { loadConfig } from '../config/load.js';
 import { checkKnownKey, setConfigValue } from '../config/edit.js';
 import { type Config, DURATION_KEYS, KNOWN_KEYS } from '../config/schema.js';
-import { createForgeClient } from '../forge/index.js';
+import { checkForgeConfig } from '../forge/index.js';
 import { formatDuration } from '../config/duration.js';
 import { HephError } from '../errors.js';
 import { type CliContext, note, printJson, println } from './context.js';
@@ -82,7 +82,22 @@ async function tellDaemon(ctx: CliContext): Promise<DaemonReload> {
  * `config validate` or `config set` is one a daemon starts or reloads with.
  */
 function checkBuildable(ctx: CliContext, config: Config): void {
-  if (config.update.mode !== 'off') createForgeClient(config, ctx.deps);
+  if (config.update.mode === 'off') return;
+  try {
+    checkForgeConfig(config, ctx.deps);
+  } catch (e) {
+    // A system service reads forge.token_file as its own user, with its own HOME (and any token
+    // in its environment file): root at this prompt cannot see that file as the service will.
+    // Doctor checks it as the service user (docs/operations.md "A system service").
+    if (ctx.scope?.system && e instanceof HephError && e.details.key === 'forge.token_file') {
+      note(
+        ctx,
+        `warning: ${e.message}; not refused here, the service reads it as its own user: run \`heph doctor\` once it runs`,
+      );
+      return;
+    }
+    throw e;
+  }
 }
 
 export async function configSet(ctx: CliContext, key: string, value: string): Promise<number> {

@@ -67,13 +67,29 @@ export interface ForgeClientOptions {
   deadlines?: Partial<Deadlines>;
 }
 
-/** A client for config.forge; the ETag cache lives at state/http-cache.json. */
-export function createForgeClient(config: Config, deps: Deps, opts: ForgeClientOptions = {}): ForgeClient {
-  const { kind, repo, tag_prefix: tagPrefix } = config.forge;
+/** What a client is built from, checked: the repo, the API base, its origin and the token. */
+function forgeSettings(config: Config, deps: Pick<Deps, 'paths' | 'env' | 'app'>) {
+  const { kind } = config.forge;
   checkRepo(config, deps.paths.config);
   const base = apiBase(config);
   const token = readToken(config, deps.env, deps.app);
   const origin = base.startsWith('file:') ? '' : new URL(kind === 'static' ? indexUrlOf(base) : base).origin;
+  return { base, token, origin };
+}
+
+/**
+ * Throws what createForgeClient would throw for this config (repo, URL, token), touching nothing
+ * on disk: `config validate` and `config set` use it, and must not read or set aside the
+ * daemon's state (its ETag cache) on the way.
+ */
+export function checkForgeConfig(config: Config, deps: Pick<Deps, 'paths' | 'env' | 'app'>): void {
+  forgeSettings(config, deps);
+}
+
+/** A client for config.forge; the ETag cache lives at state/http-cache.json. */
+export function createForgeClient(config: Config, deps: Deps, opts: ForgeClientOptions = {}): ForgeClient {
+  const { kind, repo, tag_prefix: tagPrefix } = config.forge;
+  const { base, token, origin } = forgeSettings(config, deps);
   const http = new ForgeHttp({
     forge: kind,
     env: deps.env,

@@ -1,5 +1,5 @@
 // `heph config …` and config errors through the built CLI, as a user sees them.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -166,6 +166,34 @@ describe('heph config', () => {
     expect(v.exitCode).toBe(78);
     expect(v.stderr).toContain('metrics.textfile');
     expect(v.stderr).toContain(`${s.home}/dir.prom`);
+  });
+
+  it("validate and set check the forge settings without touching the daemon's state (its ETag cache stays as it is)", async () => {
+    s = scratch();
+    s.writeConfig('[update]\nmode = "notify"\n[forge]\nrepo = "acme/app"\n');
+    const state = join(s.home, 'state');
+    mkdirSync(state, { recursive: true });
+    // A cache the daemon would set aside as corrupt: a read-only command must leave it be.
+    writeFileSync(join(state, 'http-cache.json'), 'not json');
+    expect((await runHeph(['config', 'validate'], s.env)).exitCode).toBe(0);
+    expect((await runHeph(['config', 'set', 'update.interval', '2h'], s.env)).exitCode).toBe(0);
+    expect(readdirSync(state)).toEqual(['http-cache.json']);
+    expect(readFileSync(join(state, 'http-cache.json'), 'utf8')).toBe('not json');
+  });
+
+  it('--system: a token file root cannot see as the service will is a warning, not a refusal', async () => {
+    s = scratch();
+    s.writeConfig('[update]\nmode = "notify"\n[forge]\nrepo = "acme/app"\ntoken_file = "~/token"\n');
+    // The user's own config: the CLI reads the token file as the daemon will, so it refuses.
+    const user = await runHeph(['config', 'validate'], s.env);
+    expect(user.exitCode).toBe(78);
+    expect(user.stderr).toContain('forge.token_file');
+    // The system install's: the service reads it as its own user, with its own HOME.
+    const system = await runHeph(['config', 'set', 'update.interval', '2h', '--system'], s.env);
+    expect(system.exitCode, system.stderr).toBe(0);
+    expect(system.stderr).toContain('warning: forge.token_file: cannot read');
+    expect(system.stderr).toContain('`heph doctor --system`');
+    expect(readFileSync(join(s.home, 'config.toml'), 'utf8')).toContain('interval = "2h"');
   });
 
   it('usage errors exit 2', async () => {
