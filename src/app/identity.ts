@@ -64,7 +64,11 @@ export function requiredFiles(app: Pick<AppIdentity, 'entry'>): string[] {
  * A word quoted on its own ("heph", also as \"heph\" inside a JSON line) is data, such as a
  * package name, and is left be too.
  */
-const HEPH_WORD = /(?<![\w./@~-])heph(?![\w/@-]|\.\w)/g;
+const HEPH_WORD = /(?<![\w./@~\\-])heph(?![\w/@-]|\.\w)/g;
+/** hephd as a word (`hephd started`, `hephd.service`), not in a path or name (owner/hephd, x-hephd-y). */
+const HEPHD_WORD = /(?<![\w./@~\\-])hephd(?![\w/@-])/g;
+/** The variable prefix (HEPH_HOME, $HEPH_HOME, "HEPH_FORGE_TOKEN"), not inside another name (ABC-HEPH_X). */
+const HEPH_VARIABLE = /(?<![\w./@~\\-])HEPH_(?=[A-Z])/g;
 
 function quotedAlone(all: string, at: number): boolean {
   const after = all.slice(at + 4, at + 6);
@@ -84,8 +88,8 @@ export function renameForApp(text: string, app: AppNames): string {
     all.startsWith(name, at) ? found : name;
   const article = /^[aeiou]/.test(app.name) ? 'an ' : 'a ';
   return text
-    .replace(/\bhephd\b/g, to(app.daemon))
-    .replace(/\bHEPH_(?=[A-Z])/g, to(`${app.envPrefix}_`))
+    .replace(HEPHD_WORD, to(app.daemon))
+    .replace(HEPH_VARIABLE, to(`${app.envPrefix}_`))
     .replace(/\ba (?=heph(?![\w/@-]|\.\w))/g, article)
     .replace(HEPH_WORD, (found, at: number, all: string) => (quotedAlone(all, at) ? found : app.name));
 }

@@ -50,7 +50,8 @@ export function appendAudit(
   const full = { time: event.time ?? new Date().toISOString(), ...event } as AuditEvent;
   if (app) {
     for (const [key, value] of Object.entries(full)) {
-      if (typeof value === 'string') full[key] = renameForApp(value, app);
+      // Redacted first: a secret that happened to hold a heph name would escape redaction once renamed.
+      if (typeof value === 'string') full[key] = renameForApp(redactText(value), app);
     }
   }
   const line = `${redactText(JSON.stringify(full))}\n`;

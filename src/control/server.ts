@@ -65,7 +65,7 @@ export function assertSocketPath(path: string): void {
     `the control socket path is ${bytes} bytes, too long for a unix socket (at most ${MAX_SOCKET_PATH_BYTES}): ${path}`,
     {
       hint:
-        'the socket is <HEPH_HOME>/run/hephd.sock, else under $XDG_RUNTIME_DIR (else XDG_STATE_HOME): ' +
+        'the socket is hephd.sock in <HEPH_HOME>/run, else under $XDG_RUNTIME_DIR (else XDG_STATE_HOME): ' +
         'point the one in use at a shorter folder (e.g. XDG_RUNTIME_DIR=/run/user/$(id -u)), then start hephd again',
       details: { socket: path, key: 'socket' },
     },

@@ -68,6 +68,25 @@ describe('app identity', () => {
     );
   });
 
+  it('renames the daemon and the variable prefix as words only, not inside a name, path or value', () => {
+    const acme = appNames('acme');
+    expect(renameForApp('hephd started; see hephd.service and $HEPH_HOME', acme)).toBe(
+      'acmed started; see acmed.service and $ACME_HOME',
+    );
+    expect(renameForApp('{"HEPH_FORGE_TOKEN":"[redacted]","unit":"hephd"}', acme)).toBe(
+      '{"ACME_FORGE_TOKEN":"[redacted]","unit":"acmed"}',
+    );
+    for (const data of [
+      'forge.repo = owner/hephd',
+      'x-hephd-y',
+      'abc-HEPH_XYZ',
+      'C:\\Users\\heph\\AppData',
+      'C:\\srv\\hephd\\run',
+    ]) {
+      expect(renameForApp(data, acme)).toBe(data);
+    }
+  });
+
   it('renames a text twice (the daemon, then the CLI that prints it) as once', () => {
     const text = 'hephd: set HEPH_FORGE_TOKEN, then run `heph update check` (heph retries)';
     for (const name of ['acme', 'heph-sync', 'hephx']) {

@@ -1,11 +1,12 @@
 // The audit writer when its file cannot be written (disk full, a folder in the way): the decision
 // it records still stands, the event still reaches the log, and nothing throws.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { appNames, HEPH_NAMES } from '../../src/app/identity.js';
 import { appendAudit, readAudit } from '../../src/audit/log.js';
+import { registerSecret } from '../../src/platform/logger.js';
 import { tempDir } from '../helpers/tmp.js';
 
 describe('appendAudit', () => {
@@ -26,6 +27,18 @@ describe('appendAudit', () => {
     const heph = join(tempDir('heph-audit-'), 'audit.jsonl');
     appendAudit(heph, event, undefined, HEPH_NAMES);
     expect(readAudit(heph)[0]?.message).toBe(message);
+  });
+
+  it("redacts a secret before renaming, so a token holding a heph name stays redacted in an app's audit", () => {
+    const token = 'tok+hephd+HEPH_Zq9';
+    registerSecret(token);
+    const file = join(tempDir('heph-audit-'), 'audit.jsonl');
+    const error = `the forge refused ${token} (401)`;
+    appendAudit(file, { event: 'update.failed', version: '1.3.0', error }, undefined, appNames('acme'));
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('the forge refused [redacted] (401)');
+    expect(text).not.toContain('acmed');
+    expect(text).not.toContain('tok+');
   });
 
   it('an unwritable audit file is logged with the event, never thrown', () => {
