@@ -9,7 +9,7 @@ import type { Supervisor } from '../platform/supervisor.js';
 import type { VersionedRelease } from '../release/types.js';
 import { applyBlock, decide, type GuardPolicy, recordRestart } from '../update/guard.js';
 import type { DaemonState } from '../update/state.js';
-import { deferRestart } from './deferred.js';
+import { deferRestart, switchFailed } from './deferred.js';
 import { type MaintenanceWindow, nextWindow } from './windows.js';
 
 /** update.blocked keys remembered ("version:reason"); old versions never come back. */
@@ -144,10 +144,7 @@ export async function considerCandidate(ctx: AutoContext, release: VersionedRele
     try {
       await ctx.switchStaged(release.version);
     } catch (e) {
-      deps.logger.error(
-        { version: release.version, error: describeError(e) },
-        'switching to the new version failed',
-      );
+      switchFailed(ctx, release.version, e);
       return 'install-failed';
     }
   }

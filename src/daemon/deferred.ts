@@ -2,7 +2,7 @@
 // (state.deferred) and is switched to, and restarted into, when the next window opens.
 // docs/operations.md "Maintenance windows".
 import { appendAudit } from '../audit/log.js';
-import { describeError } from '../errors.js';
+import { describeError, HephError } from '../errors.js';
 import { type AutoContext, type AutoOutcome, blockOnce, restartInto } from './auto.js';
 import { applyBlock, decide } from '../update/guard.js';
 import { type MaintenanceWindow, nextWindow, parseWindow, type WindowSpan } from './windows.js';
@@ -40,6 +40,30 @@ export function deferRestart(
   return 'deferred';
 }
 
+/**
+ * A staged version that could not be made current (the install lock held by a person's
+ * `update apply`, the version pruned or removed since): logged and audited as update.failed
+ * with `stage: "switch"`, so the audit does not end at a successful install that never ran.
+ */
+export function switchFailed(ctx: AutoContext, version: string, e: unknown): void {
+  const error = describeError(e);
+  ctx.deps.logger.error({ version, error }, 'switching to the staged version failed');
+  appendAudit(
+    ctx.deps.paths.auditFile,
+    {
+      event: 'update.failed',
+      version,
+      from: ctx.deps.app.version,
+      method: ctx.config.install.method,
+      stage: 'switch',
+      error,
+      code: e instanceof HephError ? e.code : 'E_INTERNAL',
+    },
+    ctx.deps.logger,
+    ctx.deps.app,
+  );
+}
+
 export type DeferredOutcome = AutoOutcome | 'waiting' | 'gone' | 'none';
 
 /**
@@ -68,10 +92,7 @@ export async function completeDeferred(
       await ctx.switchStaged(d.version);
     } catch (e) {
       // Pruned or removed since (a manual install): forget it; the next check installs again.
-      deps.logger.error(
-        { version: d.version, error: describeError(e) },
-        'the deferred version cannot be switched to',
-      );
+      switchFailed(ctx, d.version, e);
       state.deferred = null;
       ctx.persist();
       return 'gone';

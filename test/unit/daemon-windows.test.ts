@@ -9,6 +9,7 @@ import { readAudit } from '../../src/audit/log.js';
 import { configSchema } from '../../src/config/schema.js';
 import { type CheckOutcome, Daemon } from '../../src/daemon/core.js';
 import type { Timers } from '../../src/daemon/loop.js';
+import { HephError } from '../../src/errors.js';
 import type { InstallResult } from '../../src/install/index.js';
 import { createDeps, type Deps } from '../../src/platform/deps.js';
 import type { VersionedRelease } from '../../src/release/types.js';
@@ -71,7 +72,7 @@ function release(version: string): VersionedRelease {
 
 /** `installTakes`: how far the clock moves during an install (download, verify, readiness probe). */
 function setup(windows: string[], offer = '0.1.1', installTakes = 0) {
-  const offered = { version: offer };
+  const offered: { version: string; switchError?: Error } = { version: offer };
   const calls: string[] = [];
   const { timers, armed, advance } = manualTimers();
   const raw = {
@@ -103,7 +104,10 @@ function setup(windows: string[], offer = '0.1.1', installTakes = 0) {
         staged: opts?.stage === true,
       };
     },
-    switchStaged: async (v: string) => calls.push(`switch ${v}`),
+    switchStaged: async (v: string) => {
+      if (offered.switchError) throw offered.switchError;
+      calls.push(`switch ${v}`);
+    },
   };
   const daemon = new Daemon({
     config,
@@ -163,6 +167,24 @@ describe('auto mode with maintenance windows', () => {
     expect(calls).toEqual(['install 0.1.1 staged', 'switch 0.1.1', 'restart 0.1.1']);
     expect(events('update.deferred')).toHaveLength(0);
     expect(daemon.status().restartWindow).toMatchObject({ open: true });
+    await daemon.stop();
+  });
+
+  it('a staged version that cannot be switched to (the install lock held) is audited as update.failed, no restart', async () => {
+    now = T0 + 90 * M; // 02:30 in Berlin
+    const { daemon, calls, offered } = setup(['* 02:00-04:00 Europe/Berlin']);
+    offered.switchError = new HephError('E_LOCKED', 'another install holds the lock');
+    await daemon.check();
+    expect(calls).toEqual(['install 0.1.1 staged']);
+    expect(events('update.failed')).toMatchObject([
+      {
+        version: '0.1.1',
+        stage: 'switch',
+        code: 'E_LOCKED',
+        error: expect.stringContaining('holds the lock'),
+      },
+    ]);
+    expect(events('update.restarting')).toHaveLength(0);
     await daemon.stop();
   });
 
