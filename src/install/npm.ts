@@ -6,13 +6,13 @@
 // "none" the packed file is installed unchecked. Either way its engines.node is checked against
 // the node the service runs before `npm install -g` (runtime.ts), as the bundle method does.
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import * as tar from 'tar';
 import type { Config } from '../config/schema.js';
-import { type ErrorCode, HephError } from '../errors.js';
+import { describeError, type ErrorCode, HephError } from '../errors.js';
 import type { ForgeClient } from '../forge/types.js';
 import type { Deps } from '../platform/deps.js';
 import type { VersionedRelease } from '../release/types.js';
@@ -163,15 +163,31 @@ async function packTarball(spec: string, dir: string, deps: Deps): Promise<strin
 async function checkPackedRuntime(file: string, version: string, deps: Deps, dir: string): Promise<void> {
   const into = join(dir, 'package-json');
   mkdirSync(into);
-  await tar.x({
-    file,
-    cwd: into,
-    strip: 1,
-    strict: true,
-    preservePaths: false,
-    preserveOwner: false,
-    filter: (path) => path.replace(/^\.\//, '') === 'package/package.json',
-  });
+  try {
+    await tar.x({
+      file,
+      cwd: into,
+      strip: 1,
+      strict: true,
+      preservePaths: false,
+      preserveOwner: false,
+      // npm writes package/, but installs whatever single folder a registry tarball holds
+      filter: (path) => /^(\.\/)?[^/]+\/package\.json$/.test(path),
+    });
+  } catch (e) {
+    throw new HephError(
+      'E_UNSAFE_ARCHIVE',
+      `${basename(file)} from npm pack cannot be read: ${describeError(e)}`,
+      {
+        hint: 'the registry served a broken package tarball; nothing was installed',
+      },
+    );
+  }
+  if (!existsSync(join(into, 'package.json'))) {
+    throw new HephError('E_UNSAFE_ARCHIVE', `${basename(file)} from npm pack holds no package.json`, {
+      hint: 'the registry served something that is not an npm package; nothing was installed',
+    });
+  }
   await checkRuntime(into, version, deps);
 }
 

@@ -3,9 +3,10 @@
 // the release's SHA256SUMS, a registry serving other bytes installs nothing, and npm's own
 // failures reach the user with npm's error lines and a typed code.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import * as tar from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit/log.js';
 import { configSchema } from '../../src/config/schema.js';
@@ -163,6 +164,47 @@ describe('engines.node of the npm package', () => {
       expect(readRuntimeRefusals(deps.paths)).toMatchObject([{ version: '1.1.0', needs: '>=99' }]);
     },
   );
+
+  it('reads engines.node whatever the tarball names its one folder (npm installs any), and refuses a tarball with no package.json', async () => {
+    registry.publish('heph', '1.1.0');
+    const work = mkdtempSync(join(tmpdir(), 'heph-npm-odd-'));
+    try {
+      // A registry tarball from another packer: its folder is node/, not npm's package/.
+      mkdirSync(join(work, 'node', 'bin'), { recursive: true });
+      writeFileSync(
+        join(work, 'node', 'package.json'),
+        JSON.stringify({
+          name: 'heph',
+          version: '1.1.0',
+          bin: { heph: 'bin/heph.js' },
+          engines: { node: '>=99' },
+        }),
+      );
+      writeFileSync(join(work, 'node', 'bin', 'heph.js'), '#!/usr/bin/env node\nconsole.log("1.1.0");\n');
+      const odd = join(work, 'odd.tgz');
+      await tar.c({ gzip: true, file: odd, cwd: work, portable: true }, ['node']);
+      registry.swap('heph', '1.1.0', readFileSync(odd));
+      const e = (await install(forgeRelease('1.1.0', null), { verify: 'none' }).catch(
+        (x: unknown) => x,
+      )) as HephError;
+      expect(e.code).toBe('E_PREFLIGHT');
+      expect(e.message).toContain('needs node >=99');
+      expect(existsSync(installedBin())).toBe(false);
+
+      // No package.json at all: refused by name, not by tar's words, and nothing installed.
+      rmSync(join(work, 'node', 'package.json'));
+      await tar.c({ gzip: true, file: odd, cwd: work, portable: true }, ['node']);
+      registry.swap('heph', '1.1.0', readFileSync(odd));
+      const none = (await install(forgeRelease('1.1.0', null), { verify: 'none' }).catch(
+        (x: unknown) => x,
+      )) as HephError;
+      expect(none.code).toBe('E_UNSAFE_ARCHIVE');
+      expect(none.message).toContain('holds no package.json');
+      expect(existsSync(installedBin())).toBe(false);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
 
   it('installs a package whose engines.node accepts the service node', async () => {
     const packed = registry.publish('heph', '1.1.0', { enginesNode: `>=${node().split('.')[0]}` });
