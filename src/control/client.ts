@@ -23,7 +23,7 @@ export interface CallOptions extends GraceOptions {
   timeoutMs?: number;
 }
 
-interface Attempt {
+export interface Attempt {
   ok: boolean;
   /** The connect failed before any byte was written (safe to retry). */
   refused?: string;
@@ -94,11 +94,12 @@ function parseAnswer(raw: Buffer, ended: boolean): Answer | undefined {
 }
 
 /**
- * One request over the unix socket. Written over node:net by hand rather than node:http: the
+ * One request over the unix socket, no retry (callDaemon adds the restart grace; the readiness
+ * probe, install/smoke.ts, asks a fresh daemon once). Written over node:net by hand rather than node:http: the
  * HTTP client machinery costs `heph status` ~9 ms of a ~50 ms cold start (bench/cold-start), and
  * a request with `connection: close` and a small JSON answer needs very little of it.
  */
-function once(
+export function requestOnce(
   socketPath: string,
   method: string,
   path: string,
@@ -190,7 +191,7 @@ export async function callDaemon(
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const a = await withRestartGrace(
     async () => {
-      const r = await once(paths.socket, method, path, body, timeoutMs);
+      const r = await requestOnce(paths.socket, method, path, body, timeoutMs);
       return r.refused ? REFUSED : r;
     },
     paths.stopMarker,

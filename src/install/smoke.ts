@@ -2,9 +2,9 @@
 // before anything points at it. Run with this very node (process.execPath), no shell.
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { execa } from 'execa';
+import { requestOnce } from '../control/client.js';
 import { HephError } from '../errors.js';
 import type { Env } from '../platform/paths.js';
 
@@ -108,7 +108,9 @@ export async function probeBundle(
         ?.slice(0, 300);
       throw fail(`it exited ${r.exitCode ?? r.signal}${first ? ` (${first})` : ''}`);
     }
-    const answer = await getHealth(socket);
+    const answer = await getHealth(socket).catch((e: unknown) => {
+      throw fail(`GET /v1/health failed: ${(e as Error).message}`);
+    });
     if (answer.status !== 200 || (answer.body as { ok?: unknown })?.ok !== true) {
       throw fail(`GET /v1/health answered ${answer.status}`);
     }
@@ -124,29 +126,9 @@ export async function probeBundle(
   }
 }
 
-function getHealth(socketPath: string): Promise<{ status: number; body: unknown }> {
-  return new Promise<{ status: number; body: unknown }>((resolve, reject) => {
-    {
-      const req = request({ socketPath, method: 'GET', path: '/v1/health', timeout: PROBE_TIMEOUT_MS });
-      req.on('timeout', () => req.destroy(new Error('no answer to GET /v1/health')));
-      req.on('error', reject);
-      req.on('response', (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          try {
-            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
-          } catch {
-            resolve({ status: res.statusCode ?? 0, body: null });
-          }
-        });
-      });
-      req.end();
-    }
-  }).catch((e: unknown) => {
-    throw new HephError('E_SMOKE_TEST', `the readiness probe did not answer: ${(e as Error).message}`, {
-      hint: PROBE_HINT,
-    });
-  });
+/** GET /v1/health of the probed version, once (the control client's request, no restart grace). */
+async function getHealth(socketPath: string): Promise<{ status: number; body: unknown }> {
+  const a = await requestOnce(socketPath, 'GET', '/v1/health', undefined, PROBE_TIMEOUT_MS);
+  if (!a.ok) throw a.error ?? new Error(`no answer to GET /v1/health (${a.refused ?? 'refused'})`);
+  return { status: a.status ?? 0, body: a.body ?? null };
 }
