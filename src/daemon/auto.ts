@@ -42,6 +42,23 @@ export type AutoOutcome =
   | 'pending-restart'
   | 'deferred';
 
+/**
+ * The restart guard's say on restarting into `version` at `now`: false when it blocks, with the
+ * block recorded in the guard state and audited once (update.blocked).
+ */
+export function guardAllows(
+  ctx: Pick<AutoContext, 'deps' | 'state' | 'persist' | 'policy'>,
+  version: string,
+  now: number,
+): boolean {
+  const d = decide(ctx.state.guard, ctx.policy, now);
+  if (d.allowed) return true;
+  ctx.state.guard = applyBlock(ctx.state.guard, d, now);
+  ctx.persist();
+  blockOnce(ctx, version, d.reason, d.message, d.until);
+  return false;
+}
+
 /** Audits `update.blocked` once per candidate and reason; later attempts only log. */
 export function blockOnce(
   ctx: Pick<AutoContext, 'deps' | 'state' | 'persist'>,
@@ -114,14 +131,7 @@ export async function considerCandidate(ctx: AutoContext, release: VersionedRele
   }
   if (state.pendingRestart === release.version) return 'already-pending';
   if (state.deferred?.version === release.version) return 'deferred';
-  const now = deps.clock.now();
-  const d = decide(state.guard, ctx.policy, now);
-  if (!d.allowed) {
-    state.guard = applyBlock(state.guard, d, now);
-    ctx.persist();
-    blockOnce(ctx, release.version, d.reason, d.message, d.until);
-    return 'blocked';
-  }
+  if (!guardAllows(ctx, release.version, deps.clock.now())) return 'blocked';
   // With maintenance windows, install into the store only (bundles: staged, `current` untouched)
   // and decide after the install: download, verification and the readiness probe take time, and
   // a window open when the install began may have closed since (docs/operations.md).

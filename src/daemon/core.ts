@@ -223,7 +223,7 @@ export class Daemon implements DaemonApi {
   }
 
   start(): void {
-    this.persist();
+    this.persist(); // and the metrics textfile
     const last = this.state.lastCheckAt ? Date.parse(this.state.lastCheckAt) : Number.NaN;
     this.poller?.start(Number.isNaN(last) ? null : last);
     this.armWindow();
@@ -278,12 +278,9 @@ export class Daemon implements DaemonApi {
     this.windows = configuredWindows(next.config.update.windows);
     this.poller = this.makePoller();
     if (this.stopped) return;
-    this.persist(); // and the metrics textfile, wherever it is now
-    const last = this.state.lastCheckAt ? Date.parse(this.state.lastCheckAt) : Number.NaN;
-    this.poller?.start(Number.isNaN(last) ? null : last);
+    this.start(); // the new loop keeps the phase; the textfile is written wherever it is now
     if (source.length > 0)
       this.poller?.soon(sourceChangeDelay(next.config.update.interval, this.o.rand ?? Math.random));
-    this.armWindow();
   }
 
   async stop(): Promise<void> {

@@ -3,8 +3,7 @@
 // docs/operations.md "Maintenance windows".
 import { appendAudit } from '../audit/log.js';
 import { describeError, HephError } from '../errors.js';
-import { type AutoContext, type AutoOutcome, blockOnce, restartInto } from './auto.js';
-import { applyBlock, decide } from '../update/guard.js';
+import { type AutoContext, type AutoOutcome, guardAllows, restartInto } from './auto.js';
 import { type MaintenanceWindow, nextWindow, parseWindow, type WindowSpan } from './windows.js';
 
 /** The configured windows, parsed (the config schema has checked every one). */
@@ -80,13 +79,7 @@ export async function completeDeferred(
   const now = deps.clock.now();
   const span = windows.length === 0 ? null : nextWindow(windows, now);
   if (span !== null && span.start > now) return 'waiting';
-  const guard = decide(state.guard, ctx.policy, now);
-  if (!guard.allowed) {
-    state.guard = applyBlock(state.guard, guard, now);
-    ctx.persist();
-    blockOnce(ctx, d.version, guard.reason, guard.message, guard.until);
-    return 'blocked';
-  }
+  if (!guardAllows(ctx, d.version, now)) return 'blocked';
   if (d.staged) {
     try {
       await ctx.switchStaged(d.version);
