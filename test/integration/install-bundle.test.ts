@@ -235,17 +235,23 @@ describe('installRelease (bundle)', () => {
       expect(lstatSync(planted).isSymbolicLink()).toBe(true); // left for the operator to look at
     },
   );
-  it('readiness: a version that answers --version but cannot start its daemon is refused and quarantined', async () => {
+  /** Publishes 1.5.0 whose entry prints its version for --version and runs `otherwise` else. */
+  async function publishAnswering(otherwise: string): Promise<void> {
     const tgz = join(home, 'heph-1.5.0.tgz');
     copyFileSync(art.tarball('1.1.0'), tgz);
-    // Passes the smoke test, then fails as a daemon would when loading its modules.
     await replaceInTarball(
       tgz,
       'package/dist/heph.mjs',
-      "if (process.argv.includes('--version')) console.log('1.5.0');\n" +
-        "else { console.error('Error: Cannot find module ./chunks/forge.mjs'); process.exit(1); }\n",
+      `if (process.argv.includes('--version')) console.log('1.5.0');\nelse ${otherwise}\n`,
     );
     publishRelease(root, '1.5.0', art, { tarball: tgz });
+  }
+
+  it('readiness: a version that answers --version but cannot start its daemon is refused and quarantined', async () => {
+    // Passes the smoke test, then fails as a daemon would when loading its modules.
+    await publishAnswering(
+      "{ console.error('Error: Cannot find module ./chunks/forge.mjs'); process.exit(1); }",
+    );
     const err = await expectRefused(install('1.5.0'), 'E_SMOKE_TEST');
     expect(err.message).toMatch(
       /1\.5\.0 failed its readiness probe: it exited 1 \(Error: Cannot find module/,
@@ -254,16 +260,8 @@ describe('installRelease (bundle)', () => {
   });
 
   it('readiness: a release from before the probe (its CLI has no `daemon probe`) is installed on its smoke test', async () => {
-    const tgz = join(home, 'heph-1.5.0.tgz');
-    copyFileSync(art.tarball('1.1.0'), tgz);
     // What commander answers for a subcommand it does not know.
-    await replaceInTarball(
-      tgz,
-      'package/dist/heph.mjs',
-      "if (process.argv.includes('--version')) console.log('1.5.0');\n" +
-        'else { console.error("error: unknown command \'probe\'"); process.exit(2); }\n',
-    );
-    publishRelease(root, '1.5.0', art, { tarball: tgz });
+    await publishAnswering('{ console.error("error: unknown command \'probe\'"); process.exit(2); }');
     expect(await install('1.5.0')).toMatchObject({ version: '1.5.0', previous: '1.0.0' });
     expect(readQuarantined(deps.paths)).toEqual([]);
   });
