@@ -65,6 +65,8 @@ interface Authority {
 export interface TestPki {
   dir: string;
   trustedRoot: TrustedRootJson;
+  /** The trusted root written as a file, for `install.trusted_root`. */
+  rootFile: string;
   makeBundle(opts: BundleOptions): Promise<Record<string, unknown>>;
 }
 
@@ -290,5 +292,7 @@ export async function createTestPki(opts: PkiOptions = {}): Promise<TestPki> {
     };
   }
 
-  return { dir, trustedRoot, makeBundle };
+  const rootFile = join(dir, 'trusted-root.json');
+  writeFileSync(rootFile, JSON.stringify(trustedRoot));
+  return { dir, trustedRoot, rootFile, makeBundle };
 }

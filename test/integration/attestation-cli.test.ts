@@ -1,8 +1,6 @@
 // End to end through the built CLI: `heph update apply` against the loopback GitHub forge with
 // install.verify = "attestation", a release carrying a Sigstore bundle from the test instance
 // (test/helpers/sigstore-pki.ts) and install.trusted_root naming that instance.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/audit/log.js';
 import { readStore } from '../../src/install/store.js';
@@ -21,8 +19,7 @@ let h: Scratch;
 beforeAll(async () => {
   art = await getArtifacts();
   pki = await createTestPki();
-  rootFile = join(pki.dir, 'trusted-root.json');
-  writeFileSync(rootFile, JSON.stringify(pki.trustedRoot));
+  rootFile = pki.rootFile;
 });
 
 beforeEach(async () => {

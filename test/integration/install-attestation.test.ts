@@ -38,8 +38,7 @@ let deps: Deps;
 beforeAll(async () => {
   art = await getArtifacts();
   pki = await createTestPki();
-  rootFile = join(pki.dir, 'trusted-root.json');
-  writeFileSync(rootFile, JSON.stringify(pki.trustedRoot));
+  rootFile = pki.rootFile;
 });
 
 beforeEach(async () => {
